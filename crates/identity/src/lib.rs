@@ -24,7 +24,6 @@ const ALGORITHM_ED25519: u8 = 0x01;
 #[allow(non_upper_case_globals)]
 pub const station_name_bytes_max: usize = 32;
 
-
 /// Why a name, key string or key file was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
