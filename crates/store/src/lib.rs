@@ -1,1 +1,95 @@
-//! placeholder
+//! The station's durable state.
+//!
+//! One SQLite database per station, in WAL mode with `synchronous=FULL`, so that a
+//! committed transaction survives a power cut: "delivered" is only ever said about
+//! something a commit has put on disk. Everything that must change together changes in one
+//! transaction ([`Store::write`]): an accepted message, its outbox item and its record
+//! entry; a received item, its inbox position, the message and its record entry.
+//!
+//! The record (`entries`) is the append-only list of everything that happened, and the
+//! source of truth; message rows are a view written in the same transaction as the entry
+//! that explains them. This crate stores entry bodies as opaque text: it knows nothing of
+//! JSON, HTTP or the async runtime, and is driven from a blocking thread by the station.
+
+mod schema;
+mod tx;
+
+pub use tx::{Direction, Entry, MessageRow, Role, Tx, User};
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the disk is full: nothing was written")]
+    DiskFull,
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    #[error("the database was written by a newer hotline (schema version {found}, this build knows {known})")]
+    NewerSchema { found: i64, known: i64 },
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e
+            && f.code == rusqlite::ErrorCode::DiskFull
+        {
+            return StoreError::DiskFull;
+        }
+        StoreError::Sqlite(e)
+    }
+}
+
+/// An open station database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::prepare(conn)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Self::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(conn: Connection) -> Result<Store, StoreError> {
+        // WAL lets readers run beside the writer; FULL makes every commit durable, which
+        // is what a receipt promises. busy_timeout covers a CLI command (user add) run
+        // while the station is serving.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mut store = Store { conn };
+        schema::migrate(&mut store.conn)?;
+        Ok(store)
+    }
+
+    /// Runs `f` in one transaction: all of it is committed (and synced), or none of it.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&Tx::new(&tx))?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` for reading. Reads see the last committed state.
+    pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        let value = f(&Tx::new(&tx))?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,94 @@
+//! The database schema and its migrations.
+//!
+//! The schema version lives in SQLite's `user_version`; each migration is applied in its
+//! own transaction, so an interrupted upgrade leaves the previous version intact. A
+//! database from a newer build is refused rather than misread.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'auditor')),
+    password_hash TEXT NOT NULL,
+    created_ms    INTEGER NOT NULL
+);
+-- API tokens and console sessions are stored only as SHA-256 hashes.
+CREATE TABLE tokens (
+    hash       BLOB PRIMARY KEY,
+    user       TEXT NOT NULL REFERENCES users(name),
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    hash       BLOB PRIMARY KEY,
+    user       TEXT NOT NULL REFERENCES users(name),
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+-- The record: every event, in order, never updated or deleted.
+CREATE TABLE entries (
+    idx   INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    kind  TEXT NOT NULL,
+    body  TEXT NOT NULL
+);
+CREATE TRIGGER entries_append_only_update BEFORE UPDATE ON entries
+    BEGIN SELECT RAISE(ABORT, 'the record is append-only'); END;
+CREATE TRIGGER entries_append_only_delete BEFORE DELETE ON entries
+    BEGIN SELECT RAISE(ABORT, 'the record is append-only'); END;
+-- Items accepted for sending, per peer and lane, with the exact bytes sent.
+CREATE TABLE outbox (
+    peer         TEXT NOT NULL,
+    lane         INTEGER NOT NULL,
+    seq          INTEGER NOT NULL,
+    payload      BLOB NOT NULL,
+    message_id   TEXT,
+    created_ms   INTEGER NOT NULL,
+    receipted_ms INTEGER,
+    PRIMARY KEY (peer, lane, seq)
+);
+-- Positions of items received and written, per peer and lane.
+CREATE TABLE inbox (
+    peer        TEXT NOT NULL,
+    lane        INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    PRIMARY KEY (peer, lane, seq)
+);
+-- Messages in both directions: the view the API and console read.
+CREATE TABLE messages (
+    pos          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    peer         TEXT NOT NULL,
+    direction    TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+    precedence   TEXT NOT NULL,
+    lang         TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    reply_to     TEXT,
+    author       TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL,
+    sent_ms      INTEGER,
+    delivered_ms INTEGER,
+    acked_ms     INTEGER,
+    acked_by     TEXT
+);
+CREATE INDEX messages_by_peer ON messages (peer, pos);
+"#];
+
+/// Brings the schema to the newest version this build knows.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::NewerSchema { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Storage tests: what survives a reopen, what a transaction rolls back, and the shapes
+//! the line needs to resume.
+
+use hotline_proto::Lane;
+
+use super::*;
+
+fn message(id: &str, direction: Direction) -> MessageRow {
+    MessageRow {
+        id: id.into(),
+        peer: "bravo".into(),
+        direction,
+        precedence: "ROUTINE".into(),
+        lang: "en".into(),
+        body: format!("body of {id}"),
+        reply_to: None,
+        author: "op".into(),
+        created_ms: 1,
+        sent_ms: None,
+        delivered_ms: None,
+        acked_ms: None,
+        acked_by: None,
+    }
+}
+
+fn accept(store: &mut Store, id: &str, lane: Lane) -> u64 {
+    store
+        .write(|tx| {
+            let seq = tx.next_out_seq("bravo", lane)?;
+            assert!(tx.insert_message(&message(id, Direction::Out))?);
+            tx.insert_outbox("bravo", lane, seq, id.as_bytes(), Some(id), 1)?;
+            tx.append_entry(1, "message.queued", id)?;
+            Ok(seq)
+        })
+        .expect("accept")
+}
+
+#[test]
+fn outbox_restores_what_the_peer_has_not_receipted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("station.db");
+    {
+        let mut store = Store::open(&path).expect("open");
+        assert_eq!(accept(&mut store, "m1", Lane::Routine), 1);
+        assert_eq!(accept(&mut store, "m2", Lane::Routine), 2);
+        assert_eq!(accept(&mut store, "m3", Lane::Flash), 1);
+        let delivered = store.write(|tx| tx.mark_receipted("bravo", Lane::Routine, 1, 5)).expect("receipt");
+        assert_eq!(delivered, vec!["m1".to_string()]);
+        store.write(|tx| tx.insert_inbox("bravo", Lane::Control, 1, 5)).expect("inbox");
+    }
+    // Reopen: everything committed is there.
+    let mut store = Store::open(&path).expect("reopen");
+    let r = store.read(|tx| tx.restore_line("bravo")).expect("restore");
+    assert_eq!(r.receipted[Lane::Routine.index()], 1);
+    assert_eq!(r.pushed_last[Lane::Routine.index()], 2);
+    assert_eq!(r.pushed_last[Lane::Flash.index()], 1);
+    assert_eq!(r.durable_next[Lane::Control.index()], 2);
+    assert_eq!(r.durable_next[Lane::Routine.index()], 1);
+    assert_eq!(r.outbound, vec![(Lane::Flash, 1, b"m3".to_vec()), (Lane::Routine, 2, b"m2".to_vec())]);
+    let m1 = store.read(|tx| tx.message("m1")).expect("read").expect("m1");
+    assert_eq!(m1.state(), "delivered");
+    let m2 = store.read(|tx| tx.message("m2")).expect("read").expect("m2");
+    assert_eq!(m2.state(), "queued");
+}
+
+#[test]
+fn a_failed_transaction_changes_nothing() {
+    let mut store = Store::open_in_memory().expect("open");
+    accept(&mut store, "m1", Lane::Routine);
+    let result = store.write(|tx| {
+        tx.append_entry(2, "message.queued", "m2")?;
+        tx.insert_message(&message("m2", Direction::Out))?;
+        // The same outbox position twice: the primary key refuses it.
+        tx.insert_outbox("bravo", Lane::Routine, 1, b"dup", Some("m2"), 2)?;
+        Ok(())
+    });
+    assert!(result.is_err());
+    assert_eq!(store.read(|tx| tx.entry_count()).expect("count"), 1);
+    assert!(store.read(|tx| tx.message("m2")).expect("read").is_none());
+}
+
+#[test]
+fn the_record_is_append_only() {
+    let mut store = Store::open_in_memory().expect("open");
+    store.write(|tx| tx.append_entry(1, "k", "b")).expect("append");
+    let update = store.write(|tx| Ok(tx_exec(tx, "UPDATE entries SET body = 'x'")));
+    assert!(matches!(update, Ok(Err(_))));
+    let entries = store.read(|tx| tx.entries_after(0, 10)).expect("entries");
+    assert_eq!(entries[0].body, "b");
+}
+
+fn tx_exec(tx: &Tx<'_>, sql: &str) -> Result<usize, rusqlite::Error> {
+    tx.raw().execute(sql, [])
+}
+
+#[test]
+fn duplicate_message_ids_are_ignored() {
+    let mut store = Store::open_in_memory().expect("open");
+    let first = store.write(|tx| tx.insert_message(&message("x", Direction::In))).expect("insert");
+    let second = store.write(|tx| tx.insert_message(&message("x", Direction::In))).expect("insert");
+    assert!(first);
+    assert!(!second);
+}
+
+#[test]
+fn sessions_expire_and_tokens_resolve() {
+    let mut store = Store::open_in_memory().expect("open");
+    store
+        .write(|tx| {
+            assert!(tx.add_user("op", Role::Operator, "hash", 0)?);
+            assert!(!tx.add_user("op", Role::Auditor, "other", 0)?);
+            tx.add_session(&[1; 32], "op", 0, 100)?;
+            tx.add_token(&[2; 32], "op", 0)
+        })
+        .expect("setup");
+    let mut at = |now| store.read(|tx| tx.session_user(&[1; 32], now)).expect("read");
+    assert_eq!(at(50).map(|u| u.role), Some(Role::Operator));
+    assert_eq!(at(100), None);
+    assert_eq!(store.read(|tx| tx.token_user(&[2; 32])).expect("read").map(|u| u.name), Some("op".into()));
+    assert_eq!(store.read(|tx| tx.token_user(&[3; 32])).expect("read"), None);
+}
+
+#[test]
+fn listing_pages_by_message_id() {
+    let mut store = Store::open_in_memory().expect("open");
+    for i in 0..5 {
+        accept(&mut store, &format!("m{i}"), Lane::Routine);
+    }
+    let page = store.read(|tx| tx.list_messages("bravo", Some("m1"), 2)).expect("list");
+    assert_eq!(page.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["m2", "m3"]);
+    let rest = store.read(|tx| tx.list_messages("bravo", Some("m4"), 2)).expect("list");
+    assert!(rest.is_empty());
+}

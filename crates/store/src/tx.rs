@@ -1,0 +1,450 @@
+//! Typed operations inside one transaction.
+//!
+//! Every method maps to one or two SQL statements; none commits. The station composes
+//! them inside [`crate::Store::write`] so that, for example, a message row, its outbox item
+//! and its record entry appear together or not at all.
+
+use hotline_proto::{LANES, Lane, Restored};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::StoreError;
+
+/// An operator's role on this station.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Sends and acknowledges.
+    Operator,
+    /// Also manages users, lines and alarms.
+    Supervisor,
+    /// Reads and verifies only.
+    Auditor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "operator" => Some(Role::Operator),
+            "supervisor" => Some(Role::Supervisor),
+            "auditor" => Some(Role::Auditor),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// One record entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub idx: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub body: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Out,
+    In,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::Out => "out",
+            Direction::In => "in",
+        }
+    }
+}
+
+/// A message as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: String,
+    pub peer: String,
+    pub direction: Direction,
+    pub precedence: String,
+    pub lang: String,
+    pub body: String,
+    pub reply_to: Option<String>,
+    pub author: String,
+    pub created_ms: i64,
+    pub sent_ms: Option<i64>,
+    pub delivered_ms: Option<i64>,
+    pub acked_ms: Option<i64>,
+    pub acked_by: Option<String>,
+}
+
+impl MessageRow {
+    /// queued → sent → delivered → acknowledged. A received message is `delivered` (it is
+    /// on this station's disk) until an operator here acknowledges it.
+    pub fn state(&self) -> &'static str {
+        if self.acked_ms.is_some() {
+            "acknowledged"
+        } else if self.delivered_ms.is_some() {
+            "delivered"
+        } else if self.sent_ms.is_some() {
+            "sent"
+        } else {
+            "queued"
+        }
+    }
+}
+
+const MESSAGE_COLUMNS: &str = "id, peer, direction, precedence, lang, body, reply_to, author, created_ms, \
+     sent_ms, delivered_ms, acked_ms, acked_by";
+
+fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
+    let direction: String = r.get(2)?;
+    Ok(MessageRow {
+        id: r.get(0)?,
+        peer: r.get(1)?,
+        direction: if direction == "in" { Direction::In } else { Direction::Out },
+        precedence: r.get(3)?,
+        lang: r.get(4)?,
+        body: r.get(5)?,
+        reply_to: r.get(6)?,
+        author: r.get(7)?,
+        created_ms: r.get(8)?,
+        sent_ms: r.get(9)?,
+        delivered_ms: r.get(10)?,
+        acked_ms: r.get(11)?,
+        acked_by: r.get(12)?,
+    })
+}
+
+/// Operations inside one transaction.
+pub struct Tx<'a> {
+    tx: &'a Transaction<'a>,
+}
+
+impl<'a> Tx<'a> {
+    pub(crate) fn new(tx: &'a Transaction<'a>) -> Tx<'a> {
+        Tx { tx }
+    }
+
+    /// The underlying transaction, for tests that must reach past the typed API.
+    #[cfg(test)]
+    pub(crate) fn raw(&self) -> &Transaction<'a> {
+        self.tx
+    }
+
+    // --- operators, tokens, sessions -------------------------------------------------
+
+    /// Adds an operator; `false` if the name is taken (nothing changes).
+    pub fn add_user(&self, name: &str, role: Role, password_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.tx.execute(
+            "INSERT INTO users (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (name) DO NOTHING",
+            params![name, role.as_str(), password_hash, now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let row = self
+            .tx
+            .query_row("SELECT name, role, password_hash FROM users WHERE name = ?1", [name], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .optional()?;
+        row.map(|(name, role, password_hash)| {
+            let role =
+                Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("user {name} has role {role:?}")))?;
+            Ok(User { name, role, password_hash })
+        })
+        .transpose()
+    }
+
+    pub fn add_token(&self, hash: &[u8; 32], user: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO tokens (hash, user, created_ms) VALUES (?1, ?2, ?3)",
+            params![&hash[..], user, now_ms],
+        )?;
+        Ok(())
+    }
+
+    pub fn token_user(&self, hash: &[u8; 32]) -> Result<Option<User>, StoreError> {
+        let name: Option<String> =
+            self.tx.query_row("SELECT user FROM tokens WHERE hash = ?1", [&hash[..]], |r| r.get(0)).optional()?;
+        match name {
+            Some(name) => self.user(&name),
+            None => Ok(None),
+        }
+    }
+
+    pub fn add_session(&self, hash: &[u8; 32], user: &str, now_ms: i64, expires_ms: i64) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO sessions (hash, user, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![&hash[..], user, now_ms, expires_ms],
+        )?;
+        Ok(())
+    }
+
+    /// The user of a session that has not expired at `now_ms`.
+    pub fn session_user(&self, hash: &[u8; 32], now_ms: i64) -> Result<Option<User>, StoreError> {
+        let name: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT user FROM sessions WHERE hash = ?1 AND expires_ms > ?2",
+                params![&hash[..], now_ms],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match name {
+            Some(name) => self.user(&name),
+            None => Ok(None),
+        }
+    }
+
+    pub fn delete_session(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
+        self.tx.execute("DELETE FROM sessions WHERE hash = ?1", [&hash[..]])?;
+        Ok(())
+    }
+
+    /// Users with a session that is still valid, and how many sessions each has.
+    pub fn active_session_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut st =
+            self.tx.prepare("SELECT user, count(*) FROM sessions WHERE expires_ms > ?1 GROUP BY user ORDER BY user")?;
+        let rows = st.query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    // --- the record ------------------------------------------------------------------
+
+    /// Appends an entry to the record; returns its index (1-based, gap-free).
+    pub fn append_entry(&self, at_ms: i64, kind: &str, body: &str) -> Result<i64, StoreError> {
+        self.tx.execute("INSERT INTO entries (at_ms, kind, body) VALUES (?1, ?2, ?3)", params![at_ms, kind, body])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Entries with index greater than `after`, oldest first, at most `limit`.
+    pub fn entries_after(&self, after: i64, limit: i64) -> Result<Vec<Entry>, StoreError> {
+        let mut st =
+            self.tx.prepare("SELECT idx, at_ms, kind, body FROM entries WHERE idx > ?1 ORDER BY idx LIMIT ?2")?;
+        let rows = st.query_map(params![after, limit], |r| {
+            Ok(Entry { idx: r.get(0)?, at_ms: r.get(1)?, kind: r.get(2)?, body: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn entry_count(&self) -> Result<i64, StoreError> {
+        Ok(self.tx.query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?)
+    }
+
+    // --- outbox and inbox ------------------------------------------------------------
+
+    /// The sequence number the next outgoing item on `lane` to `peer` gets.
+    pub fn next_out_seq(&self, peer: &str, lane: Lane) -> Result<u64, StoreError> {
+        let max: i64 = self.tx.query_row(
+            "SELECT coalesce(max(seq), 0) FROM outbox WHERE peer = ?1 AND lane = ?2",
+            params![peer, lane as u8],
+            |r| r.get(0),
+        )?;
+        Ok(max as u64 + 1)
+    }
+
+    /// Stores an outgoing item; `message_id` links it to its message row, if it is one.
+    pub fn insert_outbox(
+        &self,
+        peer: &str,
+        lane: Lane,
+        seq: u64,
+        payload: &[u8],
+        message_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO outbox (peer, lane, seq, payload, message_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![peer, lane as u8, seq as i64, payload, message_id, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// The peer receipted everything on `lane` up to `seq`: marks those items and their
+    /// messages delivered. Returns the ids of messages that became delivered now.
+    pub fn mark_receipted(&self, peer: &str, lane: Lane, seq: u64, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        let ids = {
+            let mut st = self.tx.prepare(
+                "SELECT message_id FROM outbox WHERE peer = ?1 AND lane = ?2 AND seq <= ?3 \
+                 AND receipted_ms IS NULL AND message_id IS NOT NULL ORDER BY seq",
+            )?;
+            let rows = st.query_map(params![peer, lane as u8, seq as i64], |r| r.get::<_, String>(0))?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        self.tx.execute(
+            "UPDATE outbox SET receipted_ms = ?4 WHERE peer = ?1 AND lane = ?2 AND seq <= ?3 AND receipted_ms IS NULL",
+            params![peer, lane as u8, seq as i64, now_ms],
+        )?;
+        for id in &ids {
+            // A receipt also proves it was sent, should the sent mark have been lost.
+            self.tx.execute(
+                "UPDATE messages SET delivered_ms = ?2, sent_ms = coalesce(sent_ms, ?2) \
+                 WHERE id = ?1 AND delivered_ms IS NULL",
+                params![id, now_ms],
+            )?;
+        }
+        Ok(ids)
+    }
+
+    /// Item `seq` on `lane` left for the first time: marks its message sent. Returns the
+    /// message id if that changed its state.
+    pub fn mark_sent(&self, peer: &str, lane: Lane, seq: u64, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let id: Option<Option<String>> = self
+            .tx
+            .query_row(
+                "SELECT message_id FROM outbox WHERE peer = ?1 AND lane = ?2 AND seq = ?3",
+                params![peer, lane as u8, seq as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(Some(id)) = id else { return Ok(None) };
+        let n = self
+            .tx
+            .execute("UPDATE messages SET sent_ms = ?2 WHERE id = ?1 AND sent_ms IS NULL", params![id, now_ms])?;
+        Ok((n == 1).then_some(id))
+    }
+
+    /// Records that received item `seq` on `lane` is written. Fails if that position is
+    /// already taken, which the protocol never asks for.
+    pub fn insert_inbox(&self, peer: &str, lane: Lane, seq: u64, now_ms: i64) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO inbox (peer, lane, seq, received_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![peer, lane as u8, seq as i64, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// What a `Line` to `peer` needs to resume after a restart.
+    pub fn restore_line(&self, peer: &str) -> Result<Restored, StoreError> {
+        let mut restored = Restored::default();
+        for lane in Lane::ALL {
+            let l = lane as u8;
+            let (pushed, receipted): (i64, i64) = self.tx.query_row(
+                "SELECT coalesce(max(seq), 0), coalesce(max(CASE WHEN receipted_ms IS NOT NULL THEN seq END), 0) \
+                 FROM outbox WHERE peer = ?1 AND lane = ?2",
+                params![peer, l],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let received: i64 = self.tx.query_row(
+                "SELECT coalesce(max(seq), 0) FROM inbox WHERE peer = ?1 AND lane = ?2",
+                params![peer, l],
+                |r| r.get(0),
+            )?;
+            restored.pushed_last[lane.index()] = pushed as u64;
+            restored.receipted[lane.index()] = receipted as u64;
+            restored.durable_next[lane.index()] = received as u64 + 1;
+            let mut st = self
+                .tx
+                .prepare("SELECT seq, payload FROM outbox WHERE peer = ?1 AND lane = ?2 AND seq > ?3 ORDER BY seq")?;
+            let rows =
+                st.query_map(params![peer, l, receipted], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            let mut expected = receipted as u64 + 1;
+            for row in rows {
+                let (seq, payload) = row?;
+                // Paired with the assertion in `Line::new`: check here, where a damaged
+                // database can be reported as such instead of crashing the line.
+                if seq as u64 != expected {
+                    return Err(StoreError::Corrupt(format!(
+                        "outbox to {peer} lane {l} skips from {expected} to {seq}"
+                    )));
+                }
+                expected += 1;
+                restored.outbound.push((lane, seq as u64, payload));
+            }
+        }
+        debug_assert_eq!(restored.pushed_last.len(), LANES);
+        Ok(restored)
+    }
+
+    /// Items accepted for `peer` and not yet receipted, and the creation time of the oldest.
+    pub fn undelivered(&self, peer: &str) -> Result<(i64, Option<i64>), StoreError> {
+        Ok(self.tx.query_row(
+            "SELECT count(*), min(created_ms) FROM outbox WHERE peer = ?1 AND receipted_ms IS NULL",
+            [peer],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    // --- messages --------------------------------------------------------------------
+
+    /// Inserts a message row; `false` if a message with this id exists (nothing changes).
+    pub fn insert_message(&self, m: &MessageRow) -> Result<bool, StoreError> {
+        let n = self.tx.execute(
+            &format!(
+                "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                 ON CONFLICT (id) DO NOTHING"
+            ),
+            params![
+                m.id,
+                m.peer,
+                m.direction.as_str(),
+                m.precedence,
+                m.lang,
+                m.body,
+                m.reply_to,
+                m.author,
+                m.created_ms,
+                m.sent_ms,
+                m.delivered_ms,
+                m.acked_ms,
+                m.acked_by
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn message(&self, id: &str) -> Result<Option<MessageRow>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"), [id], message_from_row)
+            .optional()?)
+    }
+
+    /// Messages on the line to `peer`, both directions, in the order this station stored
+    /// them, after the message `after` (by id) if given.
+    pub fn list_messages(&self, peer: &str, after: Option<&str>, limit: i64) -> Result<Vec<MessageRow>, StoreError> {
+        let after_pos: i64 = match after {
+            Some(id) => self
+                .tx
+                .query_row("SELECT pos FROM messages WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .unwrap_or(i64::MAX),
+            None => 0,
+        };
+        let mut st = self.tx.prepare(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE peer = ?1 AND pos > ?2 ORDER BY pos LIMIT ?3"
+        ))?;
+        let rows = st.query_map(params![peer, after_pos, limit], message_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records an operator acknowledgment; `false` if it was already acknowledged.
+    pub fn set_acked(&self, id: &str, by: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let n = self.tx.execute(
+            "UPDATE messages SET acked_ms = ?2, acked_by = ?3 WHERE id = ?1 AND acked_ms IS NULL",
+            params![id, at_ms, by],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Unacknowledged incoming messages, for the console's pinned list and metrics.
+    pub fn unacked_incoming(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .tx
+            .query_row("SELECT count(*) FROM messages WHERE direction = 'in' AND acked_ms IS NULL", [], |r| r.get(0))?)
+    }
+}
