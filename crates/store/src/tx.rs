@@ -352,8 +352,7 @@ impl<'a> Tx<'a> {
                 .prepare("SELECT seq, payload FROM outbox WHERE peer = ?1 AND lane = ?2 AND seq > ?3 ORDER BY seq")?;
             let rows =
                 st.query_map(params![peer, l, receipted], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
-            let mut expected = receipted as u64 + 1;
-            for row in rows {
+            for (expected, row) in (receipted as u64 + 1..).zip(rows) {
                 let (seq, payload) = row?;
                 // Paired with the assertion in `Line::new`: check here, where a damaged
                 // database can be reported as such instead of crashing the line.
@@ -362,7 +361,6 @@ impl<'a> Tx<'a> {
                         "outbox to {peer} lane {l} skips from {expected} to {seq}"
                     )));
                 }
-                expected += 1;
                 restored.outbound.push((lane, seq as u64, payload));
             }
         }
