@@ -71,6 +71,35 @@ impl StationKey {
         Ok(StationKey { name: name.to_owned(), signing: ed25519_dalek::SigningKey::from_bytes(&seed) })
     }
 
+    /// The key in the C2SP signed-note private-key form, `PRIVATE+KEY+NAME+KEYHASH+BASE64`
+    /// (BASE64 of 0x01 and the 32-byte seed): what a station's key file holds.
+    pub fn to_private_text(&self) -> String {
+        let mut raw = Vec::with_capacity(33);
+        raw.push(ALGORITHM_ED25519);
+        raw.extend_from_slice(&self.seed());
+        format!("PRIVATE+KEY+{}+{}+{}", self.name, self.verifier().fingerprint(), BASE64.encode(raw))
+    }
+
+    /// Reads a key file written by [`StationKey::to_private_text`].
+    pub fn from_private_text(text: &str) -> Result<StationKey, IdentityError> {
+        let text = text.trim();
+        let bad = || IdentityError::BadKeyFormat("(private key file)".to_owned());
+        let rest = text.strip_prefix("PRIVATE+KEY+").ok_or_else(bad)?;
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(hash), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        let raw = BASE64.decode(b64).map_err(|_| bad())?;
+        if raw.len() != 33 || raw[0] != ALGORITHM_ED25519 {
+            return Err(bad());
+        }
+        let key = StationKey::from_seed(name, &raw[1..])?;
+        if key.verifier().fingerprint() != hash {
+            return Err(IdentityError::BadKeyHash("(private key file)".to_owned()));
+        }
+        Ok(key)
+    }
+
     /// The 32-byte seed, for writing the key file (mode 0600).
     pub fn seed(&self) -> [u8; 32] {
         self.signing.to_bytes()
@@ -247,6 +276,10 @@ mod tests {
         let again = StationKey::from_seed("alpha", &key.seed()).expect("seed");
         assert_eq!(again.verifier(), vk);
         assert!(!key.pkcs8_der().is_empty());
+        let text = key.to_private_text();
+        assert!(text.starts_with("PRIVATE+KEY+alpha+"));
+        assert_eq!(StationKey::from_private_text(&text).expect("private text").verifier(), vk);
+        assert!(StationKey::from_private_text(&text.replace("+alpha+", "+bravo+")).is_err());
     }
 
     #[test]

@@ -1,1 +1,35 @@
-//! placeholder
+//! The hotline station: everything around the line protocol that touches the world.
+//!
+//! `hotline-proto` decides what to send and when; this crate moves the bytes (TCP + TLS
+//! 1.3 with pinned station keys, `net`), keeps time, writes to the store (`core`), and
+//! serves operators (the HTTP API in `api`, Server-Sent Events in `events`, Prometheus
+//! text in `metrics`). One task per line (`link`) owns that line's `Line` state machine
+//! and is the only writer of its outbox, which is what keeps sequence numbers gap-free.
+//! It is the only crate in the workspace that knows sockets, HTTP or JSON.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod core;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod item;
+pub mod link;
+pub mod metrics;
+pub mod net;
+pub mod serve;
+
+/// Wall-clock milliseconds since the Unix epoch: the time written into the record.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// RFC 3339 UTC text for a time in milliseconds, e.g. `2026-11-24T15:30:00.123Z`.
+pub fn rfc3339(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

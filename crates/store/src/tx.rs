@@ -154,6 +154,15 @@ impl<'a> Tx<'a> {
         Ok(n == 1)
     }
 
+    /// Sets a new password hash and role for an existing operator.
+    pub fn set_password(&self, name: &str, role: Role, password_hash: &str) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE users SET role = ?2, password_hash = ?3 WHERE name = ?1",
+            params![name, role.as_str(), password_hash],
+        )?;
+        Ok(())
+    }
+
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         let row = self
             .tx

@@ -1,0 +1,186 @@
+//! The `hotline` binary: parses the command line and hands each command to
+//! `hotline-station`. Errors become one sentence on stderr and a non-zero exit code;
+//! nothing here panics on user input.
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use hotline_station::{admin, client, demo, serve};
+
+#[derive(Parser)]
+#[command(
+    name = "hotline",
+    version,
+    about = "A deconfliction hotline: one station of an authenticated, recorded line between two organizations."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new station in DIR and print its public key.
+    Init {
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// Console and API address.
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        http: SocketAddr,
+        /// Address peers dial.
+        #[arg(long, default_value = "0.0.0.0:8471")]
+        line: SocketAddr,
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// Print the station's public key (verifier key, last line).
+    Key { dir: PathBuf },
+    /// Manage lines to peer stations.
+    Line {
+        #[command(subcommand)]
+        command: LineCommand,
+    },
+    /// Manage operators.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Run the station until SIGINT or SIGTERM.
+    Serve { dir: PathBuf },
+    /// Two linked stations, alpha and bravo, on loopback.
+    Demo {
+        /// Keep the stations here (reused on the next run).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Send a message through a station's API (token in HOTLINE_TOKEN).
+    Send {
+        #[arg(long)]
+        url: String,
+        /// Peer station name.
+        #[arg(long)]
+        line: String,
+        /// ROUTINE, PRIORITY, IMMEDIATE or FLASH.
+        #[arg(long)]
+        precedence: Option<String>,
+        /// Language tag of the text (default: the station's language).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Wait until the message is `delivered` or `acknowledged`.
+        #[arg(long, value_parser = ["sent", "delivered", "acknowledged"])]
+        wait: Option<String>,
+        /// Give up waiting after this many seconds.
+        #[arg(long, default_value_t = 120)]
+        wait_seconds: u64,
+        text: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LineCommand {
+    /// Configure a line to a peer: its name, pinned key and addresses (primary first).
+    Add {
+        dir: PathBuf,
+        #[arg(long)]
+        peer: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long = "addr", required = true)]
+        addrs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an operator; the password is read from stdin.
+    Add {
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["operator", "supervisor", "auditor"])]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; printed once.
+    Create {
+        dir: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hotline: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOTLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init { dir, name, http, line, lang } => {
+            let key = admin::init(&dir, &admin::InitOptions { name, http, line, lang })?;
+            println!("station created in {}", dir.display());
+            println!("public key (give it to the peer station for `hotline line add --key`):");
+            println!("{key}");
+        }
+        Command::Key { dir } => println!("{}", admin::key(&dir)?),
+        Command::Line { command: LineCommand::Add { dir, peer, key, addrs } } => {
+            admin::line_add(&dir, &peer, &key, &addrs)?;
+            println!("line to {peer} added; restart `hotline serve` to use it");
+        }
+        Command::User { command: UserCommand::Add { dir, name, role } } => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).context("cannot read the password from stdin")?;
+            let password = input.lines().next().unwrap_or("");
+            admin::user_add(&dir, &name, &role, password, false)?;
+            println!("user {name} added as {role}");
+        }
+        Command::Token { command: TokenCommand::Create { dir, user } } => {
+            let token = admin::token_create(&dir, &user)?;
+            println!("API token for {user} (shown once; stored only as a hash):");
+            println!("{token}");
+        }
+        Command::Serve { dir } => {
+            init_logging();
+            runtime()?.block_on(serve::serve(&dir))?;
+        }
+        Command::Demo { dir } => {
+            init_logging();
+            runtime()?.block_on(demo::run(dir))?;
+        }
+        Command::Send { url, line, precedence, lang, wait, wait_seconds, text } => {
+            let Ok(token) = std::env::var("HOTLINE_TOKEN") else { bail!(client::ClientError::NoToken) };
+            let options = client::SendOptions { url, token, line, precedence, lang, text, wait, wait_seconds };
+            runtime()?.block_on(client::send(options))?;
+        }
+    }
+    Ok(())
+}

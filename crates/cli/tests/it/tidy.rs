@@ -1,0 +1,78 @@
+//! Tidy checks that keep the tree honest, run by plain `cargo test`: the protocol core
+//! stays free of I/O (no tokio, no sockets, no clock), every module says what it is for,
+//! and no debugging leftovers land.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if path.is_dir() && !matches!(name, "target" | ".git" | "node_modules" | "fuzz") {
+            rust_files(&path, out);
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_protocol_core_depends_on_no_runtime_and_no_io() {
+    let root = workspace_root();
+    let out = Command::new(env!("CARGO"))
+        .args(["tree", "-p", "hotline-proto", "-e", "normal", "--prefix", "none", "--offline"])
+        .current_dir(&root)
+        .output()
+        .expect("cargo tree");
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    for forbidden in ["tokio", "mio", "socket2", "async-std", "rusqlite", "hotline-store", "hotline-station"] {
+        assert!(
+            !tree.lines().any(|l| l.starts_with(&format!("{forbidden} "))),
+            "hotline-proto depends on {forbidden}:\n{tree}"
+        );
+    }
+    let mut files = Vec::new();
+    rust_files(&root.join("crates/proto/src"), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        for forbidden in ["Instant::now", "SystemTime::now", "std::net", "std::fs", "thread::sleep"] {
+            assert!(
+                !text.contains(forbidden),
+                "{} uses {forbidden}: the core takes time and bytes as arguments",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_module_opens_with_a_doc_comment_and_no_leftovers() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    assert!(files.len() > 20);
+    let mut problems = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        if !text.starts_with("//!") {
+            problems.push(format!("{}: does not open with a //! comment", file.display()));
+        }
+        let todo = ["todo", "!("].concat();
+        let dbg = ["dbg", "!("].concat();
+        for (n, line) in text.lines().enumerate() {
+            if line.ends_with(' ') || line.ends_with('\t') {
+                problems.push(format!("{}:{}: trailing whitespace", file.display(), n + 1));
+            }
+            if line.contains(&todo) || line.contains(&dbg) {
+                problems.push(format!("{}:{}: debugging leftover", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -1,0 +1,43 @@
+//! A station that presents a key other than the pinned one never gets the line up, and
+//! the log says why, naming both fingerprints.
+
+use std::time::Duration;
+
+use crate::harness::{Station, hotline_ok};
+
+#[test]
+fn a_peer_with_the_wrong_key_never_gets_the_line_up() {
+    let base = tempfile::tempdir().expect("tempdir");
+    let mut alpha = Station::init(base.path(), "alpha");
+    let mut bravo = Station::init(base.path(), "bravo");
+    // An impostor "bravo" key: a different station directory with the same name.
+    let impostor_dir = base.path().join("impostor");
+    let impostor_key = hotline_ok(
+        &[
+            "init",
+            impostor_dir.to_str().expect("path"),
+            "--name",
+            "bravo",
+            "--http",
+            "127.0.0.1:0",
+            "--line",
+            "127.0.0.1:0",
+        ],
+        None,
+    );
+    let impostor_key = impostor_key.split_whitespace().last().expect("key").to_owned();
+    assert_ne!(impostor_key, bravo.key);
+    alpha.add_line("bravo", &impostor_key, bravo.line_port);
+    bravo.add_line("alpha", &alpha.key, alpha.line_port);
+    alpha.start();
+    bravo.start();
+    assert!(!alpha.wait_line("bravo", "up", Duration::from_secs(5)), "alpha accepted a peer with the wrong key");
+    assert_ne!(bravo.line_state("alpha").as_deref(), Some("up"));
+    let alpha_log = alpha.log_text();
+    let bravo_log = bravo.log_text();
+    let real = bravo.key.split('+').nth(1).expect("fingerprint");
+    let pinned = impostor_key.split('+').nth(1).expect("fingerprint");
+    let logs = format!("{alpha_log}\n{bravo_log}");
+    assert!(logs.contains(real) && logs.contains(pinned), "the refusal does not name both fingerprints:\n{logs}");
+    assert!(alpha.stop() && bravo.stop());
+}

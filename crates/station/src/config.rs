@@ -1,0 +1,272 @@
+//! The station's configuration file, `station.toml`.
+//!
+//! Written by `hotline init` and `hotline line add`, readable and editable by hand. Every
+//! error names the file, the line where the problem is, and what to do about it, because
+//! the person reading it is setting up a hotline, not debugging a parser.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use hotline_identity::{VerifierKey, check_station_name};
+use serde::{Deserialize, Serialize};
+
+/// Name of the configuration file inside a station directory.
+pub const CONFIG_FILE: &str = "station.toml";
+/// Name of the key file inside a station directory (mode 0600).
+pub const KEY_FILE: &str = "station.key";
+/// Name of the database inside a station directory.
+pub const DB_FILE: &str = "station.db";
+
+/// Most lines one station may configure.
+#[allow(non_upper_case_globals)]
+pub const lines_max: usize = 64;
+/// Most addresses per line.
+#[allow(non_upper_case_globals)]
+pub const line_addrs_max: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}. Fix: run `hotline init {dir}` first, or check the path", dir = .path.parent().map(|p| p.display().to_string()).unwrap_or_default())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: {message}. Fix: {fix}")]
+    Invalid { path: PathBuf, line: usize, message: String, fix: String },
+}
+
+/// The whole file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This station's name, `[a-z0-9-]{1,32}`.
+    pub name: String,
+    /// Language of the console and structured content: `en` or `ru`.
+    #[serde(default = "default_lang")]
+    pub lang: String,
+    pub listen: Listen,
+    #[serde(default, rename = "line")]
+    pub lines: Vec<LineConfig>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listen {
+    /// Where the console and API listen.
+    pub http: SocketAddr,
+    /// Where peers dial in.
+    pub line: SocketAddr,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineConfig {
+    pub peer: String,
+    /// The peer's verifier key, `NAME+KEYHASH+BASE64`.
+    pub key: String,
+    /// The peer's line addresses, primary first.
+    pub addrs: Vec<String>,
+    #[serde(default = "default_heartbeat_interval_ms")]
+    pub heartbeat_interval_ms: u64,
+    #[serde(default = "default_reconnect_backoff_max_ms")]
+    pub reconnect_backoff_max_ms: u64,
+}
+
+fn default_lang() -> String {
+    "en".into()
+}
+fn default_heartbeat_interval_ms() -> u64 {
+    1000
+}
+fn default_reconnect_backoff_max_ms() -> u64 {
+    5000
+}
+
+/// Languages the console ships.
+pub const LANGS: &[&str] = &["en", "ru"];
+
+impl LineConfig {
+    /// The pinned key, already checked by [`Config::load`].
+    pub fn verifier(&self) -> VerifierKey {
+        // `load` refuses files whose keys do not parse, so this holds for loaded configs.
+        VerifierKey::parse(&self.key).unwrap_or_else(|e| panic!("line {}: unchecked key: {e}", self.peer))
+    }
+}
+
+impl Config {
+    /// Reads and checks `DIR/station.toml`.
+    pub fn load(dir: &Path) -> Result<Config, ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        Config::parse(&path, &text)
+    }
+
+    /// Parses and checks the text of a configuration file.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let invalid = |line: usize, message: String, fix: &str| ConfigError::Invalid {
+            path: path.to_owned(),
+            line,
+            message,
+            fix: fix.to_owned(),
+        };
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(1, |s| line_of(text, s.start));
+            invalid(
+                line,
+                e.message().trim().to_owned(),
+                "correct the value as the message says (see README, Configuration)",
+            )
+        })?;
+        let at = |needle: &str| line_containing(text, needle);
+        check_station_name(&config.name)
+            .map_err(|e| invalid(at("name"), e.to_string(), "use lowercase letters, digits and '-'"))?;
+        if !LANGS.contains(&config.lang.as_str()) {
+            return Err(invalid(
+                at("lang"),
+                format!("language {:?} is not shipped", config.lang),
+                "use \"en\" or \"ru\"",
+            ));
+        }
+        if config.lines.len() > lines_max {
+            return Err(invalid(
+                1,
+                format!("{} lines configured, at most {lines_max}", config.lines.len()),
+                "remove lines",
+            ));
+        }
+        for (i, line) in config.lines.iter().enumerate() {
+            let line_no = at(&format!("\"{}\"", line.peer));
+            check_station_name(&line.peer)
+                .map_err(|e| invalid(line_no, e.to_string(), "use the peer station's name"))?;
+            if line.peer == config.name {
+                return Err(invalid(line_no, "a line to this station itself".into(), "use the peer station's name"));
+            }
+            if config.lines[..i].iter().any(|l| l.peer == line.peer) {
+                return Err(invalid(
+                    line_no,
+                    format!("line to {:?} is configured twice", line.peer),
+                    "keep one [[line]]",
+                ));
+            }
+            let key = VerifierKey::parse(&line.key).map_err(|e| {
+                invalid(at(&line.key), e.to_string(), "paste the output of `hotline key DIR` run on the peer station")
+            })?;
+            if key.name() != line.peer {
+                return Err(invalid(
+                    at(&line.key),
+                    format!("the key is for station {:?}, but the line is to {:?}", key.name(), line.peer),
+                    "use the peer's own key, or correct `peer`",
+                ));
+            }
+            if line.addrs.is_empty() || line.addrs.len() > line_addrs_max {
+                return Err(invalid(
+                    line_no,
+                    format!("line to {:?} needs 1 to {line_addrs_max} addresses", line.peer),
+                    "list HOST:PORT addresses, primary first",
+                ));
+            }
+            for addr in &line.addrs {
+                if !valid_host_port(addr) {
+                    return Err(invalid(
+                        at(addr),
+                        format!("address {addr:?} is not HOST:PORT"),
+                        "write it like \"10.0.0.2:8471\"",
+                    ));
+                }
+            }
+            if !(100..=60_000).contains(&line.heartbeat_interval_ms) {
+                return Err(invalid(
+                    at("heartbeat_interval_ms"),
+                    "heartbeat_interval_ms out of range".into(),
+                    "use 100 to 60000",
+                ));
+            }
+            if !(100..=600_000).contains(&line.reconnect_backoff_max_ms) {
+                return Err(invalid(
+                    at("reconnect_backoff_max_ms"),
+                    "reconnect_backoff_max_ms out of range".into(),
+                    "use 100 to 600000",
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    /// The text `hotline init` writes: the values, with comments that say what they are.
+    pub fn initial_text(name: &str, lang: &str, http: SocketAddr, line: SocketAddr) -> String {
+        format!(
+            "# hotline station configuration. Edit it, then restart `hotline serve`.\n\
+             # Lines to peer stations are added with `hotline line add`.\n\n\
+             # This station's name: 1 to 32 of a-z, 0-9 and '-'.\n\
+             name = \"{name}\"\n\
+             # Language of the console and structured content: \"en\" or \"ru\".\n\
+             lang = \"{lang}\"\n\n\
+             [listen]\n\
+             # Console and HTTP API.\n\
+             http = \"{http}\"\n\
+             # Where peer stations dial in (TLS 1.3, pinned keys).\n\
+             line = \"{line}\"\n"
+        )
+    }
+}
+
+/// Whether `addr` looks like `HOST:PORT` (a name or IP, and a port number).
+pub fn valid_host_port(addr: &str) -> bool {
+    match addr.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p != 0) && !host.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn line_containing(text: &str, needle: &str) -> usize {
+    text.find(needle).map_or(1, |offset| line_of(text, offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("/s/station.toml"), text).map_err(|e| e.to_string())
+    }
+
+    const BASE: &str = "name = \"alpha\"\n[listen]\nhttp = \"127.0.0.1:1\"\nline = \"127.0.0.1:2\"\n";
+
+    #[test]
+    fn the_initial_text_parses() {
+        let text = Config::initial_text("alpha", "ru", "127.0.0.1:1".parse().unwrap(), "0.0.0.0:2".parse().unwrap());
+        let c = parse(&text).expect("parses");
+        assert_eq!(c.name, "alpha");
+        assert_eq!(c.lang, "ru");
+        assert!(c.lines.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_fix() {
+        let e = parse("name = \"Alpha\"\n[listen]\nhttp = \"127.0.0.1:1\"\nline = \"127.0.0.1:2\"\n").unwrap_err();
+        assert!(e.starts_with("/s/station.toml:1: "), "{e}");
+        assert!(e.contains("Fix:"), "{e}");
+        let e =
+            parse(&format!("{BASE}[[line]]\npeer = \"bravo\"\nkey = \"nonsense\"\naddrs = [\"x:1\"]\n")).unwrap_err();
+        assert!(e.starts_with("/s/station.toml:7: "), "{e}");
+        assert!(e.contains("hotline key"), "{e}");
+        let e = parse("name = \"alpha\"\n[listen]\nhttp = \"not an address\"\nline = \"127.0.0.1:2\"\n").unwrap_err();
+        assert!(e.starts_with("/s/station.toml:3: "), "{e}");
+        let e = parse(&format!("{BASE}colour = 1\n")).unwrap_err();
+        assert!(e.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn host_port_checks() {
+        assert!(valid_host_port("127.0.0.1:80"));
+        assert!(valid_host_port("bravo.example:8471"));
+        assert!(valid_host_port("[::1]:8471"));
+        assert!(!valid_host_port("127.0.0.1"));
+        assert!(!valid_host_port(":80"));
+        assert!(!valid_host_port("h:0"));
+        assert!(!valid_host_port("h:99999"));
+    }
+}

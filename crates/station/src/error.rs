@@ -1,0 +1,91 @@
+//! The one error type of the HTTP API.
+//!
+//! Every failure a client can see has a stable machine-readable `code` and an HTTP status,
+//! kept together in [`ApiError::status_and_code`] (one table, as meilisearch does). The
+//! `message` is a sentence for a person. Causes that are ours, not the client's (a
+//! database error, a closed channel), are logged here and never sent: the client gets
+//! "internal error" and the log gets the detail.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required: send `Authorization: Bearer TOKEN` or log in")]
+    Unauthorized,
+    #[error("user or password is wrong")]
+    BadLogin,
+    #[error("the {0} role may only read")]
+    ReadOnly(&'static str),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the station's disk is full: nothing was stored; free space and try again")]
+    DiskFull,
+    #[error("the station is shutting down")]
+    ShuttingDown,
+    #[error("internal error")]
+    Internal(String),
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `unauthorized`, `bad_login`, `forbidden`, `not_found`,
+    /// `bad_request`, `bad_json`, `unknown_precedence`, `bad_lang`, `too_large`, `conflict`,
+    /// `disk_full`, `unavailable`, `internal`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest { code, message: message.into() }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::BadLogin => (StatusCode::UNAUTHORIZED, "bad_login"),
+            ApiError::ReadOnly(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::DiskFull => (StatusCode::INSUFFICIENT_STORAGE, "disk_full"),
+            ApiError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<hotline_store::StoreError> for ApiError {
+    fn from(e: hotline_store::StoreError) -> Self {
+        match e {
+            hotline_store::StoreError::DiskFull => ApiError::DiskFull,
+            other => ApiError::Internal(format!("store: {other}")),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error answering an API request");
+        }
+        let body = ErrorBody { error: ErrorDetail { code, message: self.to_string() } };
+        (status, Json(body)).into_response()
+    }
+}

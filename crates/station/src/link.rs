@@ -1,0 +1,627 @@
+//! One task per line: the `Line` state machine, its connection, and its outbox.
+//!
+//! The task is the only place that touches the line's `Line` and the only writer of its
+//! outbox, so sequence numbers are assigned in one place, in order. It follows the sans-IO
+//! driving rule: after every input (a command from the API, bytes from the socket, a
+//! timer, a finished dial), it drains the line's transmissions to the socket writer and
+//! its events to the store — all events of one round in a single transaction (group
+//! commit) — and only then tells the line which received items are durable.
+//!
+//! Connections come from two places: our own dials (`net::dial`, primary address first,
+//! with exponential backoff and jitter) and the listener (`net::accept_loop`). When both
+//! ends dial at once, the connection dialed by `proto::preferred_dialer` is kept.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotline_identity::{StationKey, VerifierKey};
+use hotline_proto::{Event, Lane, Line, LineConfig, LineState, preferred_dialer};
+use hotline_store::{Direction, MessageRow, StoreError};
+use rand::Rng as _;
+use serde_json::json;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_rustls::TlsStream;
+
+use crate::core::{Core, Journal};
+use crate::error::ApiError;
+use crate::item::{Item, lane_for};
+use crate::{net, now_ms};
+
+/// Commands queued for a line task before the API gets "busy".
+#[allow(non_upper_case_globals)]
+pub const line_commands_max: usize = 1024;
+/// Chunks read from a socket and not yet handled, per connection.
+#[allow(non_upper_case_globals)]
+const connection_inputs_max: usize = 64;
+/// Chunks waiting for the socket writer.
+#[allow(non_upper_case_globals)]
+const connection_writes_max: usize = 64;
+/// Bytes read from a socket at a time.
+#[allow(non_upper_case_globals)]
+const read_chunk_bytes: usize = 64 * 1024;
+/// Bytes gathered from `poll_transmit` before they are handed to the writer.
+#[allow(non_upper_case_globals)]
+const write_chunk_bytes: usize = 256 * 1024;
+/// First reconnect delay; doubles per failure up to the line's configured cap.
+#[allow(non_upper_case_globals)]
+const reconnect_backoff_min_ms: u64 = 100;
+
+/// What the API sees of a line.
+#[derive(Clone, Debug)]
+pub struct LineStatus {
+    pub state: LineState,
+    pub since_ms: i64,
+    pub rtt_ms: Option<f64>,
+    pub remote: Option<String>,
+}
+
+/// A new message from an operator, validated by the API.
+pub struct NewMessage {
+    pub precedence: String,
+    pub lang: String,
+    pub body: String,
+    pub reply_to: Option<String>,
+    pub author: String,
+}
+
+pub enum Command {
+    Send { message: NewMessage, reply: oneshot::Sender<Result<MessageRow, ApiError>> },
+    Ack { id: String, by: String, reply: oneshot::Sender<Result<MessageRow, ApiError>> },
+    Attach { stream: Box<TlsStream<TcpStream>>, dialed_by_us: bool, remote: String },
+    DialFailed { reason: String },
+    Shutdown { done: oneshot::Sender<()> },
+}
+
+/// The API's handle on a line task.
+#[derive(Clone)]
+pub struct LineHandle {
+    pub peer: String,
+    pub key: VerifierKey,
+    pub addrs: Vec<String>,
+    pub commands: mpsc::Sender<Command>,
+    pub status: watch::Receiver<LineStatus>,
+}
+
+impl LineHandle {
+    /// Sends a command and waits for its answer.
+    pub async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, ApiError>>) -> Command,
+    ) -> Result<T, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).await.map_err(|_| ApiError::ShuttingDown)?;
+        answer.await.map_err(|_| ApiError::ShuttingDown)?
+    }
+}
+
+enum Input {
+    Data(Vec<u8>),
+    Closed(String),
+}
+
+struct Connection {
+    id: u64,
+    dialed_by_us: bool,
+    writer: mpsc::Sender<Vec<u8>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// Everything a line task needs to start.
+pub struct LineSetup {
+    pub core: Arc<Core>,
+    pub own_key: Arc<StationKey>,
+    pub peer: String,
+    pub peer_key: VerifierKey,
+    pub addrs: Vec<String>,
+    pub config: LineConfig,
+    pub backoff_max: Duration,
+}
+
+/// Restores the line from the store and starts its task.
+pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHandle<()>), StoreError> {
+    let peer = setup.peer.clone();
+    let restored = setup.core.read(move |tx| tx.restore_line(&peer)).await?;
+    let line = Line::new(setup.config.clone(), &setup.core.name, &setup.peer, Instant::now().into_std(), restored);
+    let (commands, command_rx) = mpsc::channel(line_commands_max);
+    let (status_tx, status) =
+        watch::channel(LineStatus { state: LineState::Connecting, since_ms: now_ms(), rtt_ms: None, remote: None });
+    let handle = LineHandle {
+        peer: setup.peer.clone(),
+        key: setup.peer_key.clone(),
+        addrs: setup.addrs.clone(),
+        commands: commands.clone(),
+        status,
+    };
+    let (input_tx, input_rx) = mpsc::channel(connection_inputs_max);
+    let task = LineTask {
+        line,
+        commands_self: commands,
+        command_rx,
+        input_tx,
+        input_rx,
+        status_tx,
+        connection: None,
+        connection_counter: 0,
+        dialing: false,
+        backoff: Duration::from_millis(reconnect_backoff_min_ms),
+        next_dial_at: Instant::now(),
+        setup,
+    };
+    let join = tokio::spawn(task.run());
+    Ok((handle, join))
+}
+
+struct LineTask {
+    setup: LineSetup,
+    line: Line,
+    commands_self: mpsc::Sender<Command>,
+    command_rx: mpsc::Receiver<Command>,
+    input_tx: mpsc::Sender<(u64, Input)>,
+    input_rx: mpsc::Receiver<(u64, Input)>,
+    status_tx: watch::Sender<LineStatus>,
+    connection: Option<Connection>,
+    connection_counter: u64,
+    dialing: bool,
+    backoff: Duration,
+    next_dial_at: Instant,
+}
+
+impl LineTask {
+    async fn run(mut self) {
+        let peer = self.setup.peer.clone();
+        loop {
+            if let Err(e) = self.drain().await {
+                // A store failure leaves the items unreceipted; the peer sends them again.
+                tracing::error!(peer = %peer, error = %e, "line could not write to the store; dropping the connection");
+                self.drop_connection("the station could not write to its disk");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            let now = Instant::now();
+            if self.connection.is_none() && !self.dialing && now >= self.next_dial_at {
+                self.start_dial();
+            }
+            let mut wake = self.line.poll_timeout().map(Instant::from_std).unwrap_or(now + Duration::from_secs(3600));
+            if self.connection.is_none() && !self.dialing {
+                wake = wake.min(self.next_dial_at);
+            }
+            tokio::select! {
+                command = self.command_rx.recv() => match command {
+                    Some(Command::Shutdown { done }) => {
+                        self.shutdown().await;
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(command) => self.handle_command(command).await,
+                    None => return,
+                },
+                Some((id, input)) = self.input_rx.recv() => self.handle_input(id, input),
+                _ = tokio::time::sleep_until(wake) => self.line.handle_timeout(Instant::now().into_std()),
+            }
+        }
+    }
+
+    async fn handle_command(&mut self, command: Command) {
+        match command {
+            Command::Send { message, reply } => {
+                let _ = reply.send(self.accept_message(message).await);
+            }
+            Command::Ack { id, by, reply } => {
+                let _ = reply.send(self.accept_ack(id, by).await);
+            }
+            Command::Attach { stream, dialed_by_us, remote } => {
+                if dialed_by_us {
+                    self.dialing = false;
+                }
+                self.attach(*stream, dialed_by_us, remote);
+            }
+            Command::DialFailed { reason } => {
+                self.dialing = false;
+                let jitter = rand::rng().random_range(0.5..1.0);
+                self.next_dial_at = Instant::now() + self.backoff.mul_f64(jitter);
+                tracing::debug!(peer = %self.setup.peer, %reason, retry_in_ms = self.backoff.as_millis() as u64, "dial failed");
+                self.backoff = (self.backoff * 2).min(self.setup.backoff_max);
+            }
+            Command::Shutdown { .. } => {}
+        }
+    }
+
+    fn start_dial(&mut self) {
+        self.dialing = true;
+        let addrs = self.setup.addrs.clone();
+        let own = self.setup.own_key.clone();
+        let peer_key = self.setup.peer_key.clone();
+        let commands = self.commands_self.clone();
+        tokio::spawn(async move {
+            let command = match net::dial(&addrs, &own, &peer_key).await {
+                Ok((stream, remote)) => Command::Attach { stream: Box::new(stream), dialed_by_us: true, remote },
+                Err(reason) => Command::DialFailed { reason },
+            };
+            let _ = commands.send(command).await;
+        });
+    }
+
+    /// Takes a new authenticated connection, or refuses it if the current one is kept.
+    fn attach(&mut self, stream: TlsStream<TcpStream>, dialed_by_us: bool, remote: String) {
+        let local = self.setup.core.name.as_str();
+        let preferred = preferred_dialer(local, &self.setup.peer);
+        let new_is_preferred = (preferred == local) == dialed_by_us;
+        if let Some(current) = &self.connection {
+            let current_is_preferred = (preferred == local) == current.dialed_by_us;
+            if current_is_preferred || !new_is_preferred {
+                tracing::debug!(peer = %self.setup.peer, %remote, "second connection refused: the current one is kept");
+                drop(stream);
+                return;
+            }
+            tracing::debug!(peer = %self.setup.peer, %remote, "preferred connection replaces the current one");
+            self.drop_connection("superseded by the preferred connection");
+        }
+        self.connection_counter += 1;
+        let id = self.connection_counter;
+        let (read_half, mut write_half) = tokio::io::split(stream);
+        let (writer, mut write_rx) = mpsc::channel::<Vec<u8>>(connection_writes_max);
+        tokio::spawn(async move {
+            while let Some(bytes) = write_rx.recv().await {
+                if write_half.write_all(&bytes).await.is_err() || write_half.flush().await.is_err() {
+                    return;
+                }
+            }
+            let _ = write_half.shutdown().await;
+        });
+        let inputs = self.input_tx.clone();
+        let reader = tokio::spawn(read_loop(read_half, id, inputs));
+        self.connection = Some(Connection { id, dialed_by_us, writer, reader });
+        self.status_tx.send_modify(|s| s.remote = Some(remote.clone()));
+        tracing::info!(peer = %self.setup.peer, %remote, dialed_by_us, "line connection established");
+        self.line.connect(Instant::now().into_std());
+    }
+
+    fn drop_connection(&mut self, reason: &str) {
+        self.line.close(Instant::now().into_std(), reason);
+        // Flush the Close frame best-effort, without waiting on a stalled socket.
+        let mut out = Vec::new();
+        while self.line.poll_transmit(Instant::now().into_std(), &mut out) {}
+        if let Some(conn) = self.connection.take() {
+            let _ = conn.writer.try_send(out);
+        }
+        self.line.disconnect(Instant::now().into_std());
+    }
+
+    fn handle_input(&mut self, id: u64, input: Input) {
+        if self.connection.as_ref().is_none_or(|c| c.id != id) {
+            return; // From a connection already replaced or closed.
+        }
+        let now = Instant::now().into_std();
+        match input {
+            Input::Data(bytes) => {
+                if let Err(e) = self.line.handle_input(now, &bytes) {
+                    tracing::warn!(peer = %self.setup.peer, error = %e, "line connection closed on bad input");
+                }
+            }
+            Input::Closed(reason) => {
+                tracing::info!(peer = %self.setup.peer, %reason, "line connection lost");
+                self.connection = None;
+                self.line.disconnect(now);
+                self.schedule_redial();
+            }
+        }
+    }
+
+    fn schedule_redial(&mut self) {
+        let jitter = rand::rng().random_range(0.0..1.0);
+        self.next_dial_at = Instant::now() + Duration::from_millis(reconnect_backoff_min_ms).mul_f64(jitter);
+    }
+
+    /// Moves everything the line produced: bytes to the socket, events to the store.
+    async fn drain(&mut self) -> Result<(), StoreError> {
+        loop {
+            let now = Instant::now().into_std();
+            let mut out = Vec::new();
+            let mut chunk_full = false;
+            while self.line.poll_transmit(now, &mut out) {
+                if out.len() >= write_chunk_bytes {
+                    chunk_full = true;
+                    break;
+                }
+            }
+            if !out.is_empty()
+                && let Some(conn) = &self.connection
+                && conn.writer.send(out).await.is_err()
+            {
+                self.connection = None;
+                self.line.disconnect(now);
+            }
+            let mut events = Vec::new();
+            while let Some(event) = self.line.poll_event() {
+                events.push(event);
+            }
+            if events.is_empty() && !chunk_full {
+                return Ok(());
+            }
+            self.apply_events(events).await?;
+        }
+    }
+
+    async fn apply_events(&mut self, events: Vec<Event>) -> Result<(), StoreError> {
+        let peer = self.setup.peer.clone();
+        let mut received = Vec::new();
+        let mut to_store = Vec::new();
+        for event in events {
+            match event {
+                Event::Rtt { rtt } => self.status_tx.send_modify(|s| s.rtt_ms = Some(rtt.as_secs_f64() * 1000.0)),
+                Event::Closed { reason } => {
+                    tracing::info!(peer = %peer, %reason, "line connection closed");
+                    // The Close frame has been handed to the writer; dropping it ends the socket.
+                    self.connection = None;
+                    self.schedule_redial();
+                }
+                Event::StateChanged { state } => {
+                    let since_ms = now_ms();
+                    self.status_tx.send_modify(|s| {
+                        s.state = state;
+                        s.since_ms = since_ms;
+                    });
+                    if state == LineState::Up {
+                        self.backoff = Duration::from_millis(reconnect_backoff_min_ms);
+                        tracing::info!(peer = %peer, "line up");
+                    } else {
+                        tracing::warn!(peer = %peer, state = state.as_str(), "line not up");
+                    }
+                    to_store.push(Event::StateChanged { state });
+                }
+                Event::Received { lane, seq, .. } => {
+                    received.push((lane, seq));
+                    to_store.push(event);
+                }
+                other => to_store.push(other),
+            }
+        }
+        if to_store.is_empty() {
+            return Ok(());
+        }
+        let remote = self.status_tx.borrow().remote.clone();
+        self.setup.core.write(move |j| store_events(j, &peer, to_store, remote)).await?;
+        for (lane, seq) in received {
+            self.line.mark_durable(lane, seq);
+        }
+        Ok(())
+    }
+
+    async fn accept_message(&mut self, m: NewMessage) -> Result<MessageRow, ApiError> {
+        let peer = self.setup.peer.clone();
+        let lane = lane_for(&m.precedence);
+        let seq = self.line.next_seq(lane);
+        let created_ms = now_ms();
+        let row = MessageRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            peer: peer.clone(),
+            direction: Direction::Out,
+            precedence: m.precedence,
+            lang: m.lang,
+            body: m.body,
+            reply_to: m.reply_to,
+            author: m.author,
+            created_ms,
+            sent_ms: None,
+            delivered_ms: None,
+            acked_ms: None,
+            acked_by: None,
+        };
+        let item = Item::Message {
+            id: row.id.clone(),
+            precedence: row.precedence.clone(),
+            lang: row.lang.clone(),
+            body: row.body.clone(),
+            reply_to: row.reply_to.clone(),
+            author: row.author.clone(),
+            created_ms,
+        };
+        let payload = item.encode();
+        let stored = row.clone();
+        let stored_payload = payload.clone();
+        self.setup
+            .core
+            .write(move |j| {
+                // The line's counter and the store agree, or the outbox would have a gap.
+                let expected = j.tx.next_out_seq(&stored.peer, lane)?;
+                if expected != seq {
+                    return Err(StoreError::Corrupt(format!("outbox seq {expected} != line seq {seq}")));
+                }
+                if let Some(reply_to) = &stored.reply_to
+                    && j.tx.message(reply_to)?.is_none_or(|m| m.peer != stored.peer)
+                {
+                    return Ok(false);
+                }
+                j.tx.insert_message(&stored)?;
+                j.tx.insert_outbox(&stored.peer, lane, seq, &stored_payload, Some(&stored.id), created_ms)?;
+                j.append("message.queued", json!({"peer": stored.peer, "message": message_json(&stored)}))?;
+                Ok(true)
+            })
+            .await
+            .map_err(ApiError::from)?
+            .then_some(())
+            .ok_or_else(|| ApiError::bad("bad_reply_to", "reply_to names no message on this line"))?;
+        self.line.push(lane, seq, payload);
+        Ok(row)
+    }
+
+    async fn accept_ack(&mut self, id: String, by: String) -> Result<MessageRow, ApiError> {
+        let peer = self.setup.peer.clone();
+        let lane = Lane::Control;
+        let seq = self.line.next_seq(lane);
+        let at_ms = now_ms();
+        let payload = Item::Ack { id: id.clone(), by: by.clone(), at_ms }.encode();
+        let stored_payload = payload.clone();
+        let outcome = self
+            .setup
+            .core
+            .write(move |j| {
+                let Some(message) = j.tx.message(&id)? else {
+                    return Ok(Err(ApiError::NotFound(format!("no message {id}"))));
+                };
+                if message.direction != Direction::In {
+                    return Ok(Err(ApiError::Conflict("only the receiving station acknowledges a message".into())));
+                }
+                if message.acked_ms.is_some() {
+                    return Ok(Ok((message, false)));
+                }
+                let expected = j.tx.next_out_seq(&peer, lane)?;
+                if expected != seq {
+                    return Err(StoreError::Corrupt(format!("outbox seq {expected} != line seq {seq}")));
+                }
+                j.tx.set_acked(&id, &by, at_ms)?;
+                j.tx.insert_outbox(&peer, lane, seq, &stored_payload, None, at_ms)?;
+                let message = j.tx.message(&id)?.unwrap_or(message);
+                j.append(
+                    "message.acknowledged",
+                    json!({"peer": peer, "id": id, "by": by, "message": message_json(&message)}),
+                )?;
+                Ok(Ok((message, true)))
+            })
+            .await
+            .map_err(ApiError::from)??;
+        let (message, pushed) = outcome;
+        if pushed {
+            self.line.push(lane, seq, payload);
+        }
+        Ok(message)
+    }
+
+    async fn shutdown(&mut self) {
+        self.line.close(Instant::now().into_std(), "the station is shutting down");
+        let _ = self.drain().await;
+        self.connection = None;
+    }
+}
+
+async fn read_loop(
+    mut read_half: tokio::io::ReadHalf<TlsStream<TcpStream>>,
+    id: u64,
+    inputs: mpsc::Sender<(u64, Input)>,
+) {
+    let mut buf = vec![0u8; read_chunk_bytes];
+    loop {
+        let input = match read_half.read(&mut buf).await {
+            Ok(0) => Input::Closed("the peer closed the connection".into()),
+            Ok(n) => Input::Data(buf[..n].to_vec()),
+            Err(e) => Input::Closed(e.to_string()),
+        };
+        let closed = matches!(input, Input::Closed(_));
+        if inputs.send((id, input)).await.is_err() || closed {
+            return;
+        }
+    }
+}
+
+/// The JSON shape of a message, shared by the API, the event stream and the record.
+pub fn message_json(m: &MessageRow) -> serde_json::Value {
+    let t = |ms: Option<i64>| ms.map(crate::rfc3339);
+    json!({
+        "id": m.id,
+        "peer": m.peer,
+        "direction": match m.direction { Direction::Out => "out", Direction::In => "in" },
+        "state": m.state(),
+        "precedence": m.precedence,
+        "lang": m.lang,
+        "body": m.body,
+        "reply_to": m.reply_to,
+        "author": m.author,
+        "created": crate::rfc3339(m.created_ms),
+        "sent": t(m.sent_ms),
+        "delivered": t(m.delivered_ms),
+        "acknowledged": t(m.acked_ms),
+        "acknowledged_by": m.acked_by,
+    })
+}
+
+/// Writes one round of line events in one transaction.
+fn store_events(j: &mut Journal<'_>, peer: &str, events: Vec<Event>, remote: Option<String>) -> Result<(), StoreError> {
+    let now = j.now_ms;
+    for event in events {
+        match event {
+            Event::StateChanged { state } => {
+                j.append("line.state", json!({"peer": peer, "state": state.as_str(), "remote": remote}))?;
+            }
+            Event::Sent { lane, seq } => {
+                if let Some(id) = j.tx.mark_sent(peer, lane, seq, now)?
+                    && let Some(m) = j.tx.message(&id)?
+                {
+                    j.append("message.sent", json!({"peer": peer, "id": id, "message": message_json(&m)}))?;
+                }
+            }
+            Event::Delivered { lane, seq } => {
+                for id in j.tx.mark_receipted(peer, lane, seq, now)? {
+                    if let Some(m) = j.tx.message(&id)? {
+                        j.append("message.delivered", json!({"peer": peer, "id": id, "message": message_json(&m)}))?;
+                    }
+                }
+            }
+            Event::Received { lane, seq, payload } => {
+                j.tx.insert_inbox(peer, lane, seq, now)?;
+                store_item(j, peer, lane, seq, &payload)?;
+            }
+            Event::Rtt { .. } | Event::Closed { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+fn store_item(j: &mut Journal<'_>, peer: &str, lane: Lane, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
+    match Item::decode(payload) {
+        Ok(Item::Message { id, precedence, lang, body, reply_to, author, created_ms }) => {
+            let row = MessageRow {
+                id: id.clone(),
+                peer: peer.to_owned(),
+                direction: Direction::In,
+                precedence,
+                lang,
+                body,
+                reply_to,
+                author,
+                created_ms,
+                sent_ms: Some(created_ms),
+                delivered_ms: Some(j.now_ms),
+                acked_ms: None,
+                acked_by: None,
+            };
+            if j.tx.insert_message(&row)? {
+                j.append("message.received", json!({"peer": peer, "id": id, "message": message_json(&row)}))?;
+            } else {
+                // Same id again (a peer that lost its outbox and re-sent): suppressed.
+                j.append("message.duplicate", json!({"peer": peer, "id": id, "lane": lane as u8, "seq": seq}))?;
+            }
+        }
+        Ok(Item::Ack { id, by, at_ms }) => {
+            let ours = j.tx.message(&id)?.is_some_and(|m| m.direction == Direction::Out && m.peer == peer);
+            if ours && j.tx.set_acked(&id, &by, at_ms)? {
+                let m = j.tx.message(&id)?;
+                j.append(
+                    "message.acknowledged_by_peer",
+                    json!({"peer": peer, "id": id, "by": by, "message": m.as_ref().map(message_json)}),
+                )?;
+            } else if !ours {
+                j.append(
+                    "line.item_refused",
+                    json!({"peer": peer, "why": format!("acknowledgment for unknown message {id}")}),
+                )?;
+            }
+        }
+        Err(why) => {
+            let text = String::from_utf8_lossy(payload).into_owned();
+            j.append(
+                "line.item_unreadable",
+                json!({"peer": peer, "lane": lane as u8, "seq": seq, "why": why, "payload": text}),
+            )?;
+        }
+    }
+    Ok(())
+}

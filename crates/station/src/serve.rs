@@ -1,0 +1,174 @@
+//! Running a station: load the directory, start one task per line, the line listener and
+//! the HTTP server; stop them cleanly.
+//!
+//! Clean stop order: stop taking HTTP requests (in-flight ones finish), then tell each
+//! line task to close its connection with a Close frame and finish the store write it is
+//! in, then record the stop. Every store write is one transaction, so a stop — clean or
+//! not — never leaves anything half-written.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotline_proto::LineConfig;
+use hotline_store::Store;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+
+use crate::admin::{AdminError, load_key};
+use crate::api::{AppState, router};
+use crate::config::{Config, DB_FILE};
+use crate::core::Core;
+use crate::link::{self, Command, LineHandle, LineSetup};
+use crate::net;
+
+/// How long a clean stop waits for line tasks before giving up on them.
+#[allow(non_upper_case_globals)]
+const shutdown_wait_ms: u64 = 5000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Admin(#[from] AdminError),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("station database: {0}")]
+    Store(#[from] hotline_store::StoreError),
+    #[error("cannot listen on {addr} ({what}): {source}. Fix: choose a free address in station.toml [listen]")]
+    Bind { addr: SocketAddr, what: &'static str, source: std::io::Error },
+}
+
+/// A station that is serving.
+pub struct Running {
+    pub name: String,
+    pub http_addr: SocketAddr,
+    pub line_addr: SocketAddr,
+    pub state: AppState,
+    http_stop: watch::Sender<bool>,
+    http_task: tokio::task::JoinHandle<()>,
+    accept_task: tokio::task::JoinHandle<()>,
+    line_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts the station in `dir`.
+pub async fn start(dir: &Path) -> Result<Running, ServeError> {
+    let config = Config::load(dir)?;
+    let key = Arc::new(load_key(dir, &config)?);
+    let store = Store::open(&dir.join(DB_FILE))?;
+    let core = Core::new(config.name.clone(), config.lang.clone(), store);
+    let http_listener = TcpListener::bind(config.listen.http).await.map_err(|source| ServeError::Bind {
+        addr: config.listen.http,
+        what: "console and API",
+        source,
+    })?;
+    let line_listener = TcpListener::bind(config.listen.line).await.map_err(|source| ServeError::Bind {
+        addr: config.listen.line,
+        what: "line",
+        source,
+    })?;
+    let http_addr = http_listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: config.listen.http,
+        what: "console and API",
+        source,
+    })?;
+    let line_addr = line_listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: config.listen.line,
+        what: "line",
+        source,
+    })?;
+
+    let mut lines = BTreeMap::new();
+    let mut line_tasks = Vec::new();
+    for l in &config.lines {
+        let setup = LineSetup {
+            core: core.clone(),
+            own_key: key.clone(),
+            peer: l.peer.clone(),
+            peer_key: l.verifier(),
+            addrs: l.addrs.clone(),
+            config: LineConfig {
+                heartbeat_interval: Duration::from_millis(l.heartbeat_interval_ms),
+                ..LineConfig::default()
+            },
+            backoff_max: Duration::from_millis(l.reconnect_backoff_max_ms),
+        };
+        let (handle, task) = link::start(setup).await?;
+        lines.insert(l.peer.clone(), handle);
+        line_tasks.push(task);
+    }
+    let lines: Arc<BTreeMap<String, LineHandle>> = Arc::new(lines);
+    let accept_task = tokio::spawn(net::accept_loop(line_listener, key.clone(), lines.clone()));
+    let state = AppState { core: core.clone(), key: key.clone(), lines };
+    let app = router(state.clone());
+    let (http_stop, mut stop_rx) = watch::channel(false);
+    let http_task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = axum::serve(http_listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "HTTP server failed");
+        }
+    });
+    let (name, peers) = (config.name.clone(), config.lines.iter().map(|l| l.peer.clone()).collect::<Vec<_>>());
+    let version = env!("CARGO_PKG_VERSION");
+    core.write(move |j| j.append("station.started", json!({"station": name, "lines": peers, "version": version})))
+        .await?;
+    tracing::info!(station = %config.name, http = %http_addr, line = %line_addr, "station serving");
+    Ok(Running { name: config.name, http_addr, line_addr, state, http_stop, http_task, accept_task, line_tasks })
+}
+
+impl Running {
+    /// Stops cleanly (see the module documentation).
+    pub async fn stop(self) {
+        let _ = self.http_stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_millis(shutdown_wait_ms), self.http_task).await;
+        self.accept_task.abort();
+        for line in self.state.lines.values() {
+            let (done, wait) = oneshot::channel();
+            if line.commands.send(Command::Shutdown { done }).await.is_ok() {
+                let _ = tokio::time::timeout(Duration::from_millis(shutdown_wait_ms), wait).await;
+            }
+        }
+        for task in self.line_tasks {
+            task.abort();
+        }
+        let name = self.name.clone();
+        let _ = self.state.core.write(move |j| j.append("station.stopped", json!({"station": name}))).await;
+        tracing::info!(station = %self.name, "station stopped cleanly");
+    }
+}
+
+/// `hotline serve DIR`: runs until SIGINT or SIGTERM.
+pub async fn serve(dir: &Path) -> Result<(), ServeError> {
+    let running = start(dir).await?;
+    wait_for_signal().await;
+    tracing::info!("stopping on signal");
+    running.stop().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,3 @@
+//! HTTP API tests through `Router::oneshot`: no sockets for the API itself.
+
+mod api;
