@@ -6,7 +6,7 @@
 //! touches the world: no sockets, no clock, no disk, no async runtime. Time and received
 //! bytes go in as arguments; bytes to send, the next timer and [`Event`]s come out. The
 //! station (`hotline-station`) moves those between a TLS socket, a timer and the store;
-//! the simulation in `tests/sim.rs` moves them through a seeded, lossy, crashing network.
+//! the simulation in `tests/it/sim.rs` moves them through a seeded, lossy, crashing network.
 //!
 //! This shape (after `quinn-proto` and `str0m`) is what lets thousands of link failures be
 //! tested in seconds and a failing seed be replayed exactly. The crate's `clippy.toml`

@@ -89,7 +89,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<(), DemoError> {
     println!("Send a message from alpha to bravo:");
     println!();
     println!(
-        "  HOTLINE_TOKEN={} cargo run -q -- send --url http://{} --line bravo --precedence FLASH --wait delivered 'Radar contact, grid 38T, climbing'",
+        "  HOTLINE_TOKEN={} cargo run --release -q -- send --url http://{} --line bravo --precedence FLASH --wait delivered 'Radar contact, grid 38T, climbing'",
         stations[0].token, alpha.http_addr
     );
     println!();

@@ -303,8 +303,12 @@ impl LineTask {
         let now = Instant::now().into_std();
         match input {
             Input::Data(bytes) => {
-                if let Err(e) = self.line.handle_input(now, &bytes) {
-                    tracing::warn!(peer = %self.setup.peer, error = %e, "line connection closed on bad input");
+                match self.line.handle_input(now, &bytes) {
+                    Ok(()) => {}
+                    Err(hotline_proto::LineError::PeerClosed(reason)) => {
+                        tracing::info!(peer = %self.setup.peer, %reason, "the peer closed the line connection");
+                    }
+                    Err(e) => tracing::warn!(peer = %self.setup.peer, error = %e, "line connection closed on bad input"),
                 }
             }
             Input::Closed(reason) => {

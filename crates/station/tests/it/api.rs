@@ -205,3 +205,121 @@ async fn bad_input_is_refused_with_a_reason_and_changes_nothing() {
     assert_eq!(message_count(&f.state).await, 0);
     assert_eq!(f.state.core.read(|tx| tx.entry_count()).await.expect("count"), entries_before);
 }
+
+/// Reads SSE events from `body` until `want` events arrived; returns their (id, event) pairs.
+async fn read_events(body: Body, want: usize) -> Vec<(i64, String)> {
+    let mut body = body;
+    let mut text = String::new();
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while out.len() < want {
+        let frame = tokio::time::timeout_at(deadline, body.frame()).await.expect("events in time");
+        let Some(Ok(frame)) = frame else { break };
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let id = block.lines().find_map(|l| l.strip_prefix("id: ")).and_then(|v| v.parse().ok());
+            let event = block.lines().find_map(|l| l.strip_prefix("event: ")).map(String::from);
+            if let (Some(id), Some(event)) = (id, event) {
+                out.push((id, event));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_event_stream_resumes_after_last_event_id_without_a_gap() {
+    let f = fixture().await;
+    for i in 0..3 {
+        let body = Body::from(json!({"body": format!("m{i}")}).to_string());
+        let (status, _) = call(&f.state, "POST", "/api/v1/lines/bravo/messages", Some(&f.operator), Some(body)).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    let total = f.state.core.read(|tx| tx.entry_count()).await.expect("count");
+    let req = Request::builder()
+        .uri("/api/v1/events")
+        .header("authorization", format!("Bearer {}", f.operator))
+        .header("last-event-id", "1")
+        .body(Body::empty())
+        .expect("request");
+    let resp = router(f.state.clone()).oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let replayed = read_events(resp.into_body(), (total - 1) as usize).await;
+    let ids: Vec<i64> = replayed.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, (2..=total).collect::<Vec<_>>(), "every entry after 1, in order");
+    let stored: Vec<(i64, String)> =
+        f.state.core.read(|tx| tx.entries_after(1, 100)).await.expect("entries").into_iter().map(|e| (e.idx, e.kind)).collect();
+    assert_eq!(replayed, stored, "the replay is the record after entry 1");
+
+    // A live subscriber sees new entries as they are committed.
+    let req = Request::builder()
+        .uri("/api/v1/events")
+        .header("authorization", format!("Bearer {}", f.operator))
+        .body(Body::empty())
+        .expect("request");
+    let resp = router(f.state.clone()).oneshot(req).await.expect("response");
+    let body = Body::from(json!({"body": "live"}).to_string());
+    let (status, _) = call(&f.state, "POST", "/api/v1/lines/bravo/messages", Some(&f.operator), Some(body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // Other entries (a line state change) may come first; none may be skipped.
+    let stored_now = f.state.core.read(|tx| tx.entry_count()).await.expect("count");
+    let live = read_events(resp.into_body(), (stored_now - total) as usize).await;
+    let ids: Vec<i64> = live.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, (total + 1..=stored_now).collect::<Vec<_>>());
+    assert!(live.iter().any(|(_, kind)| kind == "message.queued"), "{live:?}");
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_http_only_cookie_that_authenticates() {
+    let f = fixture().await;
+    let phc = hotline_station::auth::hash_password("correct horse").expect("hash");
+    f.state.core.write(move |j| j.tx.add_user("duty", Role::Operator, &phc, 0).map(|_| ())).await.expect("user");
+    let login = |password: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/api/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({"user": "duty", "password": password}).to_string()))
+            .expect("request")
+    };
+    let resp = router(f.state.clone()).oneshot(login("wrong password")).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = router(f.state.clone()).oneshot(login("correct horse")).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookie = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let session = cookie.split(';').next().expect("pair").to_owned();
+    let with_cookie = |uri: &str, method: &str| {
+        Request::builder().method(method).uri(uri).header("cookie", session.clone()).body(Body::empty()).expect("request")
+    };
+    let resp = router(f.state.clone()).oneshot(with_cookie("/api/v1/session", "GET")).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = router(f.state.clone()).oneshot(with_cookie("/api/v1/logout", "POST")).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = router(f.state.clone()).oneshot(with_cookie("/api/v1/session", "GET")).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "the session ends at logout");
+    let kinds: Vec<String> =
+        f.state.core.read(|tx| tx.entries_after(0, 100)).await.expect("entries").into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"login.failed".to_owned()) && kinds.contains(&"login".to_owned()), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn metrics_show_line_state_queue_depth_and_oldest_undelivered_age() {
+    let f = fixture().await;
+    let body = Body::from(json!({"body": "waiting"}).to_string());
+    call(&f.state, "POST", "/api/v1/lines/bravo/messages", Some(&f.operator), Some(body)).await;
+    let req = Request::builder()
+        .uri("/metrics")
+        .header("authorization", format!("Bearer {}", f.operator))
+        .body(Body::empty())
+        .expect("request");
+    let resp = router(f.state.clone()).oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(resp.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf-8");
+    assert!(text.contains("hotline_line_up{peer=\"bravo\"} 0"), "{text}");
+    assert!(text.contains("hotline_queue_depth{peer=\"bravo\"} 1"), "{text}");
+    assert!(text.contains("hotline_oldest_undelivered_seconds{peer=\"bravo\"}"), "{text}");
+}

@@ -9,7 +9,7 @@
 //! replays exactly:
 //!
 //! ```text
-//! HOTLINE_SIM_SEED=1234 cargo test -p hotline-proto --test sim -- --nocapture
+//! HOTLINE_SIM_SEED=1234 cargo test -p hotline-proto --test it sim -- --nocapture
 //! ```
 //!
 //! Checked on every seed:
@@ -500,7 +500,7 @@ fn check_seed(seed: u64) -> Result<(), String> {
             .cloned()
             .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
-        format!("seed {seed} failed: {msg}\nreplay: HOTLINE_SIM_SEED={seed} cargo test -p hotline-proto --test sim")
+        format!("seed {seed} failed: {msg}\nreplay: HOTLINE_SIM_SEED={seed} cargo test -p hotline-proto --test it sim")
     })
 }
 

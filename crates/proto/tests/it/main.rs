@@ -1,0 +1,5 @@
+//! The protocol's integration tests, in one binary: focused `Line` behaviours and the
+//! seeded simulation.
+
+mod line;
+mod sim;
