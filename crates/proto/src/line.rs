@@ -456,6 +456,15 @@ impl Line {
         i.receipt_due = true;
     }
 
+    /// The station could not write items it was handed as `Received` (a full or failing
+    /// disk). Forget them, so that they are accepted again when the peer resends them
+    /// (it will: they were never receipted).
+    pub fn abandon_undurable(&mut self) {
+        for i in &mut self.inbound {
+            i.received_next = i.durable_next;
+        }
+    }
+
     /// Drives heartbeats, silence detection and retransmission.
     pub fn handle_timeout(&mut self, now: Instant) {
         let silence_max = self.config.silence_max();

@@ -183,6 +183,7 @@ impl LineTask {
                 // A store failure leaves the items unreceipted; the peer sends them again.
                 tracing::error!(peer = %peer, error = %e, "line could not write to the store; dropping the connection");
                 self.drop_connection("the station could not write to its disk");
+                self.line.abandon_undurable();
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
@@ -302,15 +303,13 @@ impl LineTask {
         }
         let now = Instant::now().into_std();
         match input {
-            Input::Data(bytes) => {
-                match self.line.handle_input(now, &bytes) {
-                    Ok(()) => {}
-                    Err(hotline_proto::LineError::PeerClosed(reason)) => {
-                        tracing::info!(peer = %self.setup.peer, %reason, "the peer closed the line connection");
-                    }
-                    Err(e) => tracing::warn!(peer = %self.setup.peer, error = %e, "line connection closed on bad input"),
+            Input::Data(bytes) => match self.line.handle_input(now, &bytes) {
+                Ok(()) => {}
+                Err(hotline_proto::LineError::PeerClosed(reason)) => {
+                    tracing::info!(peer = %self.setup.peer, %reason, "the peer closed the line connection");
                 }
-            }
+                Err(e) => tracing::warn!(peer = %self.setup.peer, error = %e, "line connection closed on bad input"),
+            },
             Input::Closed(reason) => {
                 tracing::info!(peer = %self.setup.peer, %reason, "line connection lost");
                 self.connection = None;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `hotline` binary: real processes, real sockets, real disks.
 
 mod cli;
+mod failover;
 mod harness;
 mod kill_restart;
 mod tidy;

@@ -4,6 +4,12 @@ use std::time::{Duration, Instant};
 
 use hotline_proto::{Event, Frame, FrameDecoder, Lane, Line, LineConfig, LineError, LineState, Restored};
 
+/// The base of virtual time: the only clock read, as in the simulation.
+#[allow(clippy::disallowed_methods)]
+fn t0() -> Instant {
+    Instant::now()
+}
+
 fn pair(now: Instant) -> (Line, Line) {
     let a = Line::new(LineConfig::default(), "alpha", "bravo", now, Restored::default());
     let b = Line::new(LineConfig::default(), "bravo", "alpha", now, Restored::default());
@@ -37,7 +43,7 @@ fn events(line: &mut Line) -> Vec<Event> {
 
 #[test]
 fn flash_overtakes_routine_items_queued_behind_a_down_line() {
-    let now = Instant::now();
+    let now = t0();
     let (mut a, mut b) = pair(now);
     for seq in 1..=100 {
         a.push(Lane::Routine, seq, format!("routine {seq}").into_bytes());
@@ -61,7 +67,7 @@ fn flash_overtakes_routine_items_queued_behind_a_down_line() {
 
 #[test]
 fn a_receipt_waits_for_the_durable_write() {
-    let now = Instant::now();
+    let now = t0();
     let (mut a, mut b) = pair(now);
     a.push(Lane::Routine, 1, b"one".to_vec());
     a.connect(now);
@@ -79,7 +85,7 @@ fn a_receipt_waits_for_the_durable_write() {
 
 #[test]
 fn three_missed_heartbeats_bring_the_line_down() {
-    let start = Instant::now();
+    let start = t0();
     let (mut a, mut b) = pair(start);
     a.connect(start);
     b.connect(start);
@@ -103,7 +109,7 @@ fn three_missed_heartbeats_bring_the_line_down() {
 
 #[test]
 fn a_line_that_never_comes_up_turns_from_connecting_to_down() {
-    let start = Instant::now();
+    let start = t0();
     let (mut a, _) = pair(start);
     assert_eq!(a.state(), LineState::Connecting);
     let at = a.poll_timeout().expect("timer");
@@ -114,7 +120,7 @@ fn a_line_that_never_comes_up_turns_from_connecting_to_down() {
 
 #[test]
 fn a_peer_claiming_another_name_is_refused() {
-    let now = Instant::now();
+    let now = t0();
     let mut a = Line::new(LineConfig::default(), "alpha", "bravo", now, Restored::default());
     let mut c = Line::new(LineConfig::default(), "charlie", "alpha", now, Restored::default());
     a.connect(now);
@@ -128,7 +134,7 @@ fn a_peer_claiming_another_name_is_refused() {
 
 #[test]
 fn a_receipt_for_items_never_sent_is_refused() {
-    let now = Instant::now();
+    let now = t0();
     let (mut a, mut b) = pair(now);
     a.connect(now);
     b.connect(now);
@@ -141,7 +147,7 @@ fn a_receipt_for_items_never_sent_is_refused() {
 
 #[test]
 fn an_item_before_hello_is_refused() {
-    let now = Instant::now();
+    let now = t0();
     let (mut a, _) = pair(now);
     a.connect(now);
     let mut bytes = Vec::new();

@@ -250,8 +250,15 @@ async fn the_event_stream_resumes_after_last_event_id_without_a_gap() {
     let replayed = read_events(resp.into_body(), (total - 1) as usize).await;
     let ids: Vec<i64> = replayed.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, (2..=total).collect::<Vec<_>>(), "every entry after 1, in order");
-    let stored: Vec<(i64, String)> =
-        f.state.core.read(|tx| tx.entries_after(1, 100)).await.expect("entries").into_iter().map(|e| (e.idx, e.kind)).collect();
+    let stored: Vec<(i64, String)> = f
+        .state
+        .core
+        .read(|tx| tx.entries_after(1, 100))
+        .await
+        .expect("entries")
+        .into_iter()
+        .map(|e| (e.idx, e.kind))
+        .collect();
     assert_eq!(replayed, stored, "the replay is the record after entry 1");
 
     // A live subscriber sees new entries as they are committed.
@@ -293,7 +300,12 @@ async fn login_sets_a_strict_http_only_cookie_that_authenticates() {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
     let session = cookie.split(';').next().expect("pair").to_owned();
     let with_cookie = |uri: &str, method: &str| {
-        Request::builder().method(method).uri(uri).header("cookie", session.clone()).body(Body::empty()).expect("request")
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("cookie", session.clone())
+            .body(Body::empty())
+            .expect("request")
     };
     let resp = router(f.state.clone()).oneshot(with_cookie("/api/v1/session", "GET")).await.expect("response");
     assert_eq!(resp.status(), StatusCode::OK);
