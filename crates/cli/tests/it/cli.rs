@@ -8,7 +8,10 @@ fn init_writes_a_private_key_and_prints_the_verifier_key() {
     let dir = base.path().join("alpha");
     let out = hotline_ok(&["init", dir.to_str().expect("path"), "--name", "alpha"], None);
     let key = out.split_whitespace().last().expect("key");
-    assert!(key.starts_with("alpha+") && key.split('+').count() == 3, "{key}");
+    let parts: Vec<&str> = key.splitn(3, '+').collect();
+    assert_eq!(parts[0], "alpha", "{key}");
+    assert!(parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+    assert_eq!(parts[2].len(), 44, "{key}"); // base64 of 33 bytes
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
