@@ -81,9 +81,23 @@ pub fn router(state: AppState) -> Router {
         protected.layer(Extension(doc)).layer(axum::middleware::from_fn_with_state(state.clone(), require_operator));
     protected
         .merge(public)
-        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .fallback(console_or_not_found)
         .layer(DefaultBodyLimit::max(request_bytes_max))
         .with_state(state)
+}
+
+/// Serves the console's embedded files for any path outside the API; `/` is the console.
+async fn console_or_not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    if path.starts_with("api/") {
+        return ApiError::NotFound("no such route".into()).into_response();
+    }
+    match hotline_console::asset(path) {
+        Some((bytes, mime)) => {
+            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache")], bytes).into_response()
+        }
+        None => ApiError::NotFound(format!("no such page: /{path}")).into_response(),
+    }
 }
 
 /// JSON body extractor whose rejections are API errors with a clear message.
