@@ -13,6 +13,7 @@ use hotline_store::{Role, Store};
 
 use crate::auth;
 use crate::config::{CONFIG_FILE, Config, DB_FILE, KEY_FILE, LANGS, valid_host_port};
+use crate::core::entry_text;
 use crate::now_ms;
 
 /// Why an administrative command failed; each message is one sentence for stderr.
@@ -167,7 +168,8 @@ pub fn user_add(dir: &Path, name: &str, role: &str, password: &str, replace: boo
     let config = Config::load(dir)?;
     let phc = auth::hash_password(password)?;
     let mut store = Store::open(&dir.join(DB_FILE))?;
-    let body = serde_json::json!({"kind": "user.added", "user": name, "role": role.as_str(), "by": "cli", "station": config.name}).to_string();
+    let at = now_ms();
+    let body = entry_text("user.added", serde_json::json!({"user": name, "role": role.as_str(), "by": "cli"}), at);
     store
         .write(|tx| {
             let added = tx.add_user(name, role, &phc, now_ms())?;
@@ -177,7 +179,7 @@ pub fn user_add(dir: &Path, name: &str, role: &str, password: &str, replace: boo
             if !added {
                 tx.set_password(name, role, &phc)?;
             }
-            tx.append_entry(now_ms(), "user.added", &body)?;
+            tx.append_entry(at, "user.added", &body)?;
             Ok(true)
         })?
         .then_some(())
@@ -189,15 +191,15 @@ pub fn token_create(dir: &Path, user: &str) -> Result<String, AdminError> {
     let config = Config::load(dir)?;
     let mut store = Store::open(&dir.join(DB_FILE))?;
     let (token, hash) = auth::new_secret()?;
-    let body =
-        serde_json::json!({"kind": "token.created", "user": user, "by": "cli", "station": config.name}).to_string();
+    let at = now_ms();
+    let body = entry_text("token.created", serde_json::json!({"user": user, "by": "cli"}), at);
     store
         .write(|tx| {
             if tx.user(user)?.is_none() {
                 return Ok(false);
             }
             tx.add_token(&hash, user, now_ms())?;
-            tx.append_entry(now_ms(), "token.created", &body)?;
+            tx.append_entry(at, "token.created", &body)?;
             Ok(true)
         })?
         .then_some(token)

@@ -41,6 +41,9 @@ pub struct Config {
     /// Language of the console and structured content: `en` or `ru`.
     #[serde(default = "default_lang")]
     pub lang: String,
+    /// How often a new signed checkpoint is made while the record grows.
+    #[serde(default = "default_checkpoint_interval_ms")]
+    pub checkpoint_interval_ms: u64,
     pub listen: Listen,
     #[serde(default, rename = "line")]
     pub lines: Vec<LineConfig>,
@@ -71,6 +74,9 @@ pub struct LineConfig {
 
 fn default_lang() -> String {
     "en".into()
+}
+fn default_checkpoint_interval_ms() -> u64 {
+    10_000
 }
 fn default_heartbeat_interval_ms() -> u64 {
     1000
@@ -122,6 +128,13 @@ impl Config {
                 at("lang"),
                 format!("language {:?} is not shipped", config.lang),
                 "use \"en\" or \"ru\"",
+            ));
+        }
+        if !(100..=3_600_000).contains(&config.checkpoint_interval_ms) {
+            return Err(invalid(
+                at("checkpoint_interval_ms"),
+                "checkpoint_interval_ms out of range".into(),
+                "use 100 to 3600000",
             ));
         }
         if config.lines.len() > lines_max {

@@ -2,11 +2,17 @@
 //! entries that the event stream and the console follow.
 //!
 //! All writes go through [`Core::write`], which runs on a blocking thread (SQLite and
-//! fsync block), commits, and publishes the entries it appended while still holding the
-//! lock, so subscribers always see entries in index order.
+//! fsync block), commits, adds the new entries' leaves to the in-memory Merkle tree and
+//! publishes the entries while still holding the lock, so the tree always matches the
+//! committed record and subscribers see entries in index order. Checkpoints are signed
+//! here too, under the same lock, so a checkpoint's size and root always agree.
 
 use std::sync::{Arc, Mutex};
 
+use hotline_identity::StationKey;
+use hotline_record::checkpoint::Checkpoint;
+use hotline_record::merkle::{Hash, MerkleTree, leaf_hash};
+use hotline_record::note::NoteSigner;
 use hotline_store::{Store, StoreError, Tx};
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -33,32 +39,114 @@ pub struct Journal<'t> {
     appended: Vec<Published>,
 }
 
+/// The text of a record entry: `body` (a JSON object) with the entry's `kind` and `at`.
+pub fn entry_text(kind: &str, mut body: Value, at_ms: i64) -> String {
+    if let Value::Object(map) = &mut body {
+        map.insert("kind".into(), Value::from(kind));
+        map.insert("at".into(), Value::from(rfc3339(at_ms)));
+    }
+    body.to_string()
+}
+
 impl Journal<'_> {
     /// Appends `body` (a JSON object) to the record as an entry of `kind`, adding the
     /// entry's kind and time. Returns the entry index.
-    pub fn append(&mut self, kind: &str, mut body: Value) -> Result<i64, StoreError> {
-        if let Value::Object(map) = &mut body {
-            map.insert("kind".into(), Value::from(kind));
-            map.insert("at".into(), Value::from(rfc3339(self.now_ms)));
-        }
-        let text = body.to_string();
+    pub fn append(&mut self, kind: &str, body: Value) -> Result<i64, StoreError> {
+        let text = entry_text(kind, body, self.now_ms);
         let idx = self.tx.append_entry(self.now_ms, kind, &text)?;
         self.appended.push(Published { idx, kind: kind.to_owned(), body: text });
         Ok(idx)
     }
 }
 
+/// The store and the Merkle tree over its entries, kept in step under one lock.
+struct Inner {
+    store: Store,
+    tree: MerkleTree,
+}
+
 pub struct Core {
     pub name: String,
     pub lang: String,
-    store: Arc<Mutex<Store>>,
+    inner: Arc<Mutex<Inner>>,
     pub entries: broadcast::Sender<Published>,
 }
 
+/// The origin line of a station's checkpoints: `hotline/NAME/KEYHASH`.
+pub fn origin_of(key: &hotline_identity::VerifierKey) -> String {
+    format!("hotline/{}/{}", key.name(), key.fingerprint())
+}
+
 impl Core {
-    pub fn new(name: String, lang: String, store: Store) -> Arc<Core> {
+    /// Wraps an open store, rebuilding the Merkle tree from every entry.
+    pub fn new(name: String, lang: String, mut store: Store) -> Result<Arc<Core>, StoreError> {
+        let mut tree = MerkleTree::new();
+        let mut gap = None;
+        store.read(|tx| {
+            tx.for_each_entry_body(|idx, body| {
+                if idx != tree.len() as i64 + 1 && gap.is_none() {
+                    gap = Some(idx);
+                }
+                tree.push(leaf_hash(body.as_bytes()));
+            })
+        })?;
+        if let Some(idx) = gap {
+            return Err(StoreError::Corrupt(format!("the record skips to entry {idx}")));
+        }
         let (entries, _) = broadcast::channel(event_backlog_max);
-        Arc::new(Core { name, lang, store: Arc::new(Mutex::new(store)), entries })
+        Ok(Arc::new(Core { name, lang, inner: Arc::new(Mutex::new(Inner { store, tree })), entries }))
+    }
+
+    /// Signs a checkpoint of the whole record if it grew since the last one (or if there is
+    /// none); returns the latest checkpoint (size, note) either way.
+    pub async fn checkpoint(&self, key: Arc<StationKey>) -> Result<Option<(u64, String)>, StoreError> {
+        let inner = self.inner.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut guard = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let Inner { store, tree } = &mut *guard;
+            let latest = store.read(|tx| tx.latest_checkpoint())?;
+            let size = tree.len();
+            if size == 0 || latest.as_ref().is_some_and(|(s, _)| *s >= size) {
+                return Ok(latest);
+            }
+            let checkpoint = Checkpoint::new(&origin_of(&key.verifier()), size, tree.root());
+            let note = checkpoint
+                .sign(&NoteSigner::from_station_key(&key))
+                .map_err(|e| StoreError::Corrupt(format!("cannot sign checkpoint: {e}")))?;
+            let at = now_ms();
+            store.write(|tx| tx.insert_checkpoint(size, &note, at))?;
+            Ok(Some((size, note)))
+        })
+        .await;
+        result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
+    }
+
+    /// The consistency proof between two tree sizes of our record.
+    pub async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError> {
+        self.with_tree(move |tree| {
+            tree.consistency_proof(old_size, new_size)
+                .map_err(|e| StoreError::Corrupt(format!("consistency proof: {e}")))
+        })
+        .await
+    }
+
+    /// The root of our record at `size`.
+    pub async fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
+        self.with_tree(move |tree| tree.root_at(size).map_err(|e| StoreError::Corrupt(format!("root at {size}: {e}"))))
+            .await
+    }
+
+    async fn with_tree<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&MerkleTree) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let guard = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&guard.tree)
+        })
+        .await;
+        result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
     }
 
     /// Runs `f` in one transaction on a blocking thread, commits, then publishes.
@@ -67,10 +155,11 @@ impl Core {
         T: Send + 'static,
         F: FnOnce(&mut Journal<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
+        let inner = self.inner.clone();
         let entries = self.entries.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let Inner { store, tree } = &mut *guard;
             let mut appended = Vec::new();
             let value = store.write(|tx| {
                 let mut journal = Journal { tx, now_ms: now_ms(), appended: Vec::new() };
@@ -79,6 +168,9 @@ impl Core {
                 Ok(value)
             })?;
             for entry in appended {
+                // The tree follows the committed record one leaf per entry, in order.
+                assert_eq!(entry.idx, tree.len() as i64 + 1, "record entries must be appended in order");
+                tree.push(leaf_hash(entry.body.as_bytes()));
                 // No subscribers is fine: the entry is in the store either way.
                 let _ = entries.send(entry);
             }
@@ -94,10 +186,10 @@ impl Core {
         T: Send + 'static,
         F: FnOnce(&Tx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
+        let inner = self.inner.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            store.read(f)
+            let mut guard = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            guard.store.read(f)
         })
         .await;
         result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))

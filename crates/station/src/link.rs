@@ -25,9 +25,17 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_rustls::TlsStream;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hotline_record::checkpoint::Checkpoint;
+use hotline_record::cosignature::verify_cosignature;
+use hotline_record::merkle::Hash;
+use hotline_record::note::NoteSigner;
+use hotline_record::witness::Witness;
+
 use crate::core::{Core, Journal};
 use crate::error::ApiError;
-use crate::item::{Item, lane_for};
+use crate::item::{Item, ReceiptEntry, SignedItem, lane_for, receipt_messages_max};
 use crate::{net, now_ms};
 
 /// Commands queued for a line task before the API gets "busy".
@@ -124,6 +132,8 @@ pub struct LineSetup {
     pub addrs: Vec<String>,
     pub config: LineConfig,
     pub backoff_max: Duration,
+    /// Our latest signed checkpoint (size, note), for the peer to witness.
+    pub checkpoints: watch::Receiver<Option<(u64, String)>>,
 }
 
 /// Restores the line from the store and starts its task.
@@ -154,6 +164,8 @@ pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHan
         dialing: false,
         backoff: Duration::from_millis(reconnect_backoff_min_ms),
         next_dial_at: Instant::now(),
+        witness_pending: false,
+        witness_blocked: false,
         setup,
     };
     let join = tokio::spawn(task.run());
@@ -173,9 +185,80 @@ struct LineTask {
     dialing: bool,
     backoff: Duration,
     next_dial_at: Instant,
+    /// A checkpoint of ours is with the peer, awaiting its cosignature or refusal.
+    witness_pending: bool,
+    /// The peer found our record inconsistent: send no more checkpoints until restart.
+    witness_blocked: bool,
+}
+
+/// What a line task needs inside a store transaction.
+#[derive(Clone)]
+struct Ends {
+    local: String,
+    peer: String,
+    key: Arc<StationKey>,
+    peer_key: VerifierKey,
+}
+
+/// What a round of line events changed beyond the store.
+#[derive(Default)]
+struct Round {
+    /// Items written to the outbox in the transaction, to push after the commit.
+    outbound: Vec<(Lane, u64, Vec<u8>)>,
+    /// The peer answered our checkpoint (cosigned or refused).
+    witness_answered: bool,
+    /// The peer refused our checkpoint as inconsistent with what it cosigned before.
+    witness_critical: bool,
 }
 
 impl LineTask {
+    fn ends(&self) -> Ends {
+        Ends {
+            local: self.setup.core.name.clone(),
+            peer: self.setup.peer.clone(),
+            key: self.setup.own_key.clone(),
+            peer_key: self.setup.peer_key.clone(),
+        }
+    }
+
+    /// Sends our latest checkpoint to the peer for witnessing, if it is newer than what the
+    /// peer last cosigned and no other is outstanding. The proof runs from the last size
+    /// the peer cosigned, which is what its witness state holds.
+    async fn offer_checkpoint(&mut self) -> Result<(), StoreError> {
+        if self.witness_pending || self.witness_blocked || self.line.state() != LineState::Up {
+            return Ok(());
+        }
+        let Some((size, note)) = self.setup.checkpoints.borrow().clone() else { return Ok(()) };
+        let peer = self.setup.peer.clone();
+        let old_size = self.setup.core.read(move |tx| tx.last_cosigned_size(&peer)).await?;
+        if old_size >= size {
+            return Ok(());
+        }
+        let proof = if old_size == 0 { Vec::new() } else { self.setup.core.consistency_proof(old_size, size).await? };
+        let ends = self.ends();
+        let item = Item::Checkpoint {
+            from: ends.local.clone(),
+            to: ends.peer.clone(),
+            note,
+            old_size,
+            proof: proof.iter().map(|h| BASE64.encode(h)).collect(),
+        };
+        let signed = SignedItem::sign(item, &ends.key);
+        let seq = self.line.next_seq(Lane::Control);
+        let payload = signed.envelope();
+        let stored = payload.clone();
+        self.setup
+            .core
+            .write(move |j| {
+                check_seq(j, &ends.peer, Lane::Control, seq)?;
+                j.tx.insert_outbox(&ends.peer, Lane::Control, seq, &stored, None, j.now_ms)
+            })
+            .await?;
+        self.line.push(Lane::Control, seq, payload);
+        self.witness_pending = true;
+        Ok(())
+    }
+
     async fn run(mut self) {
         let peer = self.setup.peer.clone();
         loop {
@@ -206,6 +289,11 @@ impl LineTask {
                     None => return,
                 },
                 Some((id, input)) = self.input_rx.recv() => self.handle_input(id, input),
+                Ok(()) = self.setup.checkpoints.changed() => {
+                    if let Err(e) = self.offer_checkpoint().await {
+                        tracing::error!(peer = %peer, error = %e, "could not offer a checkpoint to the peer");
+                    }
+                }
                 _ = tokio::time::sleep_until(wake) => self.line.handle_timeout(Instant::now().into_std()),
             }
         }
@@ -358,6 +446,7 @@ impl LineTask {
         let peer = self.setup.peer.clone();
         let mut received = Vec::new();
         let mut to_store = Vec::new();
+        let mut became_up = false;
         for event in events {
             match event {
                 Event::Rtt { rtt } => self.status_tx.send_modify(|s| s.rtt_ms = Some(rtt.as_secs_f64() * 1000.0)),
@@ -374,6 +463,7 @@ impl LineTask {
                         s.since_ms = since_ms;
                     });
                     if state == LineState::Up {
+                        became_up = true;
                         self.backoff = Duration::from_millis(reconnect_backoff_min_ms);
                         tracing::info!(peer = %peer, "line up");
                     } else {
@@ -392,21 +482,35 @@ impl LineTask {
             return Ok(());
         }
         let remote = self.status_tx.borrow().remote.clone();
-        self.setup.core.write(move |j| store_events(j, &peer, to_store, remote)).await?;
+        let ends = self.ends();
+        let round = self.setup.core.write(move |j| store_events(j, &ends, to_store, remote)).await?;
         for (lane, seq) in received {
             self.line.mark_durable(lane, seq);
+        }
+        for (lane, seq, payload) in round.outbound {
+            self.line.push(lane, seq, payload);
+        }
+        if round.witness_answered {
+            self.witness_pending = false;
+        }
+        if round.witness_critical {
+            self.witness_blocked = true;
+        }
+        let came_up = self.line.state() == LineState::Up && became_up;
+        if round.witness_answered || came_up {
+            self.offer_checkpoint().await?;
         }
         Ok(())
     }
 
     async fn accept_message(&mut self, m: NewMessage) -> Result<MessageRow, ApiError> {
-        let peer = self.setup.peer.clone();
+        let ends = self.ends();
         let lane = lane_for(&m.precedence);
         let seq = self.line.next_seq(lane);
         let created_ms = now_ms();
         let row = MessageRow {
             id: uuid::Uuid::now_v7().to_string(),
-            peer: peer.clone(),
+            peer: ends.peer.clone(),
             direction: Direction::Out,
             precedence: m.precedence,
             lang: m.lang,
@@ -420,6 +524,8 @@ impl LineTask {
             acked_by: None,
         };
         let item = Item::Message {
+            from: ends.local.clone(),
+            to: ends.peer.clone(),
             id: row.id.clone(),
             precedence: row.precedence.clone(),
             lang: row.lang.clone(),
@@ -428,17 +534,15 @@ impl LineTask {
             author: row.author.clone(),
             created_ms,
         };
-        let payload = item.encode();
+        let signed = SignedItem::sign(item, &ends.key);
+        let payload = signed.envelope();
         let stored = row.clone();
         let stored_payload = payload.clone();
-        self.setup
+        let accepted = self
+            .setup
             .core
             .write(move |j| {
-                // The line's counter and the store agree, or the outbox would have a gap.
-                let expected = j.tx.next_out_seq(&stored.peer, lane)?;
-                if expected != seq {
-                    return Err(StoreError::Corrupt(format!("outbox seq {expected} != line seq {seq}")));
-                }
+                check_seq(j, &stored.peer, lane, seq)?;
                 if let Some(reply_to) = &stored.reply_to
                     && j.tx.message(reply_to)?.is_none_or(|m| m.peer != stored.peer)
                 {
@@ -446,25 +550,31 @@ impl LineTask {
                 }
                 j.tx.insert_message(&stored)?;
                 j.tx.insert_outbox(&stored.peer, lane, seq, &stored_payload, Some(&stored.id), created_ms)?;
-                j.append("message.queued", json!({"peer": stored.peer, "message": message_json(&stored)}))?;
+                j.append(
+                    "message.queued",
+                    json!({"peer": stored.peer, "message": message_json(&stored), "item": signed.text, "sig": signed.sig}),
+                )?;
                 Ok(true)
             })
             .await
-            .map_err(ApiError::from)?
-            .then_some(())
-            .ok_or_else(|| ApiError::bad("bad_reply_to", "reply_to names no message on this line"))?;
+            .map_err(ApiError::from)?;
+        if !accepted {
+            return Err(ApiError::bad("bad_reply_to", "reply_to names no message on this line"));
+        }
         self.line.push(lane, seq, payload);
         Ok(row)
     }
 
     async fn accept_ack(&mut self, id: String, by: String) -> Result<MessageRow, ApiError> {
-        let peer = self.setup.peer.clone();
+        let ends = self.ends();
         let lane = Lane::Control;
         let seq = self.line.next_seq(lane);
         let at_ms = now_ms();
-        let payload = Item::Ack { id: id.clone(), by: by.clone(), at_ms }.encode();
+        let item = Item::Ack { from: ends.local.clone(), to: ends.peer.clone(), id: id.clone(), by: by.clone(), at_ms };
+        let signed = SignedItem::sign(item, &ends.key);
+        let payload = signed.envelope();
         let stored_payload = payload.clone();
-        let outcome = self
+        let (message, pushed) = self
             .setup
             .core
             .write(move |j| {
@@ -477,22 +587,19 @@ impl LineTask {
                 if message.acked_ms.is_some() {
                     return Ok(Ok((message, false)));
                 }
-                let expected = j.tx.next_out_seq(&peer, lane)?;
-                if expected != seq {
-                    return Err(StoreError::Corrupt(format!("outbox seq {expected} != line seq {seq}")));
-                }
+                check_seq(j, &ends.peer, lane, seq)?;
                 j.tx.set_acked(&id, &by, at_ms)?;
-                j.tx.insert_outbox(&peer, lane, seq, &stored_payload, None, at_ms)?;
+                j.tx.insert_outbox(&ends.peer, lane, seq, &stored_payload, None, at_ms)?;
                 let message = j.tx.message(&id)?.unwrap_or(message);
                 j.append(
                     "message.acknowledged",
-                    json!({"peer": peer, "id": id, "by": by, "message": message_json(&message)}),
+                    json!({"peer": ends.peer, "id": id, "by": by, "message": message_json(&message),
+                           "item": signed.text, "sig": signed.sig}),
                 )?;
                 Ok(Ok((message, true)))
             })
             .await
             .map_err(ApiError::from)??;
-        let (message, pushed) = outcome;
         if pushed {
             self.line.push(lane, seq, payload);
         }
@@ -546,9 +653,39 @@ pub fn message_json(m: &MessageRow) -> serde_json::Value {
     })
 }
 
+/// The line's counter and the store agree, or the outbox would get a gap.
+fn check_seq(j: &Journal<'_>, peer: &str, lane: Lane, seq: u64) -> Result<(), StoreError> {
+    let expected = j.tx.next_out_seq(peer, lane)?;
+    if expected != seq {
+        return Err(StoreError::Corrupt(format!(
+            "outbox to {peer} lane {lane:?}: store says {expected}, line says {seq}"
+        )));
+    }
+    Ok(())
+}
+
+/// Signs `item`, writes it to the outbox on the control lane, and lists it for pushing
+/// after the commit.
+fn send_control(j: &mut Journal<'_>, ends: &Ends, round: &mut Round, item: Item) -> Result<SignedItem, StoreError> {
+    let signed = SignedItem::sign(item, &ends.key);
+    let seq = j.tx.next_out_seq(&ends.peer, Lane::Control)?;
+    let payload = signed.envelope();
+    j.tx.insert_outbox(&ends.peer, Lane::Control, seq, &payload, None, j.now_ms)?;
+    round.outbound.push((Lane::Control, seq, payload));
+    Ok(signed)
+}
+
 /// Writes one round of line events in one transaction.
-fn store_events(j: &mut Journal<'_>, peer: &str, events: Vec<Event>, remote: Option<String>) -> Result<(), StoreError> {
+fn store_events(
+    j: &mut Journal<'_>,
+    ends: &Ends,
+    events: Vec<Event>,
+    remote: Option<String>,
+) -> Result<Round, StoreError> {
     let now = j.now_ms;
+    let peer = ends.peer.as_str();
+    let mut round = Round::default();
+    let mut stored_messages = Vec::new();
     for event in events {
         match event {
             Event::StateChanged { state } => {
@@ -570,61 +707,205 @@ fn store_events(j: &mut Journal<'_>, peer: &str, events: Vec<Event>, remote: Opt
             }
             Event::Received { lane, seq, payload } => {
                 j.tx.insert_inbox(peer, lane, seq, now)?;
-                store_item(j, peer, lane, seq, &payload)?;
+                match SignedItem::open(&payload, &ends.peer_key, &ends.local) {
+                    Ok(signed) => store_item(j, ends, &mut round, &mut stored_messages, signed)?,
+                    Err(why) => {
+                        let text = String::from_utf8_lossy(&payload).into_owned();
+                        j.append(
+                            "line.item_refused",
+                            json!({"peer": peer, "lane": lane as u8, "seq": seq, "why": why, "payload": text}),
+                        )?;
+                    }
+                }
             }
             Event::Rtt { .. } | Event::Closed { .. } => {}
         }
     }
-    Ok(())
+    // One signed receipt per round for the messages it stored: the peer's proof that we
+    // have them, in our own words.
+    for chunk in stored_messages.chunks(receipt_messages_max) {
+        let item =
+            Item::Receipt { from: ends.local.clone(), to: ends.peer.clone(), at_ms: now, messages: chunk.to_vec() };
+        let signed = send_control(j, ends, &mut round, item)?;
+        j.append("receipt.sent", json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
+    }
+    Ok(round)
 }
 
-fn store_item(j: &mut Journal<'_>, peer: &str, lane: Lane, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
-    match Item::decode(payload) {
-        Ok(Item::Message { id, precedence, lang, body, reply_to, author, created_ms }) => {
+fn store_item(
+    j: &mut Journal<'_>,
+    ends: &Ends,
+    round: &mut Round,
+    stored_messages: &mut Vec<ReceiptEntry>,
+    signed: SignedItem,
+) -> Result<(), StoreError> {
+    let peer = ends.peer.as_str();
+    match &signed.item {
+        Item::Message { id, precedence, lang, body, reply_to, author, created_ms, .. } => {
             let row = MessageRow {
                 id: id.clone(),
                 peer: peer.to_owned(),
                 direction: Direction::In,
-                precedence,
-                lang,
-                body,
-                reply_to,
-                author,
-                created_ms,
-                sent_ms: Some(created_ms),
+                precedence: precedence.clone(),
+                lang: lang.clone(),
+                body: body.clone(),
+                reply_to: reply_to.clone(),
+                author: author.clone(),
+                created_ms: *created_ms,
+                sent_ms: Some(*created_ms),
                 delivered_ms: Some(j.now_ms),
                 acked_ms: None,
                 acked_by: None,
             };
             if j.tx.insert_message(&row)? {
-                j.append("message.received", json!({"peer": peer, "id": id, "message": message_json(&row)}))?;
+                j.append(
+                    "message.received",
+                    json!({"peer": peer, "id": id, "message": message_json(&row), "item": signed.text, "sig": signed.sig}),
+                )?;
             } else {
                 // Same id again (a peer that lost its outbox and re-sent): suppressed.
-                j.append("message.duplicate", json!({"peer": peer, "id": id, "lane": lane as u8, "seq": seq}))?;
+                j.append("message.duplicate", json!({"peer": peer, "id": id, "item": signed.text, "sig": signed.sig}))?;
             }
+            stored_messages.push(ReceiptEntry { id: id.clone(), item_sha256: signed.sha256_hex() });
         }
-        Ok(Item::Ack { id, by, at_ms }) => {
-            let ours = j.tx.message(&id)?.is_some_and(|m| m.direction == Direction::Out && m.peer == peer);
-            if ours && j.tx.set_acked(&id, &by, at_ms)? {
-                let m = j.tx.message(&id)?;
+        Item::Ack { id, by, at_ms, .. } => {
+            let ours = j.tx.message(id)?.is_some_and(|m| m.direction == Direction::Out && m.peer == peer);
+            if ours {
+                j.tx.set_acked(id, by, *at_ms)?;
+                let m = j.tx.message(id)?;
                 j.append(
                     "message.acknowledged_by_peer",
-                    json!({"peer": peer, "id": id, "by": by, "message": m.as_ref().map(message_json)}),
+                    json!({"peer": peer, "id": id, "by": by, "message": m.as_ref().map(message_json),
+                           "item": signed.text, "sig": signed.sig}),
                 )?;
-            } else if !ours {
+            } else {
                 j.append(
                     "line.item_refused",
-                    json!({"peer": peer, "why": format!("acknowledgment for unknown message {id}")}),
+                    json!({"peer": peer, "why": format!("acknowledgment for unknown message {id}"), "item": signed.text, "sig": signed.sig}),
                 )?;
             }
         }
-        Err(why) => {
-            let text = String::from_utf8_lossy(payload).into_owned();
-            j.append(
-                "line.item_unreadable",
-                json!({"peer": peer, "lane": lane as u8, "seq": seq, "why": why, "payload": text}),
-            )?;
+        Item::Receipt { .. } => {
+            j.append("receipt.received", json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
+        }
+        Item::Checkpoint { note, old_size, proof, .. } => witness(j, ends, round, note, *old_size, proof)?,
+        Item::Cosignature { size, line, .. } => {
+            round.witness_answered = true;
+            let ours = j.tx.checkpoint(*size)?;
+            let verified = ours
+                .as_deref()
+                .map(|note| format!("{note}{line}"))
+                .map(|note| verify_cosignature(&note, &ends.peer_key));
+            match verified {
+                Some(Ok(_)) => {
+                    j.tx.insert_cosignature(*size, peer, line, j.now_ms)?;
+                    j.append("checkpoint.cosigned", json!({"peer": peer, "size": size, "line": line}))?;
+                }
+                other => {
+                    let why = match other {
+                        None => format!("no checkpoint of size {size} here"),
+                        Some(Err(e)) => e.to_string(),
+                        Some(Ok(_)) => String::new(),
+                    };
+                    j.append(
+                        "line.item_refused",
+                        json!({"peer": peer, "why": format!("bad cosignature: {why}"), "item": signed.text}),
+                    )?;
+                }
+            }
+        }
+        Item::WitnessRefusal { size, reason, critical, .. } => {
+            round.witness_answered = true;
+            if *critical {
+                round.witness_critical = true;
+                j.append(
+                    "alarm.raised",
+                    json!({"severity": "critical", "cause": "cosignature_refused", "peer": peer, "size": size,
+                           "message": format!("{peer} refused to cosign our record at size {size}: {reason}"),
+                           "item": signed.text, "sig": signed.sig}),
+                )?;
+            } else {
+                j.append("checkpoint.refused", json!({"peer": peer, "size": size, "reason": reason}))?;
+            }
         }
     }
     Ok(())
+}
+
+/// We witness the peer's checkpoint: cosign it only if it extends the last one we
+/// cosigned for that peer; otherwise refuse, and raise a critical alarm if the proof
+/// shows a rewritten or forked history.
+fn witness(
+    j: &mut Journal<'_>,
+    ends: &Ends,
+    round: &mut Round,
+    note: &str,
+    old_size: u64,
+    proof: &[String],
+) -> Result<(), StoreError> {
+    let peer = ends.peer.as_str();
+    let mut witness = Witness::new(NoteSigner::from_station_key(&ends.key));
+    let mut last_size = 0;
+    if let Some(last) = j.tx.last_witnessed(peer)? {
+        let restored = Checkpoint::open(&last, &ends.peer_key)
+            .map_err(|e| StoreError::Corrupt(format!("stored checkpoint of {peer} does not open: {e}")))?;
+        last_size = restored.size;
+        witness.restore(restored).map_err(|e| StoreError::Corrupt(format!("witness state: {e}")))?;
+    }
+    let size = Checkpoint::open(note, &ends.peer_key).map(|c| c.size).unwrap_or(0);
+    let proof: Result<Vec<Hash>, ()> =
+        proof.iter().map(|p| BASE64.decode(p).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or(())).collect();
+    let refuse = |j: &mut Journal<'_>, round: &mut Round, reason: String, critical: bool| -> Result<(), StoreError> {
+        j.tx.insert_peer_checkpoint(peer, size, note, false, j.now_ms)?;
+        let item = Item::WitnessRefusal {
+            from: ends.local.clone(),
+            to: ends.peer.clone(),
+            size,
+            reason: reason.clone(),
+            critical,
+        };
+        send_control(j, ends, round, item)?;
+        if critical {
+            j.append(
+                "alarm.raised",
+                json!({"severity": "critical", "cause": "record_fork", "peer": peer, "size": size,
+                       "message": format!("{peer}'s record does not extend what we cosigned: {reason}"), "checkpoint": note}),
+            )?;
+        } else {
+            j.append("checkpoint.refused", json!({"peer": peer, "size": size, "reason": reason}))?;
+        }
+        Ok(())
+    };
+    let Ok(proof) = proof else {
+        return refuse(j, round, "the consistency proof holds a hash that is not 32 bytes of base64".into(), false);
+    };
+    if old_size != last_size {
+        // Not evidence of a fork: the peer has not yet seen our last cosignature.
+        return refuse(
+            j,
+            round,
+            format!("proof is from size {old_size}, but we last cosigned size {last_size}"),
+            false,
+        );
+    }
+    let time_secs = (j.now_ms / 1000).max(0) as u64;
+    match witness.cosign_if_consistent(note, &proof, &ends.peer_key, time_secs) {
+        Ok(cosigned) => {
+            j.tx.insert_peer_checkpoint(peer, cosigned.checkpoint.size, note, true, j.now_ms)?;
+            let item = Item::Cosignature {
+                from: ends.local.clone(),
+                to: ends.peer.clone(),
+                size: cosigned.checkpoint.size,
+                line: cosigned.line.clone(),
+            };
+            send_control(j, ends, round, item)?;
+            let root = BASE64.encode(cosigned.checkpoint.root);
+            j.append("checkpoint.witnessed", json!({"peer": peer, "size": cosigned.checkpoint.size, "root": root}))?;
+            Ok(())
+        }
+        Err(e) => {
+            let critical = e.is_critical();
+            refuse(j, round, e.to_string(), critical)
+        }
+    }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_proto::LineConfig;
+use hotline_record::checkpoint::Checkpoint;
 use hotline_store::Store;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -50,6 +51,7 @@ pub struct Running {
     http_stop: watch::Sender<bool>,
     http_task: tokio::task::JoinHandle<()>,
     accept_task: tokio::task::JoinHandle<()>,
+    checkpoint_task: tokio::task::JoinHandle<()>,
     line_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -58,7 +60,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     let config = Config::load(dir)?;
     let key = Arc::new(load_key(dir, &config)?);
     let store = Store::open(&dir.join(DB_FILE))?;
-    let core = Core::new(config.name.clone(), config.lang.clone(), store);
+    let core = Core::new(config.name.clone(), config.lang.clone(), store)?;
     let http_listener = TcpListener::bind(config.listen.http).await.map_err(|source| ServeError::Bind {
         addr: config.listen.http,
         what: "console and API",
@@ -80,6 +82,9 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         source,
     })?;
 
+    check_record_integrity(&core, &key).await?;
+    let latest = core.checkpoint(key.clone()).await?;
+    let (checkpoint_tx, checkpoints) = watch::channel(latest);
     let mut lines = BTreeMap::new();
     let mut line_tasks = Vec::new();
     for l in &config.lines {
@@ -94,6 +99,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
                 ..LineConfig::default()
             },
             backoff_max: Duration::from_millis(l.reconnect_backoff_max_ms),
+            checkpoints: checkpoints.clone(),
         };
         let (handle, task) = link::start(setup).await?;
         lines.insert(l.peer.clone(), handle);
@@ -101,6 +107,12 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     }
     let lines: Arc<BTreeMap<String, LineHandle>> = Arc::new(lines);
     let accept_task = tokio::spawn(net::accept_loop(line_listener, key.clone(), lines.clone()));
+    let checkpoint_task = tokio::spawn(make_checkpoints(
+        core.clone(),
+        key.clone(),
+        Duration::from_millis(config.checkpoint_interval_ms),
+        checkpoint_tx,
+    ));
     let state = AppState { core: core.clone(), key: key.clone(), lines };
     let app = router(state.clone());
     let (http_stop, mut stop_rx) = watch::channel(false);
@@ -117,7 +129,17 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     core.write(move |j| j.append("station.started", json!({"station": name, "lines": peers, "version": version})))
         .await?;
     tracing::info!(station = %config.name, http = %http_addr, line = %line_addr, "station serving");
-    Ok(Running { name: config.name, http_addr, line_addr, state, http_stop, http_task, accept_task, line_tasks })
+    Ok(Running {
+        name: config.name,
+        http_addr,
+        line_addr,
+        state,
+        http_stop,
+        http_task,
+        accept_task,
+        checkpoint_task,
+        line_tasks,
+    })
 }
 
 impl Running {
@@ -126,6 +148,7 @@ impl Running {
         let _ = self.http_stop.send(true);
         let _ = tokio::time::timeout(Duration::from_millis(shutdown_wait_ms), self.http_task).await;
         self.accept_task.abort();
+        self.checkpoint_task.abort();
         for line in self.state.lines.values() {
             let (done, wait) = oneshot::channel();
             if line.commands.send(Command::Shutdown { done }).await.is_ok() {
@@ -139,6 +162,57 @@ impl Running {
         let _ = self.state.core.write(move |j| j.append("station.stopped", json!({"station": name}))).await;
         tracing::info!(station = %self.name, "station stopped cleanly");
     }
+}
+
+/// Signs a checkpoint every `interval` while the record grows, and tells the line tasks.
+async fn make_checkpoints(
+    core: Arc<Core>,
+    key: Arc<hotline_identity::StationKey>,
+    interval: Duration,
+    latest: watch::Sender<Option<(u64, String)>>,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        match core.checkpoint(key.clone()).await {
+            Ok(checkpoint) => {
+                latest.send_if_modified(|current| {
+                    let changed = *current != checkpoint;
+                    *current = checkpoint;
+                    changed
+                });
+            }
+            Err(e) => tracing::error!(error = %e, "could not sign a checkpoint"),
+        }
+    }
+}
+
+/// Checks at start-up that the record still matches every checkpoint we signed: a
+/// mismatch means the database was changed behind the station's back. The station still
+/// starts (the line must stay up), with a critical alarm in the record and the log.
+async fn check_record_integrity(core: &Arc<Core>, key: &hotline_identity::StationKey) -> Result<(), ServeError> {
+    let checkpoints = core.read(|tx| tx.checkpoints()).await?;
+    for (size, note) in checkpoints {
+        let problem = match Checkpoint::open(&note, &key.verifier()) {
+            Err(e) => Some(format!("our checkpoint of size {size} does not open: {e}")),
+            Ok(cp) => match core.root_at(size).await {
+                Ok(root) if root == cp.root => None,
+                Ok(_) => Some(format!("the record's first {size} entries no longer hash to the root we signed")),
+                Err(e) => Some(format!("the record is shorter than our checkpoint of size {size}: {e}")),
+            },
+        };
+        if let Some(message) = problem {
+            tracing::error!(%message, "RECORD INTEGRITY ALARM");
+            core.write(move |j| {
+                j.append(
+                    "alarm.raised",
+                    json!({"severity": "critical", "cause": "record_integrity", "size": size, "message": message}),
+                )
+            })
+            .await?;
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// `hotline serve DIR`: runs until SIGINT or SIGTERM.

@@ -8,7 +8,8 @@ use rusqlite::Connection;
 
 use crate::StoreError;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     name          TEXT PRIMARY KEY,
     role          TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'auditor')),
@@ -75,7 +76,33 @@ CREATE TABLE messages (
     acked_by     TEXT
 );
 CREATE INDEX messages_by_peer ON messages (peer, pos);
-"#];
+"#,
+    r#"
+-- Our signed checkpoints (C2SP signed notes), one per tree size.
+CREATE TABLE checkpoints (
+    size       INTEGER PRIMARY KEY,
+    note       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+-- Peers' cosignature lines on our checkpoints.
+CREATE TABLE cosignatures (
+    size        INTEGER NOT NULL,
+    peer        TEXT NOT NULL,
+    line        TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    PRIMARY KEY (size, peer)
+);
+-- As a witness: every checkpoint a peer sent us, and whether we cosigned it.
+CREATE TABLE peer_checkpoints (
+    peer        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    note        TEXT NOT NULL,
+    cosigned    INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    PRIMARY KEY (peer, size, note)
+);
+"#,
+];
 
 /// Brings the schema to the newest version this build knows.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -254,6 +254,101 @@ impl<'a> Tx<'a> {
         Ok(self.tx.query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?)
     }
 
+    /// Every entry body in index order, for rebuilding the Merkle tree at start-up.
+    pub fn for_each_entry_body(&self, mut f: impl FnMut(i64, &str)) -> Result<(), StoreError> {
+        let mut st = self.tx.prepare("SELECT idx, body FROM entries ORDER BY idx")?;
+        let mut rows = st.query([])?;
+        while let Some(row) = rows.next()? {
+            let idx: i64 = row.get(0)?;
+            let body: String = row.get(1)?;
+            f(idx, &body);
+        }
+        Ok(())
+    }
+
+    // --- checkpoints and witnessing --------------------------------------------------
+
+    pub fn insert_checkpoint(&self, size: u64, note: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO checkpoints (size, note, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT (size) DO NOTHING",
+            params![size as i64, note, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// All our checkpoints, smallest first: (size, note).
+    pub fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        let mut st = self.tx.prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn checkpoint(&self, size: u64) -> Result<Option<String>, StoreError> {
+        Ok(self.tx.query_row("SELECT note FROM checkpoints WHERE size = ?1", [size as i64], |r| r.get(0)).optional()?)
+    }
+
+    pub fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {
+        Ok(self
+            .tx
+            .query_row("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1", [], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })
+            .optional()?)
+    }
+
+    pub fn insert_cosignature(&self, size: u64, peer: &str, line: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO cosignatures (size, peer, line, received_ms) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (size, peer) DO NOTHING",
+            params![size as i64, peer, line, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Cosignature lines on our checkpoint of `size`, by peer name.
+    pub fn cosignatures(&self, size: u64) -> Result<Vec<(String, String)>, StoreError> {
+        let mut st = self.tx.prepare("SELECT peer, line FROM cosignatures WHERE size = ?1 ORDER BY peer")?;
+        let rows = st.query_map([size as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The largest of our tree sizes that `peer` has cosigned (0: none).
+    pub fn last_cosigned_size(&self, peer: &str) -> Result<u64, StoreError> {
+        let size: i64 =
+            self.tx
+                .query_row("SELECT coalesce(max(size), 0) FROM cosignatures WHERE peer = ?1", [peer], |r| r.get(0))?;
+        Ok(size as u64)
+    }
+
+    /// As a witness: records a checkpoint `peer` sent, cosigned or refused.
+    pub fn insert_peer_checkpoint(
+        &self,
+        peer: &str,
+        size: u64,
+        note: &str,
+        cosigned: bool,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO peer_checkpoints (peer, size, note, cosigned, received_ms) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT DO NOTHING",
+            params![peer, size as i64, note, cosigned, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// As a witness: the last checkpoint of `peer` that we cosigned.
+    pub fn last_witnessed(&self, peer: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT note FROM peer_checkpoints WHERE peer = ?1 AND cosigned = 1 ORDER BY size DESC LIMIT 1",
+                [peer],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     // --- outbox and inbox ------------------------------------------------------------
 
     /// The sequence number the next outgoing item on `lane` to `peer` gets.

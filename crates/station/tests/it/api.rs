@@ -23,7 +23,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let store = Store::open_in_memory().expect("store");
-    let core = Core::new("alpha".into(), "en".into(), store);
+    let core = Core::new("alpha".into(), "en".into(), store).expect("core");
     let key = Arc::new(StationKey::generate("alpha").expect("key"));
     let peer_key = StationKey::generate("bravo").expect("key").verifier();
     let setup = LineSetup {
@@ -35,6 +35,7 @@ async fn fixture() -> Fixture {
         addrs: vec!["127.0.0.1:9".into()],
         config: hotline_proto::LineConfig::default(),
         backoff_max: Duration::from_secs(5),
+        checkpoints: tokio::sync::watch::channel(None).1,
     };
     let (handle, _task) = link::start(setup).await.expect("line");
     let mut lines = BTreeMap::new();
