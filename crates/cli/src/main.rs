@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use hotline_station::{admin, client, demo, serve};
+use hotline_station::{admin, client, demo, export, serve};
 
 #[derive(Parser)]
 #[command(
@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The station's record, for auditors.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
     /// Run the station until SIGINT or SIGTERM.
     Serve { dir: PathBuf },
     /// Two linked stations, alpha and bravo, on loopback.
@@ -97,6 +102,16 @@ enum LineCommand {
         key: String,
         #[arg(long = "addr", required = true)]
         addrs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Write the whole record (entries, checkpoints, cosignatures, keys) to FILE.
+    Export {
+        dir: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -167,6 +182,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let token = admin::token_create(&dir, &user)?;
             println!("API token for {user} (shown once; stored only as a hash):");
             println!("{token}");
+        }
+        Command::Log { command: LogCommand::Export { dir, out } } => {
+            let text = runtime()?.block_on(export::export_dir(&dir))?;
+            std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
+            println!("record of {} written to {}", dir.display(), out.display());
         }
         Command::Serve { dir } => {
             init_logging();

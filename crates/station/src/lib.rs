@@ -16,10 +16,12 @@ pub mod core;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod item;
 pub mod link;
 pub mod metrics;
 pub mod net;
+pub mod record_api;
 pub mod serve;
 
 /// Wall-clock milliseconds since the Unix epoch: the time written into the record.

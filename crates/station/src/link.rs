@@ -798,8 +798,9 @@ fn store_item(
                 .map(|note| verify_cosignature(&note, &ends.peer_key));
             match verified {
                 Some(Ok(_)) => {
+                    // Stored beside the checkpoint, not as a record entry: an entry would grow
+                    // the record, which needs a new checkpoint, which the peer cosigns, ...
                     j.tx.insert_cosignature(*size, peer, line, j.now_ms)?;
-                    j.append("checkpoint.cosigned", json!({"peer": peer, "size": size, "line": line}))?;
                 }
                 other => {
                     let why = match other {
@@ -825,7 +826,7 @@ fn store_item(
                            "item": signed.text, "sig": signed.sig}),
                 )?;
             } else {
-                j.append("checkpoint.refused", json!({"peer": peer, "size": size, "reason": reason}))?;
+                tracing::info!(peer = %peer, size, %reason, "the peer did not cosign our checkpoint; it will be offered again");
             }
         }
     }
@@ -872,7 +873,7 @@ fn witness(
                        "message": format!("{peer}'s record does not extend what we cosigned: {reason}"), "checkpoint": note}),
             )?;
         } else {
-            j.append("checkpoint.refused", json!({"peer": peer, "size": size, "reason": reason}))?;
+            tracing::info!(peer = %peer, size, %reason, "not cosigning the peer's checkpoint");
         }
         Ok(())
     };
@@ -898,9 +899,8 @@ fn witness(
                 size: cosigned.checkpoint.size,
                 line: cosigned.line.clone(),
             };
+            // Kept in peer_checkpoints, not as a record entry (see the cosignature case).
             send_control(j, ends, round, item)?;
-            let root = BASE64.encode(cosigned.checkpoint.root);
-            j.append("checkpoint.witnessed", json!({"peer": peer, "size": cosigned.checkpoint.size, "root": root}))?;
             Ok(())
         }
         Err(e) => {

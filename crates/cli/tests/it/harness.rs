@@ -98,6 +98,55 @@ impl Station {
         );
     }
 
+    /// Makes the station sign checkpoints every `ms` instead of every 10 s.
+    pub fn set_checkpoint_interval_ms(&self, ms: u64) {
+        let path = self.dir.join("station.toml");
+        let text = std::fs::read_to_string(&path).expect("config");
+        let text = text.replacen("\n[listen]", &format!("\ncheckpoint_interval_ms = {ms}\n\n[listen]"), 1);
+        std::fs::write(&path, text).expect("write config");
+    }
+
+    /// `hotline log export DIR --out FILE`; returns the file's path.
+    pub fn export(&self, base: &Path) -> PathBuf {
+        let out = base.join(format!("{}-export.json", self.name));
+        hotline_ok(&["log", "export", self.dir.to_str().expect("path"), "--out", out.to_str().expect("path")], None);
+        out
+    }
+
+    /// Reads the event stream from the start until an event of `kind` whose data contains
+    /// `needle` arrives or the timeout passes; returns that event's data.
+    pub fn wait_event(&self, kind: &str, needle: &str, timeout: Duration) -> Option<String> {
+        use std::io::BufRead as _;
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let agent = ureq::Agent::new_with_config(
+                ureq::config::Config::builder().timeout_global(Some(deadline - Instant::now())).build(),
+            );
+            let Ok(resp) = agent
+                .get(&format!("{}/api/v1/events?after=0", self.url()))
+                .header("Authorization", &format!("Bearer {}", self.token))
+                .call()
+            else {
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            };
+            let reader = std::io::BufReader::new(resp.into_body().into_reader());
+            let mut current = String::new();
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if let Some(event) = line.strip_prefix("event: ") {
+                    current = event.to_owned();
+                } else if let Some(data) = line.strip_prefix("data: ")
+                    && current == kind
+                    && data.contains(needle)
+                {
+                    return Some(data.to_owned());
+                }
+            }
+        }
+        None
+    }
+
     pub fn start(&mut self) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log file");
         let child = Command::new(BIN)

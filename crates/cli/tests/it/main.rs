@@ -2,6 +2,7 @@
 
 mod cli;
 mod failover;
+mod fork;
 mod harness;
 mod kill_restart;
 mod tidy;
