@@ -60,6 +60,15 @@ enum Command {
         #[command(subcommand)]
         command: LogCommand,
     },
+    /// Check an exported record (and, given a second, the two records against each other).
+    Verify { file: PathBuf, peer_file: Option<PathBuf> },
+    /// The conversation in an exported record, in order, human-readable.
+    Transcript {
+        file: PathBuf,
+        /// Only the line to this peer.
+        #[arg(long)]
+        line: Option<String>,
+    },
     /// Run the station until SIGINT or SIGTERM.
     Serve { dir: PathBuf },
     /// Two linked stations, alpha and bravo, on loopback.
@@ -148,6 +157,11 @@ fn main() -> ExitCode {
     }
 }
 
+fn read_export(file: &std::path::Path) -> anyhow::Result<hotline_audit::Export> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    hotline_audit::parse_export(&bytes).with_context(|| format!("{} is not a hotline record export", file.display()))
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
@@ -187,6 +201,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let text = runtime()?.block_on(export::export_dir(&dir))?;
             std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
             println!("record of {} written to {}", dir.display(), out.display());
+        }
+        Command::Verify { file, peer_file } => {
+            let export = read_export(&file)?;
+            let summary =
+                hotline_audit::verify(&export).with_context(|| format!("{} does not verify", file.display()))?;
+            println!("{}", summary.render());
+            if let Some(peer_file) = peer_file {
+                let peer = read_export(&peer_file)?;
+                let peer_summary =
+                    hotline_audit::verify(&peer).with_context(|| format!("{} does not verify", peer_file.display()))?;
+                println!("{}", peer_summary.render());
+                let report = hotline_audit::cross_check(&export, &peer)
+                    .with_context(|| format!("{} and {} disagree", file.display(), peer_file.display()))?;
+                println!("{}", report.render());
+            }
+        }
+        Command::Transcript { file, line } => {
+            let export = read_export(&file)?;
+            print!("{}", hotline_audit::transcript(&export, line.as_deref())?);
         }
         Command::Serve { dir } => {
             init_logging();

@@ -67,9 +67,13 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<VerifierKey, AdminError
     std::fs::write(&config_path, text).map_err(|e| file_error(&config_path, e))?;
     let db = dir.join(DB_FILE);
     let mut store = Store::open(&db)?;
-    let body =
-        format!("{{\"kind\":\"station.created\",\"station\":\"{}\",\"key\":\"{}\"}}", options.name, key.verifier());
-    store.write(|tx| tx.append_entry(now_ms(), "station.created", &body))?;
+    let at = now_ms();
+    let body = entry_text(
+        "station.created",
+        serde_json::json!({"station": options.name, "key": key.verifier().to_string(), "by": "cli"}),
+        at,
+    );
+    store.write(|tx| tx.append_entry(at, "station.created", &body))?;
     Ok(key.verifier())
 }
 

@@ -9,6 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use hotline_audit::origin_of;
 use hotline_identity::StationKey;
 use hotline_record::checkpoint::Checkpoint;
 use hotline_record::merkle::{Hash, MerkleTree, leaf_hash};
@@ -70,11 +71,6 @@ pub struct Core {
     pub lang: String,
     inner: Arc<Mutex<Inner>>,
     pub entries: broadcast::Sender<Published>,
-}
-
-/// The origin line of a station's checkpoints: `hotline/NAME/KEYHASH`.
-pub fn origin_of(key: &hotline_identity::VerifierKey) -> String {
-    format!("hotline/{}/{}", key.name(), key.fingerprint())
 }
 
 impl Core {

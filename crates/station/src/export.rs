@@ -7,14 +7,9 @@
 
 use std::sync::Arc;
 
+use crate::core::Core;
 use hotline_identity::{StationKey, VerifierKey};
 use hotline_store::StoreError;
-use serde_json::json;
-
-use crate::core::{Core, origin_of};
-
-/// Export format version written by this build.
-pub const EXPORT_VERSION: u64 = 1;
 
 /// The whole record as the export file's text (compact JSON).
 pub async fn export(core: &Core, key: Arc<StationKey>, peers: Vec<VerifierKey>) -> Result<String, StoreError> {
@@ -39,18 +34,8 @@ pub async fn export(core: &Core, key: Arc<StationKey>, peers: Vec<VerifierKey>) 
     if entries.len() as u64 != size {
         return Err(StoreError::Corrupt(format!("the record has {} entries, its checkpoint {size}", entries.len())));
     }
-    let peers: Vec<_> = peers.iter().map(|p| json!({"name": p.name(), "key": p.to_string()})).collect();
-    let doc = json!({
-        "format": "hotline-record",
-        "version": EXPORT_VERSION,
-        "station": verifier.name(),
-        "key": verifier.to_string(),
-        "origin": origin_of(&verifier),
-        "peers": peers,
-        "entries": entries,
-        "checkpoints": checkpoints,
-    });
-    Ok(doc.to_string())
+    // The auditor's own type writes the file, so the two can never disagree on its form.
+    Ok(hotline_audit::Export::new(&verifier, &peers, entries, checkpoints).to_json())
 }
 
 /// `hotline log export DIR`: the export of a station directory, whether or not the

@@ -5,5 +5,7 @@ mod failover;
 mod fork;
 mod harness;
 mod kill_restart;
+mod tamper;
 mod tidy;
+mod verify_time;
 mod wrong_key;
