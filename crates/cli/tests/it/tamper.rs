@@ -97,7 +97,7 @@ fn mutate(original: &[u8], rng: &mut ChaCha8Rng) -> (Vec<u8>, String) {
             let cps = d["checkpoints"].as_array_mut().expect("checkpoints");
             let k = rng.random_range(0..cps.len());
             let note = cps[k].as_str().unwrap_or_default().to_owned();
-            let cosig = note.lines().filter(|l| l.starts_with("— bravo ")).next_back().map(String::from);
+            let cosig = note.lines().rfind(|l| l.starts_with("— bravo ")).map(String::from);
             match cosig {
                 Some(line) if rng.random_bool(0.5) => {
                     let forged = line.replacen("— bravo ", "— bravo AAAA", 1);
