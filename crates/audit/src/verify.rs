@@ -92,6 +92,8 @@ impl Summary {
                     let behind = self.entries.saturating_sub(size);
                     let tail = if behind == 0 {
                         "every entry".to_owned()
+                    } else if behind == 1 {
+                        "all but the last entry".to_owned()
                     } else {
                         format!("all but the last {behind} entries")
                     };
