@@ -43,7 +43,10 @@ fn time_to_verify_an_export_of_100_000_entries() {
                         created_ms: 0,
                     };
                     let signed = SignedItem::sign(item, &signer);
-                    j.append("message.queued", json!({"peer": "bravo", "item": signed.text, "sig": signed.sig}))?;
+                    j.append(
+                        "message.queued",
+                        json!({"peer": "bravo", "message": {"id": format!("m{n}")}, "item": signed.text, "sig": signed.sig}),
+                    )?;
                 }
                 Ok(())
             })
