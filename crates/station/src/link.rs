@@ -467,6 +467,9 @@ impl LineTask {
                         self.backoff = Duration::from_millis(reconnect_backoff_min_ms);
                         tracing::info!(peer = %peer, "line up");
                     } else {
+                        // An offer lost with the connection is made again once the line is
+                        // back; the witness refuses a stale one without alarm.
+                        self.witness_pending = false;
                         tracing::warn!(peer = %peer, state = state.as_str(), "line not up");
                     }
                     to_store.push(Event::StateChanged { state });
