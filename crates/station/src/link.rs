@@ -352,7 +352,9 @@ impl LineTask {
                 return;
             }
             tracing::debug!(peer = %self.setup.peer, %remote, "preferred connection replaces the current one");
-            self.drop_connection("superseded by the preferred connection");
+            // Not `close`: the line is not down, it moves to another connection. Dropping
+            // the old one ends its socket; `Line::connect` below starts the new one.
+            self.connection = None;
         }
         self.connection_counter += 1;
         let id = self.connection_counter;
