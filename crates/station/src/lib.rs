@@ -5,7 +5,8 @@
 //! serves operators (the HTTP API in `api`, Server-Sent Events in `events`, Prometheus
 //! text in `metrics`). One task per line (`link`) owns that line's `Line` state machine
 //! and is the only writer of its outbox, which is what keeps sequence numbers gap-free.
-//! It is the only crate in the workspace that knows sockets, HTTP or JSON.
+//! It is the only crate in the workspace that knows sockets or HTTP, and the only one that
+//! speaks JSON on the wire (`hotline-audit` reads the JSON export file).
 
 pub mod admin;
 pub mod api;
