@@ -35,9 +35,10 @@ pub fn lane_for(precedence: &str) -> Lane {
 /// Largest message body, in bytes of UTF-8.
 #[allow(non_upper_case_globals)]
 pub const message_body_bytes_max: usize = 64 * 1024;
-/// Most messages one signed receipt names.
+/// Most messages one signed receipt names: about 130 bytes each once escaped in the
+/// envelope, so a full receipt stays far below the protocol's `payload_bytes_max`.
 #[allow(non_upper_case_globals)]
-pub const receipt_messages_max: usize = 1024;
+pub const receipt_messages_max: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,6 +152,17 @@ impl SignedItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_receipt_fits_in_one_item_payload() {
+        let key = StationKey::generate("bravo").expect("key");
+        let messages = (0..receipt_messages_max)
+            .map(|_| ReceiptEntry { id: uuid::Uuid::now_v7().to_string(), item_sha256: "f".repeat(64) })
+            .collect();
+        let item = Item::Receipt { from: "bravo".into(), to: "alpha".into(), at_ms: i64::MAX, messages };
+        let payload = SignedItem::sign(item, &key).envelope();
+        assert!(payload.len() < hotline_proto::payload_bytes_max / 2, "{} bytes", payload.len());
+    }
 
     fn message(from: &str, to: &str) -> Item {
         Item::Message {

@@ -541,6 +541,15 @@ impl LineTask {
         };
         let signed = SignedItem::sign(item, &ends.key);
         let payload = signed.envelope();
+        if payload.len() > hotline_proto::payload_bytes_max {
+            // A body within 64 KiB can still grow past the frame limit when every character
+            // needs escaping twice (item, then envelope); refuse it here, not in the line.
+            return Err(ApiError::TooLarge(format!(
+                "the message is {} bytes once encoded for the line; the limit is {} bytes (shorten it, or avoid control characters)",
+                payload.len(),
+                hotline_proto::payload_bytes_max
+            )));
+        }
         let stored = row.clone();
         let stored_payload = payload.clone();
         let accepted = self

@@ -203,8 +203,17 @@ async fn bad_input_is_refused_with_a_reason_and_changes_nothing() {
         assert_eq!(v["error"]["code"], code, "{path}: {v}");
         assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{path}: {v}");
     }
-    assert_eq!(message_count(&f.state).await, 0);
-    assert_eq!(f.state.core.read(|tx| tx.entry_count()).await.expect("count"), entries_before);
+    // Within 64 KiB, but every character needs escaping: too large for a line frame.
+    let escaped = "\u{1}".repeat(60 * 1024);
+    let body = Body::from(json!({"body": escaped}).to_string());
+    let (status, v) = call(&f.state, "POST", "/api/v1/lines/bravo/messages", Some(&f.operator), Some(body)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    // The line task survived: a normal message is still accepted.
+    let body = Body::from(json!({"body": "still here"}).to_string());
+    let (status, _) = call(&f.state, "POST", "/api/v1/lines/bravo/messages", Some(&f.operator), Some(body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(message_count(&f.state).await, 1);
+    assert_eq!(f.state.core.read(|tx| tx.entry_count()).await.expect("count"), entries_before + 1);
 }
 
 /// Reads SSE events from `body` until `want` events arrived; returns their (id, event) pairs.
