@@ -2,10 +2,7 @@
 //! edges (antimeridian, poles, circles, the time buffer and altitude limits) and check
 //! that the R-tree index finds exactly what a brute-force comparison finds.
 
-// Shared with the PostGIS oracle, which uses the WKT half this test does not.
-#[allow(dead_code)]
-#[path = "postgis_oracle/shapes.rs"]
-mod shapes;
+use crate::shapes;
 
 use hotline_notice::{ConflictIndex, Limits, Notice, Separation, area_distance_m, conflict, parse_notice};
 use serde_json::{Value, json};

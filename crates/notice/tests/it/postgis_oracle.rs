@@ -4,8 +4,8 @@
 //! The test starts a throwaway PostgreSQL + PostGIS on loopback and SKIPs (prints why,
 //! passes) when PostGIS cannot be installed or started.
 
-mod pg;
-mod shapes;
+use crate::pg;
+use crate::shapes;
 
 use hotline_notice::{Limits, Separation, area_distance_m, conflict, parse_notice};
 use shapes::{Rng, Shape, random_pair};
