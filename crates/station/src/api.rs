@@ -26,7 +26,7 @@ use crate::core::Core;
 use crate::error::{ApiError, ErrorBody};
 use crate::item::{PRECEDENCES, message_body_bytes_max};
 use crate::link::{Command, LineHandle, NewMessage, message_json};
-use crate::{auth, events, metrics, now_ms, record_api, rfc3339};
+use crate::{auth, events, metrics, notice_api, now_ms, record_api, rfc3339};
 
 /// Largest request body accepted: a 64 KiB message body plus JSON escaping headroom.
 #[allow(non_upper_case_globals)]
@@ -71,6 +71,10 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(post_logout))
         .routes(routes!(get_session))
         .routes(routes!(metrics::get_metrics))
+        .routes(routes!(notice_api::post_notice, notice_api::get_notices))
+        .routes(routes!(notice_api::patch_notice, notice_api::delete_notice))
+        .routes(routes!(notice_api::get_conflicts))
+        .routes(routes!(notice_api::post_conflict_ack))
         .routes(routes!(record_api::get_checkpoint))
         .routes(routes!(record_api::get_export))
         .routes(routes!(get_openapi))

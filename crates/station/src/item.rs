@@ -72,6 +72,9 @@ pub enum Item {
     Checkpoint { from: String, to: String, note: String, old_size: u64, proof: Vec<String> },
     /// The sender (a witness) cosigned the receiver's checkpoint of `size`.
     Cosignature { from: String, to: String, size: u64, line: String },
+    /// A version of a notice filed at the sending station: `state` is `filed`, `amended`
+    /// or `cancelled`; `notice` is the notice JSON (PRODUCT.md's shape).
+    Notice { from: String, to: String, id: String, version: u64, state: String, notice: String },
     /// The witness refused to cosign our checkpoint of `size`.
     WitnessRefusal { from: String, to: String, size: u64, reason: String, critical: bool },
 }
@@ -84,6 +87,7 @@ impl Item {
             | Item::Receipt { from, to, .. }
             | Item::Checkpoint { from, to, .. }
             | Item::Cosignature { from, to, .. }
+            | Item::Notice { from, to, .. }
             | Item::WitnessRefusal { from, to, .. } => (from, to),
         }
     }

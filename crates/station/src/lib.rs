@@ -22,6 +22,8 @@ pub mod item;
 pub mod link;
 pub mod metrics;
 pub mod net;
+pub mod notice_api;
+pub mod notices;
 pub mod record_api;
 pub mod serve;
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use hotline_identity::{StationKey, VerifierKey};
 use hotline_proto::{Event, Lane, Line, LineConfig, LineState, preferred_dialer};
-use hotline_store::{Direction, MessageRow, StoreError};
+use hotline_store::{Direction, MessageRow, NoticeRow, StoreError};
 use rand::Rng as _;
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -78,9 +78,20 @@ pub struct NewMessage {
 pub enum Command {
     Send { message: NewMessage, reply: oneshot::Sender<Result<MessageRow, ApiError>> },
     Ack { id: String, by: String, reply: oneshot::Sender<Result<MessageRow, ApiError>> },
+    Notice { change: NoticeChange, reply: oneshot::Sender<Result<NoticeRow, ApiError>> },
     Attach { stream: Box<TlsStream<TcpStream>>, dialed_by_us: bool, remote: String },
     DialFailed { reason: String },
     Shutdown { done: oneshot::Sender<()> },
+}
+
+/// A change to a notice of ours, validated by the API.
+pub enum NoticeChange {
+    /// A new notice: its JSON (canonical form) and end time.
+    File { body: String, end_ms: i64 },
+    /// A new version of notice `id`.
+    Amend { id: String, body: String, end_ms: i64 },
+    /// Notice `id` is withdrawn.
+    Cancel { id: String },
 }
 
 /// The API's handle on a line task.
@@ -306,6 +317,9 @@ impl LineTask {
             }
             Command::Ack { id, by, reply } => {
                 let _ = reply.send(self.accept_ack(id, by).await);
+            }
+            Command::Notice { change, reply } => {
+                let _ = reply.send(self.accept_notice(change).await);
             }
             Command::Attach { stream, dialed_by_us, remote } => {
                 if dialed_by_us {
@@ -620,6 +634,81 @@ impl LineTask {
         Ok(message)
     }
 
+    async fn accept_notice(&mut self, change: NoticeChange) -> Result<NoticeRow, ApiError> {
+        let ends = self.ends();
+        let lane = Lane::Control;
+        let seq = self.line.next_seq(lane);
+        let key = ends.key.clone();
+        let (row, payload) = self
+            .setup
+            .core
+            .write(move |j| {
+                let (id, version, state, body, end_ms) = match change {
+                    NoticeChange::File { body, end_ms } => (uuid::Uuid::now_v7().to_string(), 1, "filed", body, end_ms),
+                    NoticeChange::Amend { id, body, end_ms } => {
+                        let Some(current) = j.tx.latest_notice(&id)? else {
+                            return Ok(Err(ApiError::NotFound(format!("no notice {id}"))));
+                        };
+                        if let Some(refusal) = refuse_change(&current, &ends.peer) {
+                            return Ok(Err(refusal));
+                        }
+                        (id, current.version + 1, "amended", body, end_ms)
+                    }
+                    NoticeChange::Cancel { id } => {
+                        let Some(current) = j.tx.latest_notice(&id)? else {
+                            return Ok(Err(ApiError::NotFound(format!("no notice {id}"))));
+                        };
+                        if let Some(refusal) = refuse_change(&current, &ends.peer) {
+                            return Ok(Err(refusal));
+                        }
+                        (id, current.version + 1, "cancelled", current.body, current.end_ms)
+                    }
+                };
+                check_seq(j, &ends.peer, lane, seq)?;
+                let row = NoticeRow {
+                    id: id.clone(),
+                    version,
+                    peer: ends.peer.clone(),
+                    side: "ours".into(),
+                    state: state.into(),
+                    body: body.clone(),
+                    end_ms,
+                    created_ms: j.now_ms,
+                };
+                let item = Item::Notice {
+                    from: ends.local.clone(),
+                    to: ends.peer.clone(),
+                    id: id.clone(),
+                    version,
+                    state: state.into(),
+                    notice: body,
+                };
+                let signed = SignedItem::sign(item, &key);
+                let payload = signed.envelope();
+                if payload.len() > hotline_proto::payload_bytes_max {
+                    return Ok(Err(ApiError::TooLarge(format!(
+                        "the notice is {} bytes once encoded for the line; the limit is {} bytes",
+                        payload.len(),
+                        hotline_proto::payload_bytes_max
+                    ))));
+                }
+                j.tx.insert_notice(&row)?;
+                j.tx.insert_outbox(&ends.peer, lane, seq, &payload, None, j.now_ms)?;
+                j.append(
+                    &format!("notice.{state}"),
+                    json!({"peer": ends.peer, "id": id, "version": version,
+                           "notice": crate::notices::notice_json(&row, &ends.local),
+                           "item": signed.text, "sig": signed.sig}),
+                )?;
+                crate::notices::detect_conflicts(j, &ends.peer, &id)?;
+                Ok(Ok((row, payload)))
+            })
+            .await
+            .map_err(ApiError::from)??;
+        self.line.push(lane, seq, payload);
+        Ok(row)
+    }
+
     async fn shutdown(&mut self) {
         self.line.close(Instant::now().into_std(), "the station is shutting down");
         let _ = self.drain().await;
@@ -665,6 +754,20 @@ pub fn message_json(m: &MessageRow) -> serde_json::Value {
         "acknowledged": t(m.acked_ms),
         "acknowledged_by": m.acked_by,
     })
+}
+
+/// Only our own, uncancelled notices on this line can be amended or cancelled here.
+fn refuse_change(current: &NoticeRow, peer: &str) -> Option<ApiError> {
+    if current.peer != peer {
+        return Some(ApiError::NotFound(format!("no notice {} on the line to {peer}", current.id)));
+    }
+    if current.side != "ours" {
+        return Some(ApiError::Conflict("only the station that filed a notice can change it".into()));
+    }
+    if current.state == "cancelled" {
+        return Some(ApiError::Conflict(format!("notice {} is cancelled", current.id)));
+    }
+    None
 }
 
 /// The line's counter and the store agree, or the outbox would get a gap.
@@ -801,6 +904,44 @@ fn store_item(
         }
         Item::Receipt { .. } => {
             j.append("receipt.received", json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
+        }
+        Item::Notice { id, version, state, notice, .. } => {
+            let limits = hotline_notice::Limits::default();
+            let known_state = matches!(state.as_str(), "filed" | "amended" | "cancelled");
+            let stale = j.tx.latest_notice(id)?.is_some_and(|n| n.side != "theirs" || n.version >= *version);
+            match hotline_notice::parse_notice(notice, &limits) {
+                Ok(parsed) if known_state && !stale => {
+                    let row = NoticeRow {
+                        id: id.clone(),
+                        version: *version,
+                        peer: peer.to_owned(),
+                        side: "theirs".into(),
+                        state: state.clone(),
+                        body: notice.clone(),
+                        end_ms: (parsed.end.unix_timestamp_nanos() / 1_000_000) as i64,
+                        created_ms: j.now_ms,
+                    };
+                    j.tx.insert_notice(&row)?;
+                    j.append(
+                        "notice.received",
+                        json!({"peer": peer, "id": id, "version": version, "state": state,
+                               "notice": crate::notices::notice_json(&row, &ends.local),
+                               "item": signed.text, "sig": signed.sig}),
+                    )?;
+                    crate::notices::detect_conflicts(j, peer, id)?;
+                }
+                other => {
+                    let why = match other {
+                        Err(e) => format!("notice {id} v{version} is invalid: {e}"),
+                        Ok(_) if !known_state => format!("notice {id} v{version} has unknown state {state:?}"),
+                        Ok(_) => format!("notice {id} v{version} is older than the version stored"),
+                    };
+                    j.append(
+                        "line.item_refused",
+                        json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}),
+                    )?;
+                }
+            }
         }
         Item::Checkpoint { note, old_size, proof, .. } => witness(j, ends, round, note, *old_size, proof)?,
         Item::Cosignature { size, line, .. } => {

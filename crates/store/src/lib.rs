@@ -14,7 +14,7 @@
 mod schema;
 mod tx;
 
-pub use tx::{Direction, Entry, MessageRow, Role, Tx, User};
+pub use tx::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, Tx, User};
 
 use std::path::Path;
 

@@ -102,6 +102,33 @@ CREATE TABLE peer_checkpoints (
     PRIMARY KEY (peer, size, note)
 );
 "#,
+    r#"
+-- Notices on a line, every version kept (an amendment is a new version).
+CREATE TABLE notices (
+    id         TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    peer       TEXT NOT NULL,
+    side       TEXT NOT NULL CHECK (side IN ('ours', 'theirs')),
+    state      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    end_ms     INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (id, version)
+);
+-- Conflicts between two notices of a line; the id is derived from the two notice ids,
+-- so both stations name a conflict alike.
+CREATE TABLE conflicts (
+    id          TEXT PRIMARY KEY,
+    peer        TEXT NOT NULL,
+    a           TEXT NOT NULL,
+    b           TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    raised_ms   INTEGER NOT NULL,
+    acked_by    TEXT,
+    acked_ms    INTEGER,
+    resolved_ms INTEGER
+);
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

@@ -126,6 +126,64 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
     })
 }
 
+/// One version of a notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub id: String,
+    pub version: u64,
+    pub peer: String,
+    /// `ours` (filed here) or `theirs` (filed by the peer).
+    pub side: String,
+    /// `filed`, `amended` or `cancelled`.
+    pub state: String,
+    /// The notice JSON as filed.
+    pub body: String,
+    pub end_ms: i64,
+    pub created_ms: i64,
+}
+
+fn notice_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoticeRow> {
+    Ok(NoticeRow {
+        id: r.get(0)?,
+        version: r.get::<_, i64>(1)? as u64,
+        peer: r.get(2)?,
+        side: r.get(3)?,
+        state: r.get(4)?,
+        body: r.get(5)?,
+        end_ms: r.get(6)?,
+        created_ms: r.get(7)?,
+    })
+}
+
+/// A conflict between notices `a` and `b` (ids in ascending order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConflictRow {
+    pub id: String,
+    pub peer: String,
+    pub a: String,
+    pub b: String,
+    /// JSON with the measured separations.
+    pub detail: String,
+    pub raised_ms: i64,
+    pub acked_by: Option<String>,
+    pub acked_ms: Option<i64>,
+    pub resolved_ms: Option<i64>,
+}
+
+fn conflict_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConflictRow> {
+    Ok(ConflictRow {
+        id: r.get(0)?,
+        peer: r.get(1)?,
+        a: r.get(2)?,
+        b: r.get(3)?,
+        detail: r.get(4)?,
+        raised_ms: r.get(5)?,
+        acked_by: r.get(6)?,
+        acked_ms: r.get(7)?,
+        resolved_ms: r.get(8)?,
+    })
+}
+
 /// Operations inside one transaction.
 pub struct Tx<'a> {
     tx: &'a Transaction<'a>,
@@ -345,6 +403,94 @@ impl<'a> Tx<'a> {
                 "SELECT note FROM peer_checkpoints WHERE peer = ?1 AND cosigned = 1 ORDER BY size DESC LIMIT 1",
                 [peer],
                 |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    // --- notices and conflicts --------------------------------------------------------
+
+    pub fn insert_notice(&self, n: &NoticeRow) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO notices (id, version, peer, side, state, body, end_ms, created_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![n.id, n.version as i64, n.peer, n.side, n.state, n.body, n.end_ms, n.created_ms],
+        )?;
+        Ok(())
+    }
+
+    /// The latest version of every notice on the line to `peer`, oldest first.
+    pub fn latest_notices(&self, peer: &str) -> Result<Vec<NoticeRow>, StoreError> {
+        let mut st = self.tx.prepare(
+            "SELECT id, version, peer, side, state, body, end_ms, created_ms FROM notices n \
+             WHERE peer = ?1 AND version = (SELECT max(version) FROM notices WHERE id = n.id) \
+             ORDER BY created_ms, id",
+        )?;
+        let rows = st.query_map([peer], notice_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn latest_notice(&self, id: &str) -> Result<Option<NoticeRow>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT id, version, peer, side, state, body, end_ms, created_ms FROM notices \
+                 WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+                [id],
+                notice_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Records a conflict; `false` if one with this id is already open.
+    pub fn raise_conflict(&self, c: &ConflictRow) -> Result<bool, StoreError> {
+        let open: Option<i64> = self
+            .tx
+            .query_row("SELECT 1 FROM conflicts WHERE id = ?1 AND resolved_ms IS NULL", [&c.id], |r| r.get(0))
+            .optional()?;
+        if open.is_some() {
+            return Ok(false);
+        }
+        self.tx.execute(
+            "INSERT INTO conflicts (id, peer, a, b, detail, raised_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET detail = ?5, raised_ms = ?6, acked_by = NULL, acked_ms = NULL, resolved_ms = NULL",
+            params![c.id, c.peer, c.a, c.b, c.detail, c.raised_ms],
+        )?;
+        Ok(true)
+    }
+
+    pub fn resolve_conflict(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.tx.execute(
+            "UPDATE conflicts SET resolved_ms = ?2 WHERE id = ?1 AND resolved_ms IS NULL",
+            params![id, now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn ack_conflict(&self, id: &str, by: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.tx.execute(
+            "UPDATE conflicts SET acked_by = ?2, acked_ms = ?3 WHERE id = ?1 AND acked_ms IS NULL",
+            params![id, by, now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Conflicts, open ones first, then by time raised.
+    pub fn conflicts(&self) -> Result<Vec<ConflictRow>, StoreError> {
+        let mut st = self.tx.prepare(
+            "SELECT id, peer, a, b, detail, raised_ms, acked_by, acked_ms, resolved_ms FROM conflicts \
+             ORDER BY resolved_ms IS NOT NULL, raised_ms",
+        )?;
+        let rows = st.query_map([], conflict_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn conflict(&self, id: &str) -> Result<Option<ConflictRow>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT id, peer, a, b, detail, raised_ms, acked_by, acked_ms, resolved_ms FROM conflicts WHERE id = ?1",
+                [id],
+                conflict_from_row,
             )
             .optional()?)
     }

@@ -280,9 +280,36 @@ test("map: basemap, both sides' notice styles, and drawing a circle and a polygo
   await alpha.click("#notice-discard");
 });
 
-test("a notice drawn at alpha that overlaps one of bravo's shows the conflict at both consoles", {
-  skip: "waits for the notices and conflicts API (issue 4): POST/GET /api/v1/lines/{peer}/notices, GET /api/v1/conflicts",
-}, async () => {});
+test("a notice drawn at alpha that overlaps one of bravo's shows the conflict at both consoles", async () => {
+  await alpha.goto(ALPHA);
+  await alpha.locator("#app").waitFor({ state: "visible" });
+  await alpha.locator("#map path.land").waitFor();
+  // Draw a circle at the map's centre and read where it is.
+  const box = await alpha.locator("#map").boundingBox();
+  const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+  await alpha.click("#draw-circle");
+  await alpha.mouse.click(cx, cy);
+  await alpha.mouse.click(cx + 40, cy);
+  await alpha.locator("#notice-form").waitFor({ state: "visible" });
+  await alpha.fill("#notice-title", "CAP SOUTH");
+  const drawn = JSON.parse(await alpha.textContent("#notice-json"));
+  // Bravo's operator files an exercise on the same spot (through bravo's own API, with
+  // bravo's session), then alpha files the drawn notice.
+  const theirs = { ...drawn, title: "EX WINTER", kind: "naval_exercise" };
+  const status = await bravo.evaluate(async (n) => {
+    const r = await fetch("/api/v1/lines/alpha/notices", { method: "POST", body: JSON.stringify(n),
+      headers: { "Content-Type": "application/json" } });
+    return r.status;
+  }, theirs);
+  assert.equal(status, 201);
+  await alpha.click("#notice-file");
+  for (const page of [alpha, bravo]) {
+    await page.locator(".conflict-list li").first().waitFor({ timeout: 10000 });
+    await page.locator("#map path.conflict-ring").first().waitFor({ timeout: 10000 });
+  }
+  await shot(alpha, "12-alpha-conflict-on-map");
+  await shot(bravo, "12-bravo-conflict-on-map");
+});
 
 test("a critical record alarm shows a banner and sounds until acknowledged", async () => {
   // No test can fork a real record from here (the Rust fork test does); feed the console

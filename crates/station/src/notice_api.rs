@@ -1,0 +1,127 @@
+//! The notices and conflicts routes: file, list, amend and cancel notices on a line;
+//! list and acknowledge conflicts.
+//!
+//! A notice is validated completely here (`hotline_notice::parse_notice`, errors naming
+//! polygon, ring and position) before the line task stores it, so a refused notice changes
+//! nothing. Filing, amending and cancelling go through the line task, which owns the
+//! line's outbox; conflicts are detected there, in the same transaction.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hotline_notice::{Limits, parse_notice};
+use serde_json::{Value, json};
+
+use crate::api::{AppState, Operator};
+use crate::error::{ApiError, ErrorBody};
+use crate::link::{Command, NoticeChange};
+use crate::notices::{conflict_json, notice_json};
+use crate::now_ms;
+
+/// Validates a notice body; returns its canonical JSON text and end time (ms).
+fn validate(body: &str) -> Result<(String, i64), ApiError> {
+    let notice = parse_notice(body, &Limits::default()).map_err(|e| ApiError::bad("bad_notice", e.to_string()))?;
+    let end_ms = (notice.end.unix_timestamp_nanos() / 1_000_000) as i64;
+    Ok((notice.to_json().to_string(), end_ms))
+}
+
+fn with_expiry(mut v: Value, end_ms: i64) -> Value {
+    if v["state"] != "cancelled" && end_ms < now_ms() {
+        v["state"] = json!("expired");
+    }
+    v
+}
+
+/// File a notice (PRODUCT.md's notice JSON) on the line; it travels to the peer.
+#[utoipa::path(post, path = "/api/v1/lines/{peer}/notices", params(("peer" = String, Path)),
+    request_body(content = String, content_type = "application/json"),
+    responses((status = 201), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn post_notice(
+    State(state): State<AppState>,
+    Path(peer): Path<String>,
+    body: String,
+) -> Result<Response, ApiError> {
+    let line =
+        state.lines.get(&peer).ok_or_else(|| ApiError::NotFound(format!("no line to a station named {peer:?}")))?;
+    let (body, end_ms) = validate(&body)?;
+    let row = line.ask(|reply| Command::Notice { change: NoticeChange::File { body, end_ms }, reply }).await?;
+    Ok((StatusCode::CREATED, Json(notice_json(&row, &state.core.name))).into_response())
+}
+
+/// The latest version of every notice on the line, both sides'.
+#[utoipa::path(get, path = "/api/v1/lines/{peer}/notices", params(("peer" = String, Path)),
+    responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_notices(State(state): State<AppState>, Path(peer): Path<String>) -> Result<Json<Value>, ApiError> {
+    if !state.lines.contains_key(&peer) {
+        return Err(ApiError::NotFound(format!("no line to a station named {peer:?}")));
+    }
+    let rows = state.core.read(move |tx| tx.latest_notices(&peer)).await?;
+    let local = state.core.name.clone();
+    Ok(Json(Value::Array(rows.iter().map(|n| with_expiry(notice_json(n, &local), n.end_ms)).collect())))
+}
+
+async fn change(
+    state: &AppState,
+    id: String,
+    make: impl FnOnce(String) -> NoticeChange,
+) -> Result<Json<Value>, ApiError> {
+    let wanted = id.clone();
+    let current = state.core.read(move |tx| tx.latest_notice(&wanted)).await?;
+    let current = current.ok_or_else(|| ApiError::NotFound(format!("no notice {id}")))?;
+    let line =
+        state.lines.get(&current.peer).ok_or_else(|| ApiError::NotFound(format!("no line to {}", current.peer)))?;
+    let change = make(id);
+    let row = line.ask(|reply| Command::Notice { change, reply }).await?;
+    Ok(Json(notice_json(&row, &state.core.name)))
+}
+
+/// Amend a notice of ours: the body is the whole new notice; the history is kept.
+#[utoipa::path(patch, path = "/api/v1/notices/{id}", params(("id" = String, Path)),
+    request_body(content = String, content_type = "application/json"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn patch_notice(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    let (body, end_ms) = validate(&body)?;
+    change(&state, id, |id| NoticeChange::Amend { id, body, end_ms }).await
+}
+
+/// Cancel a notice of ours.
+#[utoipa::path(delete, path = "/api/v1/notices/{id}", params(("id" = String, Path)),
+    responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_notice(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    change(&state, id, |id| NoticeChange::Cancel { id }).await
+}
+
+/// Every conflict this station has detected, open ones first.
+#[utoipa::path(get, path = "/api/v1/conflicts", responses((status = 200), (status = 401, body = ErrorBody)))]
+pub async fn get_conflicts(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let rows = state.core.read(|tx| tx.conflicts()).await?;
+    Ok(Json(Value::Array(rows.iter().map(conflict_json).collect())))
+}
+
+/// An operator here has seen the conflict.
+#[utoipa::path(post, path = "/api/v1/conflicts/{id}/ack", params(("id" = String, Path)),
+    responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn post_conflict_ack(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Extension(Operator(user)): Extension<Operator>,
+) -> Result<Json<Value>, ApiError> {
+    let row = state
+        .core
+        .write(move |j| {
+            let Some(_) = j.tx.conflict(&id)? else { return Ok(None) };
+            if j.tx.ack_conflict(&id, &user.name, j.now_ms)? {
+                j.append("conflict.acknowledged", json!({"id": id, "by": user.name}))?;
+            }
+            j.tx.conflict(&id)
+        })
+        .await?;
+    row.map(|c| Json(conflict_json(&c))).ok_or_else(|| ApiError::NotFound("no such conflict".into()))
+}
