@@ -581,10 +581,10 @@ const DEMO_NOTICES = [
   { id: "demo-ours-1", side: "ours", kind: "air_operations", title: "CAP North",
     area: { type: "Point", coordinates: [30.5, 50.4], radius_m: 60000 }, altitude: { min_m: 0, max_m: 9000 },
     start: "2026-11-25T10:00:00Z", end: "2026-11-25T12:00:00Z", state: "filed" },
-  { id: "demo-theirs-1", side: "theirs", kind: "exercise", title: "EX WINTER",
+  { id: "demo-theirs-1", side: "theirs", kind: "naval_exercise", title: "EX WINTER",
     area: { type: "Polygon", coordinates: [[[30.9, 50.0], [32.2, 50.0], [32.2, 51.0], [30.9, 51.0], [30.9, 50.0]]] },
     altitude: { min_m: 3000, max_m: 12000 }, start: "2026-11-25T11:00:00Z", end: "2026-11-25T14:00:00Z", state: "filed" },
-  { id: "demo-theirs-2", side: "theirs", kind: "maritime_operations", title: "NAVEX",
+  { id: "demo-theirs-2", side: "theirs", kind: "naval_exercise", title: "NAVEX",
     area: { type: "Point", coordinates: [33.0, 45.0], radius_m: 40000 }, altitude: null,
     start: "2026-11-25T08:00:00Z", end: "2026-11-25T18:00:00Z", state: "acknowledged" },
 ];
