@@ -69,6 +69,11 @@ enum Command {
         #[arg(long)]
         line: Option<String>,
     },
+    /// Planned activities on a line.
+    Notice {
+        #[command(subcommand)]
+        command: NoticeCommand,
+    },
     /// Run the station until SIGINT or SIGTERM.
     Serve { dir: PathBuf },
     /// Two linked stations, alpha and bravo, on loopback.
@@ -111,6 +116,42 @@ enum LineCommand {
         key: String,
         #[arg(long = "addr", required = true)]
         addrs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum NoticeCommand {
+    /// File a notice through a station's API (token in HOTLINE_TOKEN). FILE is a GeoJSON
+    /// geometry (Polygon, MultiPolygon, or Point with radius_m), a Feature whose
+    /// properties hold the other fields, or a whole notice; flags override the file.
+    File {
+        #[arg(long)]
+        url: String,
+        /// Peer station name.
+        #[arg(long)]
+        line: String,
+        file: PathBuf,
+        /// air_operations, missile_test, naval_exercise, airspace_closure, ground_operations, other.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Start, RFC 3339 UTC (e.g. 2026-11-25T10:00:00Z).
+        #[arg(long)]
+        start: Option<String>,
+        /// End, RFC 3339 UTC.
+        #[arg(long)]
+        end: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        remarks: Option<String>,
+        #[arg(long)]
+        lang: Option<String>,
+        /// Lowest altitude, metres.
+        #[arg(long)]
+        min_m: Option<f64>,
+        /// Highest altitude, metres.
+        #[arg(long)]
+        max_m: Option<f64>,
     },
 }
 
@@ -220,6 +261,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Transcript { file, line } => {
             let export = read_export(&file)?;
             print!("{}", hotline_audit::transcript(&export, line.as_deref())?);
+        }
+        Command::Notice {
+            command: NoticeCommand::File { url, line, file, kind, start, end, title, remarks, lang, min_m, max_m },
+        } => {
+            let Ok(token) = std::env::var("HOTLINE_TOKEN") else { bail!(client::ClientError::NoToken) };
+            let file_text =
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let s = |v: Option<String>| v.map(serde_json::Value::from);
+            let n = |v: Option<f64>| v.map(serde_json::Value::from);
+            let fields = vec![
+                ("kind", s(kind)),
+                ("start", s(start)),
+                ("end", s(end)),
+                ("title", s(title)),
+                ("remarks", s(remarks)),
+                ("lang", s(lang)),
+                ("altitude.min_m", n(min_m)),
+                ("altitude.max_m", n(max_m)),
+            ];
+            let options = client::NoticeOptions { url, token, line, file_text, fields };
+            println!("{}", runtime()?.block_on(client::file_notice(options))?);
         }
         Command::Serve { dir } => {
             init_logging();

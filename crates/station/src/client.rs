@@ -93,3 +93,87 @@ pub async fn send(o: SendOptions) -> Result<String, ClientError> {
         tokio::time::sleep(Duration::from_millis(poll_interval_ms)).await;
     }
 }
+
+/// What `hotline notice file` sends: the area from a GeoJSON file and the rest from flags
+/// (or from the file, when it is already a whole notice or a Feature with properties).
+pub struct NoticeOptions {
+    pub url: String,
+    pub token: String,
+    pub line: String,
+    pub file_text: String,
+    pub fields: Vec<(&'static str, Option<Value>)>,
+}
+
+/// Builds the notice JSON from a GeoJSON geometry, Feature or whole notice, and flags.
+pub fn notice_from_geojson(text: &str, fields: &[(&'static str, Option<Value>)]) -> Result<Value, ClientError> {
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| ClientError::Refused(format!("the file is not JSON: {e}")))?;
+    let mut notice = if doc.get("area").is_some() {
+        doc
+    } else if doc.get("type").and_then(Value::as_str) == Some("Feature") {
+        let mut n = doc.get("properties").cloned().filter(Value::is_object).unwrap_or_else(|| json!({}));
+        n["area"] = doc.get("geometry").cloned().unwrap_or(Value::Null);
+        n
+    } else {
+        json!({"area": doc})
+    };
+    for (name, value) in fields {
+        if let Some(v) = value {
+            if name.starts_with("altitude.") {
+                let key = name.trim_start_matches("altitude.");
+                if !notice["altitude"].is_object() {
+                    notice["altitude"] = json!({});
+                }
+                notice["altitude"][key] = v.clone();
+            } else {
+                notice[*name] = v.clone();
+            }
+        }
+    }
+    Ok(notice)
+}
+
+/// Files the notice; returns its id.
+pub async fn file_notice(o: NoticeOptions) -> Result<String, ClientError> {
+    let notice = notice_from_geojson(&o.file_text, &o.fields)?;
+    let base = o.url.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| ClientError::Unreachable { url: base.clone(), reason: e.to_string() })?;
+    let url = format!("{base}/api/v1/lines/{}/notices", o.line);
+    let resp = client
+        .post(&url)
+        .bearer_auth(&o.token)
+        .json(&notice)
+        .send()
+        .await
+        .map_err(|e| ClientError::Unreachable { url: base.clone(), reason: e.to_string() })?;
+    let status = resp.status();
+    let answer: Value = resp.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        return Err(refused(status, &answer));
+    }
+    Ok(answer.get("id").and_then(Value::as_str).unwrap_or_default().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_geometry_feature_or_notice_file_becomes_a_notice() {
+        let fields = [("title", Some(json!("CAP"))), ("altitude.max_m", Some(json!(9000)))];
+        let from_geometry =
+            super::notice_from_geojson(r#"{"type":"Point","coordinates":[30,50],"radius_m":1000}"#, &fields)
+                .expect("geometry");
+        assert_eq!(from_geometry["area"]["type"], "Point");
+        assert_eq!(from_geometry["title"], "CAP");
+        assert_eq!(from_geometry["altitude"]["max_m"], 9000);
+        let feature = r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[30,50],"radius_m":1},"properties":{"kind":"other"}}"#;
+        let from_feature = super::notice_from_geojson(feature, &[]).expect("feature");
+        assert_eq!(from_feature["kind"], "other");
+        assert_eq!(from_feature["area"]["coordinates"], json!([30, 50]));
+        assert!(super::notice_from_geojson("not json", &[]).is_err());
+    }
+}

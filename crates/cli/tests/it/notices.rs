@@ -46,9 +46,26 @@ fn overlapping_notices_raise_the_same_conflict_at_both_stations() {
     // Centres about 28 km apart with 20 km radii: the circles overlap.
     let (status, b) = bravo.api("POST", "/api/v1/lines/alpha/notices", Some(notice(30.9, 50.4, "EX WINTER")));
     assert_eq!(status, 201, "{b}");
-    // A third, far away, conflicts with nothing.
-    let (status, _) = bravo.api("POST", "/api/v1/lines/alpha/notices", Some(notice(40.0, 45.0, "NAVEX")));
-    assert_eq!(status, 201);
+    // A third, far away, conflicts with nothing; filed with the CLI from a GeoJSON file.
+    let geojson = base.path().join("navex.geojson");
+    std::fs::write(&geojson, r#"{"type":"Polygon","coordinates":[[[40,45],[40.5,45],[40.5,45.5],[40,45.5],[40,45]]]}"#)
+        .expect("write");
+    let out = std::process::Command::new(crate::harness::BIN)
+        .args(["notice", "file", "--url", &bravo.url(), "--line", "alpha", geojson.to_str().expect("path")])
+        .args(["--kind", "naval_exercise", "--title", "NAVEX", "--start", "2030-11-25T08:00:00Z"])
+        .args(["--end", "2030-11-25T18:00:00Z", "--min-m", "0", "--max-m", "100"])
+        .env("HOTLINE_TOKEN", &bravo.token)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "hotline notice file: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(crate::harness::BIN)
+        .args(["notice", "file", "--url", &bravo.url(), "--line", "alpha", geojson.to_str().expect("path")])
+        .args(["--kind", "picnic", "--title", "X", "--start", "2030-11-25T08:00:00Z", "--end", "2030-11-25T18:00:00Z"])
+        .env("HOTLINE_TOKEN", &bravo.token)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("picnic") && stderr.contains("HTTP 400"), "{stderr}");
 
     wait_for("both stations to see all three notices", || {
         [&alpha, &bravo].iter().all(|s| {
