@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(metrics::get_metrics))
         .routes(routes!(notice_api::post_notice, notice_api::get_notices))
         .routes(routes!(notice_api::patch_notice, notice_api::delete_notice))
+        .routes(routes!(notice_api::post_notice_ack))
         .routes(routes!(notice_api::get_conflicts))
         .routes(routes!(notice_api::post_conflict_ack))
         .routes(routes!(record_api::get_checkpoint))

@@ -75,6 +75,8 @@ pub enum Item {
     /// A version of a notice filed at the sending station: `state` is `filed`, `amended`
     /// or `cancelled`; `notice` is the notice JSON (PRODUCT.md's shape).
     Notice { from: String, to: String, id: String, version: u64, state: String, notice: String },
+    /// An operator at the sending station read version `version` of our notice `id`.
+    NoticeAck { from: String, to: String, id: String, version: u64, by: String, at_ms: i64 },
     /// The witness refused to cosign our checkpoint of `size`.
     WitnessRefusal { from: String, to: String, size: u64, reason: String, critical: bool },
 }
@@ -88,6 +90,7 @@ impl Item {
             | Item::Checkpoint { from, to, .. }
             | Item::Cosignature { from, to, .. }
             | Item::Notice { from, to, .. }
+            | Item::NoticeAck { from, to, .. }
             | Item::WitnessRefusal { from, to, .. } => (from, to),
         }
     }

@@ -92,6 +92,8 @@ pub enum NoticeChange {
     Amend { id: String, body: String, end_ms: i64 },
     /// Notice `id` is withdrawn.
     Cancel { id: String },
+    /// An operator here has read the peer's notice `id` (its latest version).
+    Ack { id: String, by: String },
 }
 
 /// The API's handle on a line task.
@@ -635,6 +637,9 @@ impl LineTask {
     }
 
     async fn accept_notice(&mut self, change: NoticeChange) -> Result<NoticeRow, ApiError> {
+        if let NoticeChange::Ack { id, by } = change {
+            return self.accept_notice_ack(id, by).await;
+        }
         let ends = self.ends();
         let lane = Lane::Control;
         let seq = self.line.next_seq(lane);
@@ -653,6 +658,9 @@ impl LineTask {
                             return Ok(Err(refusal));
                         }
                         (id, current.version + 1, "amended", body, end_ms)
+                    }
+                    NoticeChange::Ack { .. } => {
+                        return Ok(Err(ApiError::Internal("notice ack in the wrong path".into())));
                     }
                     NoticeChange::Cancel { id } => {
                         let Some(current) = j.tx.latest_notice(&id)? else {
@@ -674,6 +682,8 @@ impl LineTask {
                     body: body.clone(),
                     end_ms,
                     created_ms: j.now_ms,
+                    acked_by: None,
+                    acked_ms: None,
                 };
                 let item = Item::Notice {
                     from: ends.local.clone(),
@@ -706,6 +716,56 @@ impl LineTask {
             .await
             .map_err(ApiError::from)??;
         self.line.push(lane, seq, payload);
+        Ok(row)
+    }
+
+    async fn accept_notice_ack(&mut self, id: String, by: String) -> Result<NoticeRow, ApiError> {
+        let ends = self.ends();
+        let lane = Lane::Control;
+        let seq = self.line.next_seq(lane);
+        let key = ends.key.clone();
+        let (row, payload) = self
+            .setup
+            .core
+            .write(move |j| {
+                let Some(current) = j.tx.latest_notice(&id)? else {
+                    return Ok(Err(ApiError::NotFound(format!("no notice {id}"))));
+                };
+                if current.peer != ends.peer || current.side != "theirs" {
+                    return Ok(Err(ApiError::Conflict(
+                        "only the station that received a notice acknowledges it".into(),
+                    )));
+                }
+                if current.acked_ms.is_some() || current.state == "cancelled" {
+                    return Ok(Ok((current, None)));
+                }
+                check_seq(j, &ends.peer, lane, seq)?;
+                let at_ms = j.now_ms;
+                j.tx.ack_notice(&id, current.version, &by, at_ms)?;
+                let item = Item::NoticeAck {
+                    from: ends.local.clone(),
+                    to: ends.peer.clone(),
+                    id: id.clone(),
+                    version: current.version,
+                    by: by.clone(),
+                    at_ms,
+                };
+                let signed = SignedItem::sign(item, &key);
+                let payload = signed.envelope();
+                j.tx.insert_outbox(&ends.peer, lane, seq, &payload, None, at_ms)?;
+                let row = j.tx.latest_notice(&id)?.unwrap_or(current);
+                j.append(
+                    "notice.acknowledged",
+                    json!({"peer": ends.peer, "id": id, "version": row.version, "by": by,
+                           "item": signed.text, "sig": signed.sig}),
+                )?;
+                Ok(Ok((row, Some(payload))))
+            })
+            .await
+            .map_err(ApiError::from)??;
+        if let Some(payload) = payload {
+            self.line.push(lane, seq, payload);
+        }
         Ok(row)
     }
 
@@ -905,6 +965,20 @@ fn store_item(
         Item::Receipt { .. } => {
             j.append("receipt.received", json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
         }
+        Item::NoticeAck { id, version, by, at_ms, .. } => {
+            let ours = j.tx.latest_notice(id)?.is_some_and(|n| n.side == "ours" && n.peer == peer);
+            if ours && j.tx.ack_notice(id, *version, by, *at_ms)? {
+                j.append(
+                    "notice.acknowledged_by_peer",
+                    json!({"peer": peer, "id": id, "version": version, "by": by, "item": signed.text, "sig": signed.sig}),
+                )?;
+            } else if !ours {
+                j.append(
+                    "line.item_refused",
+                    json!({"peer": peer, "why": format!("acknowledgment for unknown notice {id}"), "item": signed.text}),
+                )?;
+            }
+        }
         Item::Notice { id, version, state, notice, .. } => {
             let limits = hotline_notice::Limits::default();
             let known_state = matches!(state.as_str(), "filed" | "amended" | "cancelled");
@@ -920,6 +994,8 @@ fn store_item(
                         body: notice.clone(),
                         end_ms: (parsed.end.unix_timestamp_nanos() / 1_000_000) as i64,
                         created_ms: j.now_ms,
+                        acked_by: None,
+                        acked_ms: None,
                     };
                     j.tx.insert_notice(&row)?;
                     j.append(

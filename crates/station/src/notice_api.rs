@@ -98,6 +98,19 @@ pub async fn delete_notice(State(state): State<AppState>, Path(id): Path<String>
     change(&state, id, |id| NoticeChange::Cancel { id }).await
 }
 
+/// Acknowledge the peer's notice: an operator here has read it. The acknowledgment travels
+/// back to the station that filed it.
+#[utoipa::path(post, path = "/api/v1/notices/{id}/ack", params(("id" = String, Path)),
+    responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn post_notice_ack(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Extension(Operator(user)): Extension<Operator>,
+) -> Result<Json<Value>, ApiError> {
+    change(&state, id, |id| NoticeChange::Ack { id, by: user.name }).await
+}
+
 /// Every conflict this station has detected, open ones first.
 #[utoipa::path(get, path = "/api/v1/conflicts", responses((status = 200), (status = 401, body = ErrorBody)))]
 pub async fn get_conflicts(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

@@ -28,7 +28,10 @@ pub fn notice_json(n: &NoticeRow, local: &str) -> Value {
         map.insert("id".into(), json!(n.id));
         map.insert("version".into(), json!(n.version));
         map.insert("side".into(), json!(n.side));
-        map.insert("state".into(), json!(n.state));
+        let acknowledged = n.acked_ms.is_some() && n.state != "cancelled";
+        map.insert("state".into(), json!(if acknowledged { "acknowledged" } else { n.state.as_str() }));
+        map.insert("acknowledged_by".into(), json!(n.acked_by));
+        map.insert("acknowledged".into(), json!(n.acked_ms.map(crate::rfc3339)));
         let station = if n.side == "ours" { local } else { n.peer.as_str() };
         map.insert("station".into(), json!(station));
         map.insert("peer".into(), json!(n.peer));

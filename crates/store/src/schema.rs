@@ -113,6 +113,8 @@ CREATE TABLE notices (
     body       TEXT NOT NULL,
     end_ms     INTEGER NOT NULL,
     created_ms INTEGER NOT NULL,
+    acked_by   TEXT,
+    acked_ms   INTEGER,
     PRIMARY KEY (id, version)
 );
 -- Conflicts between two notices of a line; the id is derived from the two notice ids,

@@ -140,6 +140,9 @@ pub struct NoticeRow {
     pub body: String,
     pub end_ms: i64,
     pub created_ms: i64,
+    /// An operator at the receiving station acknowledged this version.
+    pub acked_by: Option<String>,
+    pub acked_ms: Option<i64>,
 }
 
 fn notice_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoticeRow> {
@@ -152,6 +155,8 @@ fn notice_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoticeRow> {
         body: r.get(5)?,
         end_ms: r.get(6)?,
         created_ms: r.get(7)?,
+        acked_by: r.get(8)?,
+        acked_ms: r.get(9)?,
     })
 }
 
@@ -418,10 +423,20 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
+    /// Records an operator's acknowledgment of version `version` of notice `id`; `false`
+    /// if that version does not exist or was already acknowledged.
+    pub fn ack_notice(&self, id: &str, version: u64, by: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let n = self.tx.execute(
+            "UPDATE notices SET acked_by = ?3, acked_ms = ?4 WHERE id = ?1 AND version = ?2 AND acked_ms IS NULL",
+            params![id, version as i64, by, at_ms],
+        )?;
+        Ok(n == 1)
+    }
+
     /// The latest version of every notice on the line to `peer`, oldest first.
     pub fn latest_notices(&self, peer: &str) -> Result<Vec<NoticeRow>, StoreError> {
         let mut st = self.tx.prepare(
-            "SELECT id, version, peer, side, state, body, end_ms, created_ms FROM notices n \
+            "SELECT id, version, peer, side, state, body, end_ms, created_ms, acked_by, acked_ms FROM notices n \
              WHERE peer = ?1 AND version = (SELECT max(version) FROM notices WHERE id = n.id) \
              ORDER BY created_ms, id",
         )?;
@@ -433,7 +448,7 @@ impl<'a> Tx<'a> {
         Ok(self
             .tx
             .query_row(
-                "SELECT id, version, peer, side, state, body, end_ms, created_ms FROM notices \
+                "SELECT id, version, peer, side, state, body, end_ms, created_ms, acked_by, acked_ms FROM notices \
                  WHERE id = ?1 ORDER BY version DESC LIMIT 1",
                 [id],
                 notice_from_row,

@@ -73,6 +73,19 @@ fn overlapping_notices_raise_the_same_conflict_at_both_stations() {
             s.api("GET", &format!("/api/v1/lines/{peer}/notices"), None).1.as_array().map_or(0, Vec::len) == 3
         })
     });
+    // An operator at bravo acknowledges alpha's notice; alpha sees who and when.
+    let (status, acked) =
+        bravo.api("POST", &format!("/api/v1/notices/{}/ack", a["id"].as_str().unwrap_or_default()), None);
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["state"], "acknowledged");
+    let (status, _) = alpha.api("POST", &format!("/api/v1/notices/{}/ack", a["id"].as_str().unwrap_or_default()), None);
+    assert_eq!(status, 409, "the filing station cannot acknowledge its own notice");
+    wait_for("the acknowledgment at alpha", || {
+        let (_, list) = alpha.api("GET", "/api/v1/lines/bravo/notices", None);
+        list.as_array().is_some_and(|l| {
+            l.iter().any(|n| n["id"] == a["id"] && n["state"] == "acknowledged" && n["acknowledged_by"] == "op")
+        })
+    });
     wait_for("a conflict at both stations", || open_conflicts(&alpha).len() == 1 && open_conflicts(&bravo).len() == 1);
     let (ca, cb) = (open_conflicts(&alpha).remove(0), open_conflicts(&bravo).remove(0));
     assert_eq!(ca["id"], cb["id"], "both stations name the conflict alike");
