@@ -195,7 +195,8 @@ function openEvents() {
     "message.queued", "message.sent", "message.delivered", "message.received", "message.acknowledged",
     "message.acknowledged_by_peer", "line.state", "login", "logout", "alarm.raised", "record.checkpoint",
     "notice.filed", "notice.acknowledged", "notice.amended", "notice.cancelled", "notice.expired",
-    "notice.received", "conflict.detected", "conflict.raised", "conflict.acknowledged", "conflict.resolved",
+    "notice.received", "notice.acknowledged_by_peer", "conflict.detected", "conflict.raised",
+    "conflict.acknowledged", "conflict.resolved",
   ];
   for (const kind of kinds) es.addEventListener(kind, (ev) => onEvent(kind, ev));
 }
@@ -655,7 +656,25 @@ function noticeItem(n) {
   return h("li", { class: `notice-item ${n.side}`, dataset: { id: n.id } },
     h("span", { class: `swatch ${n.side}` }),
     h("span", { class: "notice-title", text: n.title || n.id }),
-    h("span", { class: "muted", text: [t(`kind-${n.kind}`), where, alt, `${stamp(n.start)} – ${stamp(n.end)}`].filter(Boolean).join(" · ") }));
+    h("span", { class: "muted", text: [t(`kind-${n.kind}`), where, alt, `${stamp(n.start)} – ${stamp(n.end)}`].filter(Boolean).join(" · ") }),
+    noticeAckControl(n));
+}
+
+// The other side's notice needs one of our operators to acknowledge it; ours shows who at
+// the far end did.
+function noticeAckControl(n) {
+  if (n.state === "acknowledged") {
+    return h("span", { class: "muted notice-acked", text: t("acknowledged-by", { user: n.acknowledged_by || "?", time: stamp(n.acknowledged) }) });
+  }
+  if (n.side !== "theirs" || n.state === "cancelled" || n.state === "expired" || String(n.id).startsWith("demo-")) return null;
+  return h("button", { type: "button", class: "small notice-ack", onclick: async () => {
+    try {
+      await api("POST", `/api/v1/notices/${encodeURIComponent(n.id)}/ack`);
+    } catch (e) {
+      return;
+    }
+    loadNotices();
+  } }, t("acknowledge"));
 }
 
 function renderNotices() {

@@ -309,6 +309,10 @@ test("a notice drawn at alpha that overlaps one of bravo's shows the conflict at
   }
   await shot(alpha, "12-alpha-conflict-on-map");
   await shot(bravo, "12-bravo-conflict-on-map");
+  // Bravo's operator acknowledges alpha's notice; alpha's list shows who did.
+  await bravo.locator("li.notice-item.theirs button.notice-ack").first().click();
+  await alpha.locator("li.notice-item.ours .notice-acked").first().waitFor({ timeout: 10000 });
+  await shot(alpha, "13-alpha-notice-acknowledged-by-bravo");
 });
 
 test("a critical record alarm shows a banner and sounds until acknowledged", async () => {
