@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod net;
 pub mod notice_api;
 pub mod notices;
+pub mod receive;
 pub mod record_api;
 pub mod serve;
 

@@ -27,16 +27,11 @@ use tokio_rustls::TlsStream;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hotline_record::checkpoint::Checkpoint;
-use hotline_record::cosignature::verify_cosignature;
-use hotline_record::merkle::Hash;
-use hotline_record::note::NoteSigner;
-use hotline_record::witness::Witness;
 
 use crate::core::{Core, Journal};
 use crate::error::ApiError;
-use crate::item::{Item, ReceiptEntry, SignedItem, lane_for, receipt_messages_max};
-use crate::{net, now_ms};
+use crate::item::{Item, SignedItem, lane_for};
+use crate::{net, now_ms, receive};
 
 /// Commands queued for a line task before the API gets "busy".
 #[allow(non_upper_case_globals)]
@@ -206,22 +201,22 @@ struct LineTask {
 
 /// What a line task needs inside a store transaction.
 #[derive(Clone)]
-struct Ends {
-    local: String,
-    peer: String,
-    key: Arc<StationKey>,
-    peer_key: VerifierKey,
+pub(crate) struct Ends {
+    pub(crate) local: String,
+    pub(crate) peer: String,
+    pub(crate) key: Arc<StationKey>,
+    pub(crate) peer_key: VerifierKey,
 }
 
 /// What a round of line events changed beyond the store.
 #[derive(Default)]
-struct Round {
+pub(crate) struct Round {
     /// Items written to the outbox in the transaction, to push after the commit.
-    outbound: Vec<(Lane, u64, Vec<u8>)>,
+    pub(crate) outbound: Vec<(Lane, u64, Vec<u8>)>,
     /// The peer answered our checkpoint (cosigned or refused).
-    witness_answered: bool,
+    pub(crate) witness_answered: bool,
     /// The peer refused our checkpoint as inconsistent with what it cosigned before.
-    witness_critical: bool,
+    pub(crate) witness_critical: bool,
 }
 
 impl LineTask {
@@ -504,7 +499,7 @@ impl LineTask {
         }
         let remote = self.status_tx.borrow().remote.clone();
         let ends = self.ends();
-        let round = self.setup.core.write(move |j| store_events(j, &ends, to_store, remote)).await?;
+        let round = self.setup.core.write(move |j| receive::store_events(j, &ends, to_store, remote)).await?;
         for (lane, seq) in received {
             self.line.mark_durable(lane, seq);
         }
@@ -831,7 +826,7 @@ fn refuse_change(current: &NoticeRow, peer: &str) -> Option<ApiError> {
 }
 
 /// The line's counter and the store agree, or the outbox would get a gap.
-fn check_seq(j: &Journal<'_>, peer: &str, lane: Lane, seq: u64) -> Result<(), StoreError> {
+pub(crate) fn check_seq(j: &Journal<'_>, peer: &str, lane: Lane, seq: u64) -> Result<(), StoreError> {
     let expected = j.tx.next_out_seq(peer, lane)?;
     if expected != seq {
         return Err(StoreError::Corrupt(format!(
@@ -839,304 +834,4 @@ fn check_seq(j: &Journal<'_>, peer: &str, lane: Lane, seq: u64) -> Result<(), St
         )));
     }
     Ok(())
-}
-
-/// Signs `item`, writes it to the outbox on the control lane, and lists it for pushing
-/// after the commit.
-fn send_control(j: &mut Journal<'_>, ends: &Ends, round: &mut Round, item: Item) -> Result<SignedItem, StoreError> {
-    let signed = SignedItem::sign(item, &ends.key);
-    let seq = j.tx.next_out_seq(&ends.peer, Lane::Control)?;
-    let payload = signed.envelope();
-    j.tx.insert_outbox(&ends.peer, Lane::Control, seq, &payload, None, j.now_ms)?;
-    round.outbound.push((Lane::Control, seq, payload));
-    Ok(signed)
-}
-
-/// Writes one round of line events in one transaction.
-fn store_events(
-    j: &mut Journal<'_>,
-    ends: &Ends,
-    events: Vec<Event>,
-    remote: Option<String>,
-) -> Result<Round, StoreError> {
-    let now = j.now_ms;
-    let peer = ends.peer.as_str();
-    let mut round = Round::default();
-    let mut stored_messages = Vec::new();
-    for event in events {
-        match event {
-            Event::StateChanged { state } => {
-                j.append("line.state", json!({"peer": peer, "state": state.as_str(), "remote": remote}))?;
-            }
-            Event::Sent { lane, seq } => {
-                if let Some(id) = j.tx.mark_sent(peer, lane, seq, now)?
-                    && let Some(m) = j.tx.message(&id)?
-                {
-                    j.append("message.sent", json!({"peer": peer, "id": id, "message": message_json(&m)}))?;
-                }
-            }
-            Event::Delivered { lane, seq } => {
-                for id in j.tx.mark_receipted(peer, lane, seq, now)? {
-                    if let Some(m) = j.tx.message(&id)? {
-                        j.append("message.delivered", json!({"peer": peer, "id": id, "message": message_json(&m)}))?;
-                    }
-                }
-            }
-            Event::Received { lane, seq, payload } => {
-                j.tx.insert_inbox(peer, lane, seq, now)?;
-                match SignedItem::open(&payload, &ends.peer_key, &ends.local) {
-                    Ok(signed) => store_item(j, ends, &mut round, &mut stored_messages, signed)?,
-                    Err(why) => {
-                        let text = String::from_utf8_lossy(&payload).into_owned();
-                        j.append(
-                            "line.item_refused",
-                            json!({"peer": peer, "lane": lane as u8, "seq": seq, "why": why, "payload": text}),
-                        )?;
-                    }
-                }
-            }
-            Event::Rtt { .. } | Event::Closed { .. } => {}
-        }
-    }
-    // One signed receipt per round for the messages it stored: the peer's proof that we
-    // have them, in our own words.
-    for chunk in stored_messages.chunks(receipt_messages_max) {
-        let item =
-            Item::Receipt { from: ends.local.clone(), to: ends.peer.clone(), at_ms: now, messages: chunk.to_vec() };
-        let signed = send_control(j, ends, &mut round, item)?;
-        j.append("receipt.sent", json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
-    }
-    Ok(round)
-}
-
-fn store_item(
-    j: &mut Journal<'_>,
-    ends: &Ends,
-    round: &mut Round,
-    stored_messages: &mut Vec<ReceiptEntry>,
-    signed: SignedItem,
-) -> Result<(), StoreError> {
-    let peer = ends.peer.as_str();
-    match &signed.item {
-        Item::Message { id, precedence, lang, body, reply_to, author, created_ms, .. } => {
-            let row = MessageRow {
-                id: id.clone(),
-                peer: peer.to_owned(),
-                direction: Direction::In,
-                precedence: precedence.clone(),
-                lang: lang.clone(),
-                body: body.clone(),
-                reply_to: reply_to.clone(),
-                author: author.clone(),
-                created_ms: *created_ms,
-                sent_ms: Some(*created_ms),
-                delivered_ms: Some(j.now_ms),
-                acked_ms: None,
-                acked_by: None,
-            };
-            if j.tx.insert_message(&row)? {
-                j.append(
-                    "message.received",
-                    json!({"peer": peer, "id": id, "message": message_json(&row), "item": signed.text, "sig": signed.sig}),
-                )?;
-            } else {
-                // Same id again (a peer that lost its outbox and re-sent): suppressed.
-                j.append("message.duplicate", json!({"peer": peer, "id": id, "item": signed.text, "sig": signed.sig}))?;
-            }
-            stored_messages.push(ReceiptEntry { id: id.clone(), item_sha256: signed.sha256_hex() });
-        }
-        Item::Ack { id, by, at_ms, .. } => {
-            let ours = j.tx.message(id)?.is_some_and(|m| m.direction == Direction::Out && m.peer == peer);
-            if ours {
-                j.tx.set_acked(id, by, *at_ms)?;
-                let m = j.tx.message(id)?;
-                j.append(
-                    "message.acknowledged_by_peer",
-                    json!({"peer": peer, "id": id, "by": by, "message": m.as_ref().map(message_json),
-                           "item": signed.text, "sig": signed.sig}),
-                )?;
-            } else {
-                j.append(
-                    "line.item_refused",
-                    json!({"peer": peer, "why": format!("acknowledgment for unknown message {id}"), "item": signed.text, "sig": signed.sig}),
-                )?;
-            }
-        }
-        Item::Receipt { .. } => {
-            j.append("receipt.received", json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
-        }
-        Item::NoticeAck { id, version, by, at_ms, .. } => {
-            let ours = j.tx.latest_notice(id)?.is_some_and(|n| n.side == "ours" && n.peer == peer);
-            if ours && j.tx.ack_notice(id, *version, by, *at_ms)? {
-                j.append(
-                    "notice.acknowledged_by_peer",
-                    json!({"peer": peer, "id": id, "version": version, "by": by, "item": signed.text, "sig": signed.sig}),
-                )?;
-            } else if !ours {
-                j.append(
-                    "line.item_refused",
-                    json!({"peer": peer, "why": format!("acknowledgment for unknown notice {id}"), "item": signed.text}),
-                )?;
-            }
-        }
-        Item::Notice { id, version, state, notice, .. } => {
-            let limits = hotline_notice::Limits::default();
-            let known_state = matches!(state.as_str(), "filed" | "amended" | "cancelled");
-            let stale = j.tx.latest_notice(id)?.is_some_and(|n| n.side != "theirs" || n.version >= *version);
-            match hotline_notice::parse_notice(notice, &limits) {
-                Ok(parsed) if known_state && !stale => {
-                    let row = NoticeRow {
-                        id: id.clone(),
-                        version: *version,
-                        peer: peer.to_owned(),
-                        side: "theirs".into(),
-                        state: state.clone(),
-                        body: notice.clone(),
-                        end_ms: (parsed.end.unix_timestamp_nanos() / 1_000_000) as i64,
-                        created_ms: j.now_ms,
-                        acked_by: None,
-                        acked_ms: None,
-                    };
-                    j.tx.insert_notice(&row)?;
-                    j.append(
-                        "notice.received",
-                        json!({"peer": peer, "id": id, "version": version, "state": state,
-                               "notice": crate::notices::notice_json(&row, &ends.local),
-                               "item": signed.text, "sig": signed.sig}),
-                    )?;
-                    crate::notices::detect_conflicts(j, peer, id)?;
-                }
-                other => {
-                    let why = match other {
-                        Err(e) => format!("notice {id} v{version} is invalid: {e}"),
-                        Ok(_) if !known_state => format!("notice {id} v{version} has unknown state {state:?}"),
-                        Ok(_) => format!("notice {id} v{version} is older than the version stored"),
-                    };
-                    j.append(
-                        "line.item_refused",
-                        json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}),
-                    )?;
-                }
-            }
-        }
-        Item::Checkpoint { note, old_size, proof, .. } => witness(j, ends, round, note, *old_size, proof)?,
-        Item::Cosignature { size, line, .. } => {
-            round.witness_answered = true;
-            let ours = j.tx.checkpoint(*size)?;
-            let verified = ours
-                .as_deref()
-                .map(|note| format!("{note}{line}"))
-                .map(|note| verify_cosignature(&note, &ends.peer_key));
-            match verified {
-                Some(Ok(_)) => {
-                    // Stored beside the checkpoint, not as a record entry: an entry would grow
-                    // the record, which needs a new checkpoint, which the peer cosigns, ...
-                    j.tx.insert_cosignature(*size, peer, line, j.now_ms)?;
-                }
-                other => {
-                    let why = match other {
-                        None => format!("no checkpoint of size {size} here"),
-                        Some(Err(e)) => e.to_string(),
-                        Some(Ok(_)) => String::new(),
-                    };
-                    j.append(
-                        "line.item_refused",
-                        json!({"peer": peer, "why": format!("bad cosignature: {why}"), "item": signed.text}),
-                    )?;
-                }
-            }
-        }
-        Item::WitnessRefusal { size, reason, critical, .. } => {
-            round.witness_answered = true;
-            if *critical {
-                round.witness_critical = true;
-                j.append(
-                    "alarm.raised",
-                    json!({"severity": "critical", "cause": "cosignature_refused", "peer": peer, "size": size,
-                           "message": format!("{peer} refused to cosign our record at size {size}: {reason}"),
-                           "item": signed.text, "sig": signed.sig}),
-                )?;
-            } else {
-                tracing::info!(peer = %peer, size, %reason, "the peer did not cosign our checkpoint; it will be offered again");
-            }
-        }
-    }
-    Ok(())
-}
-
-/// We witness the peer's checkpoint: cosign it only if it extends the last one we
-/// cosigned for that peer; otherwise refuse, and raise a critical alarm if the proof
-/// shows a rewritten or forked history.
-fn witness(
-    j: &mut Journal<'_>,
-    ends: &Ends,
-    round: &mut Round,
-    note: &str,
-    old_size: u64,
-    proof: &[String],
-) -> Result<(), StoreError> {
-    let peer = ends.peer.as_str();
-    let mut witness = Witness::new(NoteSigner::from_station_key(&ends.key));
-    let mut last_size = 0;
-    if let Some(last) = j.tx.last_witnessed(peer)? {
-        let restored = Checkpoint::open(&last, &ends.peer_key)
-            .map_err(|e| StoreError::Corrupt(format!("stored checkpoint of {peer} does not open: {e}")))?;
-        last_size = restored.size;
-        witness.restore(restored).map_err(|e| StoreError::Corrupt(format!("witness state: {e}")))?;
-    }
-    let size = Checkpoint::open(note, &ends.peer_key).map(|c| c.size).unwrap_or(0);
-    let proof: Result<Vec<Hash>, ()> =
-        proof.iter().map(|p| BASE64.decode(p).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or(())).collect();
-    let refuse = |j: &mut Journal<'_>, round: &mut Round, reason: String, critical: bool| -> Result<(), StoreError> {
-        j.tx.insert_peer_checkpoint(peer, size, note, false, j.now_ms)?;
-        let item = Item::WitnessRefusal {
-            from: ends.local.clone(),
-            to: ends.peer.clone(),
-            size,
-            reason: reason.clone(),
-            critical,
-        };
-        send_control(j, ends, round, item)?;
-        if critical {
-            j.append(
-                "alarm.raised",
-                json!({"severity": "critical", "cause": "record_fork", "peer": peer, "size": size,
-                       "message": format!("{peer}'s record does not extend what we cosigned: {reason}"), "checkpoint": note}),
-            )?;
-        } else {
-            tracing::info!(peer = %peer, size, %reason, "not cosigning the peer's checkpoint");
-        }
-        Ok(())
-    };
-    let Ok(proof) = proof else {
-        return refuse(j, round, "the consistency proof holds a hash that is not 32 bytes of base64".into(), false);
-    };
-    if old_size != last_size {
-        // Not evidence of a fork: the peer has not yet seen our last cosignature.
-        return refuse(
-            j,
-            round,
-            format!("proof is from size {old_size}, but we last cosigned size {last_size}"),
-            false,
-        );
-    }
-    let time_secs = (j.now_ms / 1000).max(0) as u64;
-    match witness.cosign_if_consistent(note, &proof, &ends.peer_key, time_secs) {
-        Ok(cosigned) => {
-            j.tx.insert_peer_checkpoint(peer, cosigned.checkpoint.size, note, true, j.now_ms)?;
-            let item = Item::Cosignature {
-                from: ends.local.clone(),
-                to: ends.peer.clone(),
-                size: cosigned.checkpoint.size,
-                line: cosigned.line.clone(),
-            };
-            // Kept in peer_checkpoints, not as a record entry (see the cosignature case).
-            send_control(j, ends, round, item)?;
-            Ok(())
-        }
-        Err(e) => {
-            let critical = e.is_critical();
-            refuse(j, round, e.to_string(), critical)
-        }
-    }
 }
