@@ -252,17 +252,9 @@ impl LineTask {
             proof: proof.iter().map(|h| BASE64.encode(h)).collect(),
         };
         let signed = SignedItem::sign(item, &ends.key);
-        let seq = self.line.next_seq(Lane::Control);
-        let payload = signed.envelope();
-        let stored = payload.clone();
-        self.setup
-            .core
-            .write(move |j| {
-                check_seq(j, &ends.peer, Lane::Control, seq)?;
-                j.tx.insert_outbox(&ends.peer, Lane::Control, seq, &stored, None, j.now_ms)
-            })
-            .await?;
-        self.line.push(Lane::Control, seq, payload);
+        let (lane, seq, payload) =
+            self.setup.core.write(move |j| receive::enqueue_control(j, &ends.peer, &signed)).await?;
+        self.line.push(lane, seq, payload);
         self.witness_pending = true;
         Ok(())
     }
@@ -592,14 +584,7 @@ impl LineTask {
 
     async fn accept_ack(&mut self, id: String, by: String) -> Result<MessageRow, ApiError> {
         let ends = self.ends();
-        let lane = Lane::Control;
-        let seq = self.line.next_seq(lane);
-        let at_ms = now_ms();
-        let item = Item::Ack { from: ends.local.clone(), to: ends.peer.clone(), id: id.clone(), by: by.clone(), at_ms };
-        let signed = SignedItem::sign(item, &ends.key);
-        let payload = signed.envelope();
-        let stored_payload = payload.clone();
-        let (message, pushed) = self
+        let (message, outbound) = self
             .setup
             .core
             .write(move |j| {
@@ -610,22 +595,30 @@ impl LineTask {
                     return Ok(Err(ApiError::Conflict("only the receiving station acknowledges a message".into())));
                 }
                 if message.acked_ms.is_some() {
-                    return Ok(Ok((message, false)));
+                    return Ok(Ok((message, None)));
                 }
-                check_seq(j, &ends.peer, lane, seq)?;
+                let at_ms = j.now_ms;
+                let item = Item::Ack {
+                    from: ends.local.clone(),
+                    to: ends.peer.clone(),
+                    id: id.clone(),
+                    by: by.clone(),
+                    at_ms,
+                };
+                let signed = SignedItem::sign(item, &ends.key);
                 j.tx.set_acked(&id, &by, at_ms)?;
-                j.tx.insert_outbox(&ends.peer, lane, seq, &stored_payload, None, at_ms)?;
+                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
                 let message = j.tx.message(&id)?.unwrap_or(message);
                 j.append(
                     "message.acknowledged",
                     json!({"peer": ends.peer, "id": id, "by": by, "message": message_json(&message),
                            "item": signed.text, "sig": signed.sig}),
                 )?;
-                Ok(Ok((message, true)))
+                Ok(Ok((message, Some(outbound))))
             })
             .await
             .map_err(ApiError::from)??;
-        if pushed {
+        if let Some((lane, seq, payload)) = outbound {
             self.line.push(lane, seq, payload);
         }
         Ok(message)
@@ -636,10 +629,8 @@ impl LineTask {
             return self.accept_notice_ack(id, by).await;
         }
         let ends = self.ends();
-        let lane = Lane::Control;
-        let seq = self.line.next_seq(lane);
         let key = ends.key.clone();
-        let (row, payload) = self
+        let (row, (lane, seq, payload)) = self
             .setup
             .core
             .write(move |j| {
@@ -667,7 +658,6 @@ impl LineTask {
                         (id, current.version + 1, "cancelled", current.body, current.end_ms)
                     }
                 };
-                check_seq(j, &ends.peer, lane, seq)?;
                 let row = NoticeRow {
                     id: id.clone(),
                     version,
@@ -689,16 +679,15 @@ impl LineTask {
                     notice: body,
                 };
                 let signed = SignedItem::sign(item, &key);
-                let payload = signed.envelope();
-                if payload.len() > hotline_proto::payload_bytes_max {
+                let encoded_bytes = signed.envelope().len();
+                if encoded_bytes > hotline_proto::payload_bytes_max {
                     return Ok(Err(ApiError::TooLarge(format!(
-                        "the notice is {} bytes once encoded for the line; the limit is {} bytes",
-                        payload.len(),
+                        "the notice is {encoded_bytes} bytes once encoded for the line; the limit is {} bytes",
                         hotline_proto::payload_bytes_max
                     ))));
                 }
                 j.tx.insert_notice(&row)?;
-                j.tx.insert_outbox(&ends.peer, lane, seq, &payload, None, j.now_ms)?;
+                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
                     &format!("notice.{state}"),
                     json!({"peer": ends.peer, "id": id, "version": version,
@@ -706,7 +695,7 @@ impl LineTask {
                            "item": signed.text, "sig": signed.sig}),
                 )?;
                 crate::notices::detect_conflicts(j, &ends.peer, &id)?;
-                Ok(Ok((row, payload)))
+                Ok(Ok((row, outbound)))
             })
             .await
             .map_err(ApiError::from)??;
@@ -716,10 +705,8 @@ impl LineTask {
 
     async fn accept_notice_ack(&mut self, id: String, by: String) -> Result<NoticeRow, ApiError> {
         let ends = self.ends();
-        let lane = Lane::Control;
-        let seq = self.line.next_seq(lane);
         let key = ends.key.clone();
-        let (row, payload) = self
+        let (row, outbound) = self
             .setup
             .core
             .write(move |j| {
@@ -734,7 +721,6 @@ impl LineTask {
                 if current.acked_ms.is_some() || current.state == "cancelled" {
                     return Ok(Ok((current, None)));
                 }
-                check_seq(j, &ends.peer, lane, seq)?;
                 let at_ms = j.now_ms;
                 j.tx.ack_notice(&id, current.version, &by, at_ms)?;
                 let item = Item::NoticeAck {
@@ -746,19 +732,18 @@ impl LineTask {
                     at_ms,
                 };
                 let signed = SignedItem::sign(item, &key);
-                let payload = signed.envelope();
-                j.tx.insert_outbox(&ends.peer, lane, seq, &payload, None, at_ms)?;
+                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
                 let row = j.tx.latest_notice(&id)?.unwrap_or(current);
                 j.append(
                     "notice.acknowledged",
                     json!({"peer": ends.peer, "id": id, "version": row.version, "by": by,
                            "item": signed.text, "sig": signed.sig}),
                 )?;
-                Ok(Ok((row, Some(payload))))
+                Ok(Ok((row, Some(outbound))))
             })
             .await
             .map_err(ApiError::from)??;
-        if let Some(payload) = payload {
+        if let Some((lane, seq, payload)) = outbound {
             self.line.push(lane, seq, payload);
         }
         Ok(row)

@@ -26,11 +26,23 @@ use crate::link::{Ends, Round, message_json};
 /// after the commit.
 fn send_control(j: &mut Journal<'_>, ends: &Ends, round: &mut Round, item: Item) -> Result<SignedItem, StoreError> {
     let signed = SignedItem::sign(item, &ends.key);
-    let seq = j.tx.next_out_seq(&ends.peer, Lane::Control)?;
-    let payload = signed.envelope();
-    j.tx.insert_outbox(&ends.peer, Lane::Control, seq, &payload, None, j.now_ms)?;
-    round.outbound.push((Lane::Control, seq, payload));
+    round.outbound.push(enqueue_control(j, &ends.peer, &signed)?);
     Ok(signed)
+}
+
+/// Writes a signed item to the outbox on the control lane, at the next sequence number
+/// the store holds for it, and returns what to `Line::push` once the transaction commits.
+/// The line task is the only writer of its outbox, so the store's next number is the
+/// line's (which `Line::push` asserts).
+pub(crate) fn enqueue_control(
+    j: &Journal<'_>,
+    peer: &str,
+    signed: &SignedItem,
+) -> Result<(Lane, u64, Vec<u8>), StoreError> {
+    let seq = j.tx.next_out_seq(peer, Lane::Control)?;
+    let payload = signed.envelope();
+    j.tx.insert_outbox(peer, Lane::Control, seq, &payload, None, j.now_ms)?;
+    Ok((Lane::Control, seq, payload))
 }
 
 /// Writes one round of line events in one transaction.
