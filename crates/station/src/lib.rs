@@ -33,9 +33,6 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// RFC 3339 UTC text for a time in milliseconds, e.g. `2026-11-24T15:30:00.123Z`.
-pub fn rfc3339(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
+/// RFC 3339 UTC text for a time in milliseconds, e.g. `2026-11-24T15:30:00.123Z`: the
+/// auditor's own function, so the record is written in exactly the form it is read.
+pub use hotline_audit::rfc3339;
