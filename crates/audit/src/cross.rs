@@ -17,8 +17,9 @@ use std::collections::{HashMap, HashSet};
 use sha2::{Digest as _, Sha256};
 
 use crate::AuditError;
-use crate::entry::{Entry, Item, SignedItem};
+use crate::entry::Entry;
 use crate::export::Export;
+use crate::item::{Item, SignedItem};
 use crate::text::{clean, first_chars, hex};
 use crate::transcript::{dtg, rfc3339};
 use crate::verify::{Audited, Summary, audit};
@@ -181,7 +182,7 @@ fn signed<'a>(record: &'a Audited, kind: &'a str, peer: &'a str) -> impl Iterato
 fn message_id(item: &Item) -> &str {
     match item {
         Item::Message { id, .. } | Item::Ack { id, .. } => id,
-        Item::Receipt { .. } => "",
+        _ => "",
     }
 }
 

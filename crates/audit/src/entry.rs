@@ -3,36 +3,22 @@
 //! right station's key has been checked.
 //!
 //! An entry's own text is covered by the Merkle tree, so it is parsed only to learn its
-//! kind and time and to find the item it carries; the item is what the other station can
-//! be held to, so its direction, type and signature are checked against the kind.
+//! kind and time and to find the item it carries. Any entry that carries a signed item —
+//! the envelope members `item` and `sig` — has it checked, whatever its kind: the item
+//! names its sender and receiver, one of them must be this station and the other a listed
+//! peer, and the signature must be the sender's. That covers notices, notice
+//! acknowledgments and item types added after this build without a list to keep up to
+//! date. The kinds the auditor reasons about (messages, acknowledgments, receipts,
+//! notices) must moreover carry an item of their own type, in their own direction, whose
+//! fields agree with the entry.
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use hotline_identity::{Signature, StationKey, VerifierKey};
-use serde::Deserialize;
+use hotline_identity::VerifierKey;
 use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256};
 
 use crate::AuditError;
-
-/// Domain separation for item signatures (docs/record-format.md, "Items").
-const ITEM_SIGNATURE_CONTEXT: &[u8] = b"hotline-item/v1\n";
-
-/// The precedences a message may carry, lowest first.
-pub(crate) const PRECEDENCES: [&str; 4] = ["ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH"];
-
-/// The bytes an item signature covers: `"hotline-item/v1\n" || item`.
-pub fn item_signed_bytes(item: &str) -> Vec<u8> {
-    [ITEM_SIGNATURE_CONTEXT, item.as_bytes()].concat()
-}
-
-/// The `sig` of an item: standard padded base64 of the Ed25519 signature by `key` over
-/// [`item_signed_bytes`].
-pub fn sign_item(item: &str, key: &StationKey) -> String {
-    BASE64.encode(key.sign(&item_signed_bytes(item)).to_bytes())
-}
+use crate::item::{Item, NOTICE_STATES, PRECEDENCES, SignedItem, decode_sig};
 
 /// Who signs the item of a kind: this station, or the peer named in the entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +27,8 @@ pub(crate) enum Signer {
     Peer,
 }
 
-/// The kinds with a signed item, their item type and who signs it.
+/// The kinds that must carry a signed item, its type and who signs it. Other kinds are
+/// checked too when they carry one, by what the item itself says (see [`read_entry`]).
 pub(crate) fn signed_kind(kind: &str) -> Option<(&'static str, Signer)> {
     Some(match kind {
         "message.queued" => ("message", Signer::Station),
@@ -50,87 +37,12 @@ pub(crate) fn signed_kind(kind: &str) -> Option<(&'static str, Signer)> {
         "message.acknowledged_by_peer" => ("ack", Signer::Peer),
         "receipt.sent" => ("receipt", Signer::Station),
         "receipt.received" => ("receipt", Signer::Peer),
+        "notice.filed" | "notice.amended" | "notice.cancelled" => ("notice", Signer::Station),
+        "notice.received" => ("notice", Signer::Peer),
+        "notice.acknowledged" => ("notice_ack", Signer::Station),
+        "notice.acknowledged_by_peer" => ("notice_ack", Signer::Peer),
         _ => return None,
     })
-}
-
-/// One message named by a receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ReceiptMessage {
-    pub id: String,
-    pub item_sha256: String,
-}
-
-/// The signed item types that record entries carry, as version 1 defines them.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum Item {
-    Message {
-        from: String,
-        to: String,
-        id: String,
-        precedence: String,
-        lang: String,
-        body: String,
-        reply_to: Option<String>,
-        author: String,
-        created_ms: i64,
-    },
-    Ack {
-        from: String,
-        to: String,
-        id: String,
-        by: String,
-        at_ms: i64,
-    },
-    Receipt {
-        from: String,
-        to: String,
-        at_ms: i64,
-        messages: Vec<ReceiptMessage>,
-    },
-}
-
-impl Item {
-    fn type_name(&self) -> &'static str {
-        match self {
-            Item::Message { .. } => "message",
-            Item::Ack { .. } => "ack",
-            Item::Receipt { .. } => "receipt",
-        }
-    }
-
-    fn ends(&self) -> (&str, &str) {
-        match self {
-            Item::Message { from, to, .. } | Item::Ack { from, to, .. } | Item::Receipt { from, to, .. } => (from, to),
-        }
-    }
-}
-
-/// A signed item as an entry carries it: the exact text, the signature text, and what
-/// the text says.
-#[derive(Debug, Clone)]
-pub(crate) struct SignedItem {
-    pub text: String,
-    pub sig: String,
-    pub item: Item,
-    /// `sig`, decoded.
-    pub signature: Signature,
-    /// The key that must have made it.
-    pub signer: VerifierKey,
-}
-
-impl SignedItem {
-    /// Hex SHA-256 of the item text, as receipts name a message.
-    pub fn sha256_hex(&self) -> String {
-        Sha256::digest(self.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// Same text and same signature: the same statement by the same station.
-    pub fn same_as(&self, other: &SignedItem) -> bool {
-        self.text == other.text && self.sig == other.sig
-    }
 }
 
 /// An entry that has been read and whose item (if any) verified.
@@ -156,8 +68,8 @@ pub(crate) struct Keys<'a> {
     pub peers: &'a BTreeMap<String, VerifierKey>,
 }
 
-/// Reads entry `index` and its item, if its kind has one: everything but the item
-/// signature (see [`check_signature`]).
+/// Reads entry `index` and its signed item, if it carries one (a `sig` member) or its
+/// kind must: everything but the item signature (see [`check_signature`]).
 pub(crate) fn read_entry(index: u64, text: &str, keys: &Keys<'_>) -> Result<Entry, AuditError> {
     let bad = |what: String| AuditError::entry(index, what);
     if let Some(offset) = whitespace_outside_strings(text) {
@@ -178,61 +90,88 @@ pub(crate) fn read_entry(index: u64, text: &str, keys: &Keys<'_>) -> Result<Entr
         _ => return Err(bad(format!("{kind}: has no \"at\" time string"))),
     };
     // Other members are read leniently: kinds this build does not know may use them
-    // differently, and the Merkle tree covers their text anyway.
+    // differently, and the Merkle tree covers their text anyway. `item` and `sig` are
+    // the exception: they are the signed-item envelope in every kind.
     let text_member = |name: &str| map.get(name).and_then(Value::as_str).map(str::to_owned);
     let (peer, id, item_text) = (text_member("peer"), text_member("id"), text_member("item"));
     let mut entry = Entry { index, kind, at_ms, peer, id, item_text, signed: None };
-    if let Some((item_type, signer)) = signed_kind(&entry.kind) {
-        let signed =
-            read_signed(&entry, &map, item_type, signer, keys).map_err(|m| bad(format!("{}: {m}", entry.kind)))?;
+    let expected = signed_kind(&entry.kind);
+    if expected.is_some() || map.contains_key("sig") {
+        let signed = read_signed(&entry, &map, expected, keys).map_err(|m| bad(format!("{}: {m}", entry.kind)))?;
         entry.signed = Some(signed);
     }
     Ok(entry)
 }
 
-/// Checks the item of a signed kind; the error is the rest of a sentence after the kind.
+/// Reads the signed item of an entry and finds the key that must have signed it; the
+/// error is the rest of a sentence after the kind.
+///
+/// The signer is decided by the item's ends: an item `from` this station is ours (we
+/// sent it, `to` a listed peer) and an item `to` this station is the peer's it is `from`.
+/// An entry that names a `peer` must name that other end. For the kinds of
+/// [`signed_kind`] the type and direction are fixed by the kind, and the entry's own
+/// members must agree with the item.
 fn read_signed(
     entry: &Entry,
     map: &Map<String, Value>,
-    item_type: &str,
-    signer: Signer,
+    expected: Option<(&str, Signer)>,
     keys: &Keys<'_>,
 ) -> Result<SignedItem, String> {
-    let peer_name = entry.peer.as_deref().ok_or("has no \"peer\"")?;
-    let peer_key =
-        keys.peers.get(peer_name).ok_or_else(|| format!("names peer {peer_name:?}, which the export does not list"))?;
+    if expected.is_some() && entry.peer.is_none() {
+        return Err("has no \"peer\"".to_owned());
+    }
+    if let Some(peer_name) = entry.peer.as_deref()
+        && !keys.peers.contains_key(peer_name)
+    {
+        return Err(format!("names peer {peer_name:?}, which the export does not list"));
+    }
     let (Some(Value::String(text)), Some(Value::String(sig))) = (map.get("item"), map.get("sig")) else {
         return Err("has no \"item\" and \"sig\" strings".to_owned());
     };
-    let (from_name, to_name, key) = match signer {
-        Signer::Station => (keys.station.name(), peer_name, keys.station),
-        Signer::Peer => (peer_name, keys.station.name(), peer_key),
-    };
-    let raw = BASE64.decode(sig).map_err(|_| "\"sig\" is not standard padded base64".to_owned())?;
-    let signature =
-        Signature::from_slice(&raw).map_err(|_| format!("\"sig\" is {} bytes, not an Ed25519 signature", raw.len()))?;
-    if let Some(offset) = whitespace_outside_strings(text) {
-        return Err(format!("item is not compact JSON (whitespace outside a string at byte {offset})"));
-    }
-    let item: Item =
-        serde_json::from_str(text).map_err(|e| format!("item is not a version 1 {item_type} item: {e}"))?;
-    if item.type_name() != item_type {
-        return Err(format!("item is of type {:?}, not {item_type:?}", item.type_name()));
-    }
+    let signature = decode_sig(sig)?;
+    let item = Item::parse(text)?;
+    let station = keys.station.name();
     let (from, to) = item.ends();
-    if from != from_name || to != to_name {
-        return Err(format!("item is from {from:?} to {to:?}, not from {from_name} to {to_name}"));
+    if let Some((item_type, signer)) = expected {
+        if item.type_name() != item_type {
+            return Err(format!("item is of type {:?}, not {item_type:?}", item.type_name()));
+        }
+        let peer_name = entry.peer.as_deref().unwrap_or_default();
+        let (from_name, to_name) = match signer {
+            Signer::Station => (station, peer_name),
+            Signer::Peer => (peer_name, station),
+        };
+        if from != from_name || to != to_name {
+            return Err(format!("item is from {from:?} to {to:?}, not from {from_name} to {to_name}"));
+        }
+        check_item_fields(entry, map, &item)?;
     }
-    check_item_fields(entry, map, &item)?;
-    Ok(SignedItem { text: text.clone(), sig: sig.clone(), item, signature, signer: key.clone() })
+    let (other_end, signer) = if from == station {
+        (to, keys.station)
+    } else if to == station {
+        let key =
+            keys.peers.get(from).ok_or_else(|| format!("item is from {from:?}, which the export does not list"))?;
+        (from, key)
+    } else {
+        return Err(format!("item is from {from:?} to {to:?}: neither end is this station, {station}"));
+    };
+    if !keys.peers.contains_key(other_end) {
+        return Err(format!("item is from {from:?} to {to:?}, and {other_end:?} is not a listed peer"));
+    }
+    if let Some(peer_name) = entry.peer.as_deref()
+        && peer_name != other_end
+    {
+        return Err(format!("item is from {from:?} to {to:?}, but the entry's peer is {peer_name:?}"));
+    }
+    Ok(SignedItem { text: text.clone(), sig: sig.clone(), item, signature, signer: signer.clone() })
 }
 
-/// Checks the item signature of a signed entry read by [`read_entry`]. Kept apart from
-/// reading because it is the expensive check: [`crate::verify`] runs it after the cheap
-/// structural, tree and checkpoint checks.
+/// Checks the item signature of an entry read by [`read_entry`], if it carries one. Kept
+/// apart from reading because it is the expensive check: [`crate::verify`] runs it after
+/// the cheap structural, tree and checkpoint checks.
 pub(crate) fn check_signature(entry: &Entry) -> Result<(), AuditError> {
     let Some(signed) = &entry.signed else { return Ok(()) };
-    if !signed.signer.verify(&item_signed_bytes(&signed.text), &signed.signature) {
+    if !signed.signature_verifies() {
         return Err(AuditError::entry(
             entry.index,
             format!("{}: item signature does not verify with {}'s key", entry.kind, signed.signer.name()),
@@ -241,7 +180,8 @@ pub(crate) fn check_signature(entry: &Entry) -> Result<(), AuditError> {
     Ok(())
 }
 
-/// The entry's own members that restate the item must agree with it.
+/// The entry's own members that restate the item must agree with it (for the kinds of
+/// [`signed_kind`], whose members this build knows).
 fn check_item_fields(entry: &Entry, map: &Map<String, Value>, item: &Item) -> Result<(), String> {
     match item {
         Item::Message { id, precedence, reply_to, .. } => {
@@ -274,6 +214,31 @@ fn check_item_fields(entry: &Entry, map: &Map<String, Value>, item: &Item) -> Re
             }
             Ok(())
         }
+        Item::Notice { id, version, state, notice, .. } => {
+            if id.is_empty() {
+                return Err("item has an empty notice id".to_owned());
+            }
+            if !NOTICE_STATES.contains(&state.as_str()) {
+                return Err(format!("item state {state:?} is not one of {}", NOTICE_STATES.join(", ")));
+            }
+            // notice.filed, notice.amended and notice.cancelled name the state they record.
+            if let Some(kind_state) = entry.kind.strip_prefix("notice.")
+                && NOTICE_STATES.contains(&kind_state)
+                && kind_state != state
+            {
+                return Err(format!("item state is {state:?}, but the entry records {kind_state:?}"));
+            }
+            if !matches!(serde_json::from_str::<Value>(notice), Ok(Value::Object(_))) {
+                return Err(format!("item's notice {id} is not a JSON object"));
+            }
+            check_same_id(entry, id)?;
+            check_same_version(map, *version)
+        }
+        Item::NoticeAck { id, version, .. } => {
+            check_same_id(entry, id)?;
+            check_same_version(map, *version)
+        }
+        Item::Other { .. } => Ok(()),
     }
 }
 
@@ -281,6 +246,17 @@ fn check_same_id(entry: &Entry, item_id: &str) -> Result<(), String> {
     match &entry.id {
         Some(id) if id != item_id => Err(format!("\"id\" is {id:?}, but the item's id is {item_id:?}")),
         _ => Ok(()),
+    }
+}
+
+fn check_same_version(map: &Map<String, Value>, item_version: u64) -> Result<(), String> {
+    if item_version == 0 {
+        return Err("item has version 0; notice versions start at 1".to_owned());
+    }
+    match map.get("version") {
+        None => Ok(()),
+        Some(v) if v.as_u64() == Some(item_version) => Ok(()),
+        Some(v) => Err(format!("\"version\" is {v}, but the item's version is {item_version}")),
     }
 }
 

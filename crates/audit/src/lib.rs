@@ -16,13 +16,14 @@
 mod cross;
 mod entry;
 mod export;
+mod item;
 mod text;
 mod transcript;
 mod verify;
 
 pub use cross::{CrossReport, Exchange, Flow, cross_check, exchange_opening_chars};
-pub use entry::{item_signed_bytes, sign_item};
 pub use export::{EXPORT_FORMAT, EXPORT_VERSION, Export, Peer, export_bytes_max, origin_of, parse_export};
+pub use item::{item_signed_bytes, sign_item};
 pub use transcript::{dtg, rfc3339, transcript};
 pub use verify::{PeerWitness, Summary, verify};
 

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::AuditError;
-use crate::entry::Item;
 use crate::export::Export;
+use crate::item::Item;
 use crate::text::{clean, clean_with};
 use crate::verify::{Audited, audit};
 

@@ -171,7 +171,7 @@ pub(crate) fn audit(export: &Export) -> Result<Audited, AuditError> {
         let entry = read_entry(index, text, &keys)?;
         if matches!(entry.kind.as_str(), "message.queued" | "message.received")
             && let Some(signed) = &entry.signed
-            && let crate::entry::Item::Message { id, .. } = &signed.item
+            && let crate::item::Item::Message { id, .. } = &signed.item
             && let Some(first) = message_ids.insert(id.clone(), index)
         {
             return Err(AuditError::entry(

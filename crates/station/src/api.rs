@@ -1,21 +1,22 @@
 //! The HTTP API under `/api/v1`, plus `/healthz`, `/metrics` and the OpenAPI document.
 //!
 //! Handlers validate input completely before anything is stored, so a rejected request
-//! changes nothing. Authentication is one middleware ([`require_operator`]): a bearer token
-//! or the console's session cookie, else `401`; auditors get `403` on anything that
-//! writes. The OpenAPI document is generated from the handlers' annotations (utoipa), so
-//! it cannot drift from the routes.
+//! changes nothing. One middleware ([`crate::guard::enforce`]) applies the route table
+//! ([`crate::roles`]) to every request: a bearer token or the console's session cookie,
+//! else `401`; a role below the route's, `403`; a body over the route's limit, `413`; and
+//! a cookie-authenticated write from another origin, `403`. Another ([`crate::guard::security_headers`])
+//! puts the security headers on every answer. The OpenAPI document is generated from the
+//! handlers' annotations (utoipa), so it cannot drift from the routes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json, Router};
 use hotline_identity::StationKey;
-use hotline_store::{Role, User};
+use hotline_store::User;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{OpenApi as _, ToSchema};
@@ -26,7 +27,8 @@ use crate::core::Core;
 use crate::error::{ApiError, ErrorBody};
 use crate::item::{PRECEDENCES, message_body_bytes_max};
 use crate::link::{Command, LineHandle, NewMessage, message_json};
-use crate::{auth, events, metrics, notice_api, now_ms, record_api, rfc3339};
+use crate::guard::{ClientAddress, LoginGuard, LoginKey, LoginLimits, Lockout};
+use crate::{auth, events, guard, metrics, notice_api, now_ms, record_api, rfc3339, roles, watch_api};
 
 /// Largest request body accepted: a 64 KiB message body plus JSON escaping headroom.
 #[allow(non_upper_case_globals)]
@@ -43,10 +45,14 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub key: Arc<StationKey>,
     pub lines: Arc<BTreeMap<String, LineHandle>>,
+    /// The watch: deadlines, alarms, escalation.
+    pub supervisor: Arc<crate::supervise::Supervisor>,
+    /// Operators on watch here (live consoles).
+    pub presence: Arc<crate::presence::Presence>,
 }
 
 impl AppState {
-    fn line(&self, peer: &str) -> Result<&LineHandle, ApiError> {
+    pub(crate) fn line(&self, peer: &str) -> Result<&LineHandle, ApiError> {
         self.lines.get(peer).ok_or_else(|| ApiError::NotFound(format!("no line to a station named {peer:?}")))
     }
 }
@@ -76,6 +82,13 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(notice_api::post_notice_ack))
         .routes(routes!(notice_api::get_conflicts))
         .routes(routes!(notice_api::post_conflict_ack))
+        .routes(routes!(watch_api::post_watch_check))
+        .routes(routes!(watch_api::get_watch_checks))
+        .routes(routes!(watch_api::post_watch_check_answer))
+        .routes(routes!(watch_api::get_responsiveness))
+        .routes(routes!(watch_api::get_alarms))
+        .routes(routes!(watch_api::post_alarm_ack))
+        .routes(routes!(watch_api::post_alarm_clear))
         .routes(routes!(record_api::get_checkpoint))
         .routes(routes!(record_api::get_export))
         .routes(routes!(get_openapi))
@@ -84,12 +97,16 @@ pub fn router(state: AppState) -> Router {
         OpenApiRouter::new().routes(routes!(post_login)).routes(routes!(healthz)).split_for_parts();
     doc.merge(public_doc);
     let doc = Arc::new(doc);
-    let protected =
-        protected.layer(Extension(doc)).layer(axum::middleware::from_fn_with_state(state.clone(), require_operator));
+    // Layers run outside in: security headers on every answer (errors included), then the
+    // route table (credentials, role, origin, body limit), then the handler.
     protected
+        .layer(Extension(doc))
         .merge(public)
         .fallback(console_or_not_found)
-        .layer(DefaultBodyLimit::max(request_bytes_max))
+        .layer(Extension(LoginGuard::new(LoginLimits::default())))
+        .layer(DefaultBodyLimit::max(roles::route_body_bytes_max))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::enforce))
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .with_state(state)
 }
 
@@ -127,27 +144,29 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
-async fn require_operator(State(state): State<AppState>, mut req: Request, next: Next) -> Result<Response, ApiError> {
-    let user = authenticate(&state, req.headers()).await?.ok_or(ApiError::Unauthorized)?;
-    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let logout = req.uri().path() == "/api/v1/logout";
-    if writes && !logout && user.role == Role::Auditor {
-        return Err(ApiError::ReadOnly("auditor"));
-    }
-    req.extensions_mut().insert(Operator(user));
-    Ok(next.run(req).await)
+/// How a request proved who sent it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: Bearer TOKEN`: never added by a browser on its own.
+    Token,
+    /// The console's session cookie: a browser attaches it to any request to the station.
+    Session,
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, ApiError> {
+/// The user behind a request's token or session cookie, if any. A malformed
+/// `Authorization` header is refused rather than ignored.
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<(User, Credential)>, ApiError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(ApiError::Unauthorized)?;
         let hash = auth::secret_hash(token.trim());
-        return Ok(state.core.read(move |tx| tx.token_user(&hash)).await?);
+        let user = state.core.read(move |tx| tx.token_user(&hash)).await?;
+        return Ok(user.map(|u| (u, Credential::Token)));
     }
     if let Some(session) = session_cookie(headers) {
         let hash = auth::secret_hash(&session);
         let now = now_ms();
-        return Ok(state.core.read(move |tx| tx.session_user(&hash, now)).await?);
+        let user = state.core.read(move |tx| tx.session_user(&hash, now)).await?;
+        return Ok(user.map(|u| (u, Credential::Session)));
     }
     Ok(None)
 }
@@ -166,28 +185,61 @@ pub struct LoginRequest {
     password: String,
 }
 
-/// Log in; sets the console's session cookie.
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    user: String,
+    /// `operator`, `supervisor` or `auditor`.
+    role: String,
+    /// When the session ends (RFC 3339, UTC).
+    expires: String,
+}
+
+/// Log in; sets the console's session cookie. After repeated failures for one user name
+/// (5 in 15 minutes) or from one address (20), logins for it are refused with `429` and
+/// `Retry-After` until the lock ends (15 minutes); each failure and each lock is recorded.
 #[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest,
-    responses((status = 200, description = "Logged in; session cookie set"), (status = 401, body = ErrorBody)))]
-async fn post_login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Response, ApiError> {
+    responses((status = 200, body = LoginResponse, description = "Logged in; session cookie set"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until the lock ends")))))]
+async fn post_login(
+    State(state): State<AppState>,
+    Extension(limiter): Extension<Arc<LoginGuard>>,
+    Extension(ClientAddress(address)): Extension<ClientAddress>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    // What the record and the limiter keep of a typed name is bounded.
+    let typed: String = req.user.chars().take(64).collect();
+    let attempt = limiter
+        .begin(&typed, address, now_ms())
+        .map_err(|r| ApiError::LoginLocked { retry_after_s: (r.retry_after_ms.max(0) as u64).div_ceil(1000) })?;
     let name = req.user.clone();
     let user = state.core.read(move |tx| tx.user(&name)).await?;
     let password = req.password;
-    let verified = match user {
-        Some(u) => {
-            let phc = u.password_hash.clone();
-            tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
-                .await
-                .unwrap_or(false)
-                .then_some(u)
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || auth::verify_password_or_stand_in(&password, phc.as_deref()))
+        .await
+        .unwrap_or(false);
+    let Some(user) = user.filter(|_| verified) else {
+        let locked = attempt.finish(false, now_ms());
+        let mut failed = json!({"user": typed});
+        if let Some(a) = address {
+            failed["address"] = json!(a.to_string());
         }
-        None => None,
-    };
-    let Some(user) = verified else {
-        let name: String = req.user.chars().take(64).collect();
-        state.core.write(move |j| j.append("login.failed", json!({"user": name}))).await?;
+        state
+            .core
+            .write(move |j| {
+                j.append("login.failed", failed)?;
+                for lock in &locked {
+                    j.append("login.locked", lockout_json(lock))?;
+                }
+                Ok(())
+            })
+            .await?;
         return Err(ApiError::BadLogin);
     };
+    attempt.finish(true, now_ms());
     let (secret, hash) = auth::new_secret().map_err(|e| ApiError::Internal(e.to_string()))?;
     let name = user.name.clone();
     let expires_ms = now_ms() + auth::session_ms_max;
@@ -198,16 +250,32 @@ async fn post_login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRe
             j.append("login", json!({"user": name}))
         })
         .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        auth::session_ms_max / 1000
-    );
-    let body = json!({"user": user.name, "role": user.role.as_str(), "expires": rfc3339(expires_ms)});
+    let cookie = session_cookie_header(&secret, auth::session_ms_max / 1000, &headers);
+    let body = LoginResponse { user: user.name, role: user.role.as_str().to_owned(), expires: rfc3339(expires_ms) };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
+/// The `Set-Cookie` value for a session: never readable by scripts, never sent with
+/// another site's requests, and `Secure` when the browser came over HTTPS (the demo's
+/// console is plain HTTP on loopback, where a `Secure` cookie would not be kept).
+fn session_cookie_header(secret: &str, max_age_s: i64, headers: &HeaderMap) -> String {
+    let secure = if guard::request_is_https(headers) { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{secure}")
+}
+
+/// The body of a `login.locked` entry.
+fn lockout_json(lock: &Lockout) -> Value {
+    let mut v = json!({"failures": lock.failures, "until": rfc3339(lock.until_ms)});
+    match &lock.key {
+        LoginKey::User(name) => v["user"] = json!(name),
+        LoginKey::Address(ip) => v["address"] = json!(ip.to_string()),
+    }
+    v
+}
+
 /// Log out: ends the console session.
-#[utoipa::path(post, path = "/api/v1/logout", responses((status = 204), (status = 401, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/logout",
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn post_logout(
     State(state): State<AppState>,
     Extension(Operator(user)): Extension<Operator>,
@@ -223,7 +291,7 @@ async fn post_logout(
             })
             .await?;
     }
-    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let clear = session_cookie_header("", 0, &headers);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
@@ -268,14 +336,25 @@ async fn get_lines(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
     for line in state.lines.values() {
         let status = line.status.borrow().clone();
         let peer = line.peer.clone();
-        let (undelivered, oldest_ms) = state.core.read(move |tx| tx.undelivered(&peer)).await?;
+        let (undelivered, oldest_ms, last_out, last_in, presence) = state
+            .core
+            .read(move |tx| {
+                let (undelivered, oldest_ms) = tx.undelivered(&peer)?;
+                let last_out = tx.last_watch_check(&peer, "out")?;
+                let last_in = tx.last_watch_check(&peer, "in")?;
+                Ok((undelivered, oldest_ms, last_out, last_in, tx.peer_presence(&peer)?))
+            })
+            .await?;
+        let peer_on_watch = presence.map(|(n, since)| json!({"count": n, "since": rfc3339(since)}));
         out.push(json!({
             "peer": line.peer,
             "state": status.state.as_str(),
             "since": rfc3339(status.since_ms),
             "rtt_ms": status.rtt_ms,
             "remote": status.remote,
-            "last_watch_check": Value::Null,
+            "last_watch_check": last_out.as_ref().map(watch_api::check_json),
+            "last_watch_check_received": last_in.as_ref().map(watch_api::check_json),
+            "peer_on_watch": peer_on_watch,
             "undelivered": undelivered,
             "oldest_undelivered": oldest_ms.map(rfc3339),
             "key": line.key.to_string(),

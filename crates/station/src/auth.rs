@@ -60,6 +60,23 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Like [`verify_password`], but for a user who may not exist (`phc` is `None`): then a
+/// stand-in hash is checked and the answer is false, so an unknown user name takes as
+/// long as a wrong password and the timing does not tell which names exist.
+pub fn verify_password_or_stand_in(password: &str, phc: Option<&str>) -> bool {
+    static STAND_IN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    match phc {
+        Some(phc) => verify_password(password, phc),
+        None => {
+            let stand_in = STAND_IN.get_or_init(|| hash_password("a stand-in for users who do not exist").ok());
+            if let Some(phc) = stand_in {
+                let _ = verify_password(password, phc);
+            }
+            false
+        }
+    }
+}
+
 /// A new secret (API token or session id) and the hash to store.
 pub fn new_secret() -> Result<(String, [u8; 32]), AuthError> {
     let mut raw = [0u8; 32];
@@ -93,6 +110,13 @@ mod tests {
         assert!(!verify_password("correct horsf", &phc));
         assert!(!verify_password("correct horse", "not a hash"));
         assert!(matches!(hash_password("short"), Err(AuthError::PasswordTooShort)));
+    }
+
+    #[test]
+    fn unknown_users_never_verify() {
+        assert!(!verify_password_or_stand_in("a stand-in for users who do not exist", None));
+        let phc = hash_password("correct horse").expect("hash");
+        assert!(verify_password_or_stand_in("correct horse", Some(&phc)));
     }
 
     #[test]

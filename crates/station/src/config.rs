@@ -47,6 +47,67 @@ pub struct Config {
     pub listen: Listen,
     #[serde(default, rename = "line")]
     pub lines: Vec<LineConfig>,
+    /// Watch checks, acknowledgment deadlines and alarm thresholds (defaults for all lines).
+    #[serde(default)]
+    pub watch: WatchConfig,
+    /// Who is notified of an alarm, per severity, after how long.
+    #[serde(default, rename = "escalation")]
+    pub escalations: Vec<EscalationConfig>,
+    /// The mail server for e-mail escalation targets.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// Watch settings; every field is optional, so a line's `[line.watch]` overrides only
+/// what it names. Times are seconds (fractions allowed).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// How often a watch check is sent; 0 = only on demand. Default 3600.
+    pub check_interval_s: Option<f64>,
+    /// How long the far end has to answer a check. Default 300.
+    pub check_deadline_s: Option<f64>,
+    /// Acknowledgment deadline per precedence; 0 or absent for ROUTINE = not chased.
+    /// Defaults: FLASH 120, IMMEDIATE 600, PRIORITY 3600.
+    pub ack_deadline_s: Option<std::collections::BTreeMap<String, f64>>,
+    /// How long a line may be not up before it is an alarm. Default 10.
+    pub line_down_alarm_s: Option<f64>,
+    /// How long the peer may report nobody on watch before it is an alarm. Default 600.
+    pub nobody_on_watch_alarm_s: Option<f64>,
+    /// Free space on the data directory below which a low-disk alarm is raised (station
+    /// level only). Default 100.
+    pub low_disk_alarm_mb: Option<u64>,
+}
+
+/// One escalation step: `after_s` after an alarm of `severity` is raised and still not
+/// acknowledged, notify a webhook or send e-mail.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// `critical` or `warning`.
+    pub severity: String,
+    pub after_s: f64,
+    /// An HTTP(S) URL that receives the alarm as JSON, signed with HMAC-SHA256.
+    pub webhook: Option<String>,
+    /// The HMAC key for `webhook` (shared with the receiver).
+    pub secret: Option<String>,
+    /// E-mail addresses (needs `[smtp]`).
+    pub email: Option<Vec<String>>,
+}
+
+/// An SMTP relay for e-mail escalation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// `HOST:PORT` of the relay.
+    pub server: String,
+    /// The sender address.
+    pub from: String,
+    /// Upgrade the connection with STARTTLS (required unless the relay is on loopback).
+    #[serde(default)]
+    pub starttls: bool,
+    pub user: Option<String>,
+    pub password: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -70,6 +131,9 @@ pub struct LineConfig {
     pub heartbeat_interval_ms: u64,
     #[serde(default = "default_reconnect_backoff_max_ms")]
     pub reconnect_backoff_max_ms: u64,
+    /// This line's own watch settings, over the station's `[watch]`.
+    #[serde(default)]
+    pub watch: WatchConfig,
 }
 
 fn default_lang() -> String {
@@ -199,7 +263,85 @@ impl Config {
                 ));
             }
         }
+        config.policy().map_err(|(needle, message)| invalid(at(&needle), message, "see README, Configuration: watch and escalation"))?;
         Ok(config)
+    }
+
+    /// The watch policy: the defaults, then `[watch]`, then each line's
+    /// `[line.watch]`; escalation steps per severity in order of delay, each naming its
+    /// index in [`Config::escalations`]. An error names the key to look for and what is wrong.
+    pub fn policy(&self) -> Result<hotline_watch::Policy, (String, String)> {
+        use hotline_watch::{LinePolicy, Policy, Precedence, Severity, Step};
+        let ms = |what: &str, s: f64| -> Result<u64, (String, String)> {
+            if s.is_finite() && (0.0..=30.0 * 24.0 * 3600.0).contains(&s) {
+                Ok((s * 1000.0).round() as u64)
+            } else {
+                Err((what.to_owned(), format!("{what} = {s} is not between 0 and 30 days in seconds")))
+            }
+        };
+        let apply = |base: &mut LinePolicy, w: &WatchConfig| -> Result<(), (String, String)> {
+            if let Some(s) = w.check_interval_s {
+                base.check_interval_ms = Some(ms("check_interval_s", s)?).filter(|v| *v > 0);
+            }
+            if let Some(s) = w.check_deadline_s {
+                base.check_deadline_ms = ms("check_deadline_s", s)?;
+            }
+            if let Some(s) = w.line_down_alarm_s {
+                base.line_down_alarm_ms = ms("line_down_alarm_s", s)?;
+            }
+            if let Some(s) = w.nobody_on_watch_alarm_s {
+                base.nobody_on_watch_alarm_ms = ms("nobody_on_watch_alarm_s", s)?;
+            }
+            for (name, s) in w.ack_deadline_s.iter().flatten() {
+                let p = Precedence::parse(&name.to_ascii_uppercase()).ok_or_else(|| {
+                    ("ack_deadline_s".to_owned(), format!("{name:?} is not a precedence (ROUTINE, PRIORITY, IMMEDIATE, FLASH)"))
+                })?;
+                base.ack_deadline_ms[p as usize] = Some(ms("ack_deadline_s", *s)?).filter(|v| *v > 0);
+            }
+            Ok(())
+        };
+        let mut station = LinePolicy::default();
+        apply(&mut station, &self.watch)?;
+        let mut policy = Policy::default();
+        for line in &self.lines {
+            let mut lp = station.clone();
+            apply(&mut lp, &line.watch)?;
+            if line.watch.low_disk_alarm_mb.is_some() {
+                return Err(("low_disk_alarm_mb".into(), "low_disk_alarm_mb is a station setting, not a line's".into()));
+            }
+            policy.lines.insert(line.peer.clone(), lp);
+        }
+        for (target, e) in self.escalations.iter().enumerate() {
+            let severity = Severity::parse(&e.severity).ok_or_else(|| {
+                ("severity".to_owned(), format!("escalation severity {:?} is not \"critical\" or \"warning\"", e.severity))
+            })?;
+            match (&e.webhook, &e.email) {
+                (Some(url), None) => {
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err((url.clone(), format!("webhook {url:?} is not an http(s) URL")));
+                    }
+                    if e.secret.as_deref().is_none_or(|s| s.len() < 16) {
+                        return Err(("webhook".into(), format!("webhook {url:?} needs a `secret` of at least 16 characters for its HMAC")));
+                    }
+                }
+                (None, Some(to)) => {
+                    if self.smtp.is_none() {
+                        return Err(("email".into(), "e-mail escalation needs an [smtp] section".into()));
+                    }
+                    if to.is_empty() || to.iter().any(|a| !a.contains('@')) {
+                        return Err(("email".into(), format!("e-mail targets {to:?} must be addresses")));
+                    }
+                }
+                _ => return Err(("[[escalation]]".into(), "each [[escalation]] names exactly one of `webhook` or `email`".into())),
+            }
+            let after_ms = ms("after_s", e.after_s)?;
+            policy.escalation.entry(severity).or_default().push(Step { after_ms, target });
+        }
+        for steps in policy.escalation.values_mut() {
+            steps.sort_by_key(|s| s.after_ms);
+        }
+        policy.check().map_err(|e| ("[watch]".to_owned(), e.to_string()))?;
+        Ok(policy)
     }
 
     /// The text `hotline init` writes: the values, with comments that say what they are.

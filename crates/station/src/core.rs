@@ -16,7 +16,7 @@ use hotline_record::merkle::{Hash, MerkleTree, leaf_hash};
 use hotline_record::note::NoteSigner;
 use hotline_store::{Store, StoreError, Tx};
 use serde_json::Value;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::{now_ms, rfc3339};
 
@@ -71,6 +71,10 @@ pub struct Core {
     pub lang: String,
     inner: Arc<Mutex<Inner>>,
     pub entries: broadcast::Sender<Published>,
+    /// `Some(error)` while writes fail for want of disk (or the disk fails); back to
+    /// `None` at the first write that succeeds. The watch raises and clears the storage
+    /// alarm from it.
+    pub storage: watch::Sender<Option<String>>,
 }
 
 impl Core {
@@ -90,7 +94,8 @@ impl Core {
             return Err(StoreError::Corrupt(format!("the record skips to entry {idx}")));
         }
         let (entries, _) = broadcast::channel(event_backlog_max);
-        Ok(Arc::new(Core { name, lang, inner: Arc::new(Mutex::new(Inner { store, tree })), entries }))
+        let (storage, _) = watch::channel(None);
+        Ok(Arc::new(Core { name, lang, inner: Arc::new(Mutex::new(Inner { store, tree })), entries, storage }))
     }
 
     /// Signs a checkpoint of the whole record if it grew since the last one (or if there is
@@ -173,7 +178,22 @@ impl Core {
             Ok(value)
         })
         .await;
-        result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
+        let result = result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))));
+        match &result {
+            Err(e @ (StoreError::DiskFull | StoreError::Sqlite(_))) => {
+                let failing = Some(e.to_string());
+                self.storage.send_if_modified(|s| {
+                    let changed = s.is_none();
+                    *s = failing;
+                    changed
+                });
+            }
+            Ok(_) => {
+                self.storage.send_if_modified(|s| s.take().is_some());
+            }
+            Err(_) => {}
+        }
+        result
     }
 
     /// Runs `f` for reading on a blocking thread.

@@ -7,7 +7,7 @@
 //! "internal error" and the log gets the detail.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -20,6 +20,10 @@ pub enum ApiError {
     #[error("the {0} role may only read")]
     ReadOnly(&'static str),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("refused: {0}; the console's own pages may do this, other sites may not")]
+    CrossOrigin(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
@@ -27,6 +31,10 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("this route takes only {allow}")]
+    MethodNotAllowed { allow: String },
+    #[error("too many failed logins: try again in {} minute(s)", retry_after_s.div_ceil(60))]
+    LoginLocked { retry_after_s: u64 },
     #[error("the station's disk is full: nothing was stored; free space and try again")]
     DiskFull,
     #[error("the station is shutting down")]
@@ -42,9 +50,10 @@ pub struct ErrorBody {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: `unauthorized`, `bad_login`, `forbidden`, `not_found`,
-    /// `bad_request`, `bad_json`, `unknown_precedence`, `bad_lang`, `too_large`, `conflict`,
-    /// `disk_full`, `unavailable`, `internal`.
+    /// Stable, machine-readable: `unauthorized`, `bad_login`, `forbidden`, `cross_origin`,
+    /// `not_found`, `method_not_allowed`, `bad_request`, `bad_json`, `unknown_precedence`,
+    /// `bad_lang`, `too_large`, `conflict`, `login_locked`, `disk_full`, `unavailable`,
+    /// `internal`.
     pub code: &'static str,
     pub message: String,
 }
@@ -58,11 +67,14 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::BadLogin => (StatusCode::UNAUTHORIZED, "bad_login"),
-            ApiError::ReadOnly(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::ReadOnly(_) | ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::CrossOrigin(_) => (StatusCode::FORBIDDEN, "cross_origin"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::LoginLocked { .. } => (StatusCode::TOO_MANY_REQUESTS, "login_locked"),
             ApiError::DiskFull => (StatusCode::INSUFFICIENT_STORAGE, "disk_full"),
             ApiError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -86,6 +98,18 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error answering an API request");
         }
         let body = ErrorBody { error: ErrorDetail { code, message: self.to_string() } };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        // Errors that say when or how to try again say it in the standard header too.
+        let extra = match &self {
+            ApiError::LoginLocked { retry_after_s } => Some((header::RETRY_AFTER, retry_after_s.to_string())),
+            ApiError::MethodNotAllowed { allow } => Some((header::ALLOW, allow.clone())),
+            _ => None,
+        };
+        if let Some((name, value)) = extra
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            resp.headers_mut().insert(name, value);
+        }
+        resp
     }
 }

@@ -9,7 +9,9 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::{Query, State};
+use hotline_store::Role;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -17,7 +19,7 @@ use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::api::AppState;
+use crate::api::{AppState, Operator};
 use crate::core::Published;
 use crate::error::{ApiError, ErrorBody};
 
@@ -39,6 +41,7 @@ pub struct EventsQuery {
     responses((status = 200, content_type = "text/event-stream"), (status = 401, body = ErrorBody)))]
 pub async fn get_events(
     State(state): State<AppState>,
+    Extension(Operator(user)): Extension<Operator>,
     headers: HeaderMap,
     Query(q): Query<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -53,7 +56,12 @@ pub async fn get_events(
     // Subscribe before reading the store, so nothing committed in between is lost.
     let live = state.core.entries.subscribe();
     let (tx, rx) = mpsc::channel(client_events_max);
-    tokio::spawn(follow(state, after, live, tx));
+    // An operator or supervisor with a live stream is on watch for as long as it is open.
+    let on_watch = if user.role == Role::Auditor { None } else { state.presence.enter(&user.name) };
+    tokio::spawn(async move {
+        follow(state, after, live, tx).await;
+        drop(on_watch);
+    });
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
@@ -84,9 +92,13 @@ async fn follow(
                 break;
             }
         }
-        // Follow live entries until we fall behind.
+        // Follow live entries until we fall behind (or the client goes away).
         loop {
-            match live.recv().await {
+            let received = tokio::select! {
+                r = live.recv() => r,
+                () = tx.closed() => return,
+            };
+            match received {
                 Ok(p) if p.idx <= last => continue,
                 Ok(p) if p.idx == last + 1 => {
                     last = p.idx;

@@ -79,6 +79,13 @@ pub enum Item {
     NoticeAck { from: String, to: String, id: String, version: u64, by: String, at_ms: i64 },
     /// The witness refused to cosign our checkpoint of `size`.
     WitnessRefusal { from: String, to: String, size: u64, reason: String, critical: bool },
+    /// A watch check: an operator at the receiving station must answer by `deadline_ms`
+    /// (the sender's clock; both stations raise their alarm from this same instant).
+    WatchCheck { from: String, to: String, id: String, sent_ms: i64, deadline_ms: i64 },
+    /// An operator at the sending station answered our watch check `id`.
+    WatchAnswer { from: String, to: String, id: String, by: String, at_ms: i64 },
+    /// How many operators are on watch at the sending station, as of `since_ms`.
+    Presence { from: String, to: String, on_watch: u32, since_ms: i64 },
 }
 
 impl Item {
@@ -91,7 +98,10 @@ impl Item {
             | Item::Cosignature { from, to, .. }
             | Item::Notice { from, to, .. }
             | Item::NoticeAck { from, to, .. }
-            | Item::WitnessRefusal { from, to, .. } => (from, to),
+            | Item::WitnessRefusal { from, to, .. }
+            | Item::WatchCheck { from, to, .. }
+            | Item::WatchAnswer { from, to, .. }
+            | Item::Presence { from, to, .. } => (from, to),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! speaks JSON on the wire (`hotline-audit` reads the JSON export file).
 
 pub mod admin;
+pub mod alarms;
 pub mod api;
 pub mod auth;
 pub mod client;
@@ -18,15 +19,22 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod guard;
 pub mod item;
 pub mod link;
 pub mod metrics;
 pub mod net;
 pub mod notice_api;
 pub mod notices;
+pub mod notify;
+pub mod presence;
 pub mod receive;
 pub mod record_api;
+pub mod roles;
 pub mod serve;
+pub mod supervise;
+pub mod texts;
+pub mod watch_api;
 
 /// Wall-clock milliseconds since the Unix epoch: the time written into the record.
 pub fn now_ms() -> i64 {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use hotline_identity::{StationKey, VerifierKey};
 use hotline_proto::{Event, Lane, Line, LineConfig, LineState, preferred_dialer};
-use hotline_store::{Direction, MessageRow, NoticeRow, StoreError};
+use hotline_store::{Direction, MessageRow, NoticeRow, StoreError, WatchCheckRow};
 use rand::Rng as _;
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -31,6 +31,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::core::{Core, Journal};
 use crate::error::ApiError;
 use crate::item::{Item, SignedItem, lane_for};
+use crate::supervise::Supervisor;
 use crate::{net, now_ms, receive};
 
 /// Commands queued for a line task before the API gets "busy".
@@ -74,6 +75,10 @@ pub enum Command {
     Send { message: NewMessage, reply: oneshot::Sender<Result<MessageRow, ApiError>> },
     Ack { id: String, by: String, reply: oneshot::Sender<Result<MessageRow, ApiError>> },
     Notice { change: NoticeChange, reply: oneshot::Sender<Result<NoticeRow, ApiError>> },
+    /// Send a watch check to the peer now.
+    WatchCheck { reply: oneshot::Sender<Result<WatchCheckRow, ApiError>> },
+    /// An operator here answers the peer's watch check `id`.
+    AnswerCheck { id: String, by: String, reply: oneshot::Sender<Result<WatchCheckRow, ApiError>> },
     Attach { stream: Box<TlsStream<TcpStream>>, dialed_by_us: bool, remote: String },
     DialFailed { reason: String },
     Shutdown { done: oneshot::Sender<()> },
@@ -142,6 +147,10 @@ pub struct LineSetup {
     pub backoff_max: Duration,
     /// Our latest signed checkpoint (size, note), for the peer to witness.
     pub checkpoints: watch::Receiver<Option<(u64, String)>>,
+    /// The watch: deadlines, alarms, escalation.
+    pub supervisor: Arc<Supervisor>,
+    /// How many operators are on watch here, for the peer.
+    pub presence: watch::Receiver<u32>,
 }
 
 /// Restores the line from the store and starts its task.
@@ -174,6 +183,7 @@ pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHan
         next_dial_at: Instant::now(),
         witness_pending: false,
         witness_blocked: false,
+        presence_sent: None,
         setup,
     };
     let join = tokio::spawn(task.run());
@@ -197,12 +207,16 @@ struct LineTask {
     witness_pending: bool,
     /// The peer found our record inconsistent: send no more checkpoints until restart.
     witness_blocked: bool,
+    /// The operators-on-watch count last sent to the peer since start.
+    presence_sent: Option<u32>,
 }
 
 /// What a line task needs inside a store transaction.
 #[derive(Clone)]
 pub(crate) struct Ends {
     pub(crate) local: String,
+    /// The station's language, for system-generated texts.
+    pub(crate) lang: String,
     pub(crate) peer: String,
     pub(crate) key: Arc<StationKey>,
     pub(crate) peer_key: VerifierKey,
@@ -217,12 +231,31 @@ pub(crate) struct Round {
     pub(crate) witness_answered: bool,
     /// The peer refused our checkpoint as inconsistent with what it cosigned before.
     pub(crate) witness_critical: bool,
+    /// What the watch must be told once the round is committed.
+    pub(crate) observed: Vec<Observed>,
+    /// Alarms raised in the round's transaction, for the watch to escalate.
+    pub(crate) alarms: Vec<hotline_store::AlarmRow>,
+}
+
+/// Something a round stored that the watch must know (always about this line's peer).
+pub(crate) enum Observed {
+    /// A message arrived (it may need acknowledging by a deadline).
+    Message { id: String, precedence: String, created_ms: i64 },
+    /// The peer acknowledged one of our messages.
+    Acknowledged { id: String },
+    /// The peer's watch check arrived, to be answered by `deadline_ms`.
+    CheckReceived { id: String, deadline_ms: i64 },
+    /// The peer answered our watch check.
+    CheckAnswered { id: String },
+    /// The peer reports operators on watch.
+    Presence { on_watch: u32, since_ms: i64 },
 }
 
 impl LineTask {
     fn ends(&self) -> Ends {
         Ends {
             local: self.setup.core.name.clone(),
+            lang: self.setup.core.lang.clone(),
             peer: self.setup.peer.clone(),
             key: self.setup.own_key.clone(),
             peer_key: self.setup.peer_key.clone(),
@@ -289,6 +322,11 @@ impl LineTask {
                     None => return,
                 },
                 Some((id, input)) = self.input_rx.recv() => self.handle_input(id, input),
+                Ok(()) = self.setup.presence.changed() => {
+                    if let Err(e) = self.send_presence().await {
+                        tracing::error!(peer = %peer, error = %e, "could not tell the peer who is on watch");
+                    }
+                }
                 Ok(()) = self.setup.checkpoints.changed() => {
                     if let Err(e) = self.offer_checkpoint().await {
                         tracing::error!(peer = %peer, error = %e, "could not offer a checkpoint to the peer");
@@ -309,6 +347,12 @@ impl LineTask {
             }
             Command::Notice { change, reply } => {
                 let _ = reply.send(self.accept_notice(change).await);
+            }
+            Command::WatchCheck { reply } => {
+                let _ = reply.send(self.send_watch_check().await);
+            }
+            Command::AnswerCheck { id, by, reply } => {
+                let _ = reply.send(self.answer_watch_check(id, by).await);
             }
             Command::Attach { stream, dialed_by_us, remote } => {
                 if dialed_by_us {
@@ -467,6 +511,14 @@ impl LineTask {
                         s.state = state;
                         s.since_ms = since_ms;
                     });
+                    let p = peer.clone();
+                    self.setup.supervisor.observe(|w, now| {
+                        if state == LineState::Up {
+                            w.on_line_up(&p, now)
+                        } else {
+                            w.on_line_down(&p, now)
+                        }
+                    });
                     if state == LineState::Up {
                         became_up = true;
                         self.backoff = Duration::from_millis(reconnect_backoff_min_ms);
@@ -503,6 +555,35 @@ impl LineTask {
         }
         if round.witness_critical {
             self.witness_blocked = true;
+        }
+        for alarm in &round.alarms {
+            self.setup.supervisor.adopt(alarm);
+        }
+        if !round.observed.is_empty() {
+            self.setup.supervisor.observe(|w, now| {
+                for o in round.observed {
+                    match o {
+                        Observed::Message { id, precedence, created_ms } => {
+                            if let Some(p) = hotline_watch::Precedence::parse(&precedence) {
+                                w.on_message(&peer, &id, p, hotline_watch::Direction::In, created_ms.max(0) as u64);
+                            }
+                        }
+                        Observed::Acknowledged { id } => w.on_message_acknowledged(&peer, &id, now),
+                        Observed::CheckReceived { id, deadline_ms } => {
+                            w.on_check_received(&peer, &id, deadline_ms.max(0) as u64)
+                        }
+                        Observed::CheckAnswered { id } => {
+                            w.on_check_answered(&peer, &id, hotline_watch::Direction::Out, now)
+                        }
+                        Observed::Presence { on_watch, since_ms } => {
+                            w.on_peer_presence(&peer, on_watch, since_ms.max(0) as u64, now)
+                        }
+                    }
+                }
+            });
+        }
+        if came_up_first_time(&self.presence_sent, self.line.state() == LineState::Up && became_up) {
+            self.send_presence().await?;
         }
         let came_up = self.line.state() == LineState::Up && became_up;
         if round.witness_answered || came_up {
@@ -579,6 +660,12 @@ impl LineTask {
             return Err(ApiError::bad("bad_reply_to", "reply_to names no message on this line"));
         }
         self.line.push(lane, seq, payload);
+        if let Some(p) = hotline_watch::Precedence::parse(&row.precedence) {
+            let (peer, id) = (row.peer.clone(), row.id.clone());
+            self.setup.supervisor.observe(|w, _| {
+                w.on_message(&peer, &id, p, hotline_watch::Direction::Out, created_ms.max(0) as u64)
+            });
+        }
         Ok(row)
     }
 
@@ -621,6 +708,8 @@ impl LineTask {
         if let Some((lane, seq, payload)) = outbound {
             self.line.push(lane, seq, payload);
         }
+        let (peer, id) = (message.peer.clone(), message.id.clone());
+        self.setup.supervisor.observe(|w, now| w.on_message_acknowledged(&peer, &id, now));
         Ok(message)
     }
 
@@ -749,6 +838,122 @@ impl LineTask {
         Ok(row)
     }
 
+    /// Sends a watch check: an operator at the peer must answer it by the line's deadline.
+    async fn send_watch_check(&mut self) -> Result<WatchCheckRow, ApiError> {
+        let ends = self.ends();
+        let deadline_ms = self.setup.supervisor.line_policy(&ends.peer).check_deadline_ms as i64;
+        let (row, (lane, seq, payload)) = self
+            .setup
+            .core
+            .write(move |j| {
+                let row = WatchCheckRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    peer: ends.peer.clone(),
+                    direction: "out".into(),
+                    sent_ms: j.now_ms,
+                    deadline_ms: j.now_ms + deadline_ms,
+                    answered_ms: None,
+                    answered_by: None,
+                    missed: false,
+                };
+                let item = Item::WatchCheck {
+                    from: ends.local.clone(),
+                    to: ends.peer.clone(),
+                    id: row.id.clone(),
+                    sent_ms: row.sent_ms,
+                    deadline_ms: row.deadline_ms,
+                };
+                let signed = SignedItem::sign(item, &ends.key);
+                j.tx.insert_watch_check(&row)?;
+                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                j.append(
+                    "watch_check.sent",
+                    json!({"peer": ends.peer, "id": row.id, "deadline": crate::rfc3339(row.deadline_ms),
+                           "item": signed.text, "sig": signed.sig}),
+                )?;
+                Ok((row, outbound))
+            })
+            .await?;
+        self.line.push(lane, seq, payload);
+        let (peer, id, sent) = (row.peer.clone(), row.id.clone(), row.sent_ms.max(0) as u64);
+        self.setup.supervisor.observe(|w, _| {
+            w.on_check_sent(&peer, &id, sent);
+        });
+        Ok(row)
+    }
+
+    /// An operator here answers the peer's watch check `id` (late answers are recorded
+    /// as late, and still sent: they show someone is there).
+    async fn answer_watch_check(&mut self, id: String, by: String) -> Result<WatchCheckRow, ApiError> {
+        let ends = self.ends();
+        let (row, outbound) = self
+            .setup
+            .core
+            .write(move |j| {
+                let Some(check) = j.tx.watch_check(&id)? else {
+                    return Ok(Err(ApiError::NotFound(format!("no watch check {id}"))));
+                };
+                if check.peer != ends.peer || check.direction != "in" {
+                    return Ok(Err(ApiError::Conflict("only the station a watch check was sent to answers it".into())));
+                }
+                if check.answered_ms.is_some() {
+                    return Ok(Ok((check, None)));
+                }
+                let at_ms = j.now_ms;
+                j.tx.answer_watch_check(&id, &by, at_ms)?;
+                let item =
+                    Item::WatchAnswer { from: ends.local.clone(), to: ends.peer.clone(), id: id.clone(), by: by.clone(), at_ms };
+                let signed = SignedItem::sign(item, &ends.key);
+                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                let late = check.missed || at_ms > check.deadline_ms;
+                j.append(
+                    "watch_check.answered",
+                    json!({"peer": ends.peer, "id": id, "direction": "in", "by": by,
+                           "answered_in_ms": at_ms - check.sent_ms, "late": late,
+                           "item": signed.text, "sig": signed.sig}),
+                )?;
+                let row = j.tx.watch_check(&id)?.unwrap_or(check);
+                Ok(Ok((row, Some(outbound))))
+            })
+            .await
+            .map_err(ApiError::from)??;
+        if let Some((lane, seq, payload)) = outbound {
+            self.line.push(lane, seq, payload);
+        }
+        let (peer, id) = (row.peer.clone(), row.id.clone());
+        self.setup
+            .supervisor
+            .observe(|w, now| w.on_check_answered(&peer, &id, hotline_watch::Direction::In, now));
+        Ok(row)
+    }
+
+    /// Tells the peer how many operators are on watch here, if that changed.
+    async fn send_presence(&mut self) -> Result<(), StoreError> {
+        let on_watch = *self.setup.presence.borrow_and_update();
+        if self.presence_sent == Some(on_watch) {
+            return Ok(());
+        }
+        let ends = self.ends();
+        let (lane, seq, payload) = self
+            .setup
+            .core
+            .write(move |j| {
+                let item =
+                    Item::Presence { from: ends.local.clone(), to: ends.peer.clone(), on_watch, since_ms: j.now_ms };
+                let signed = SignedItem::sign(item, &ends.key);
+                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                j.append(
+                    "presence.sent",
+                    json!({"peer": ends.peer, "on_watch": on_watch, "item": signed.text, "sig": signed.sig}),
+                )?;
+                Ok(outbound)
+            })
+            .await?;
+        self.line.push(lane, seq, payload);
+        self.presence_sent = Some(on_watch);
+        Ok(())
+    }
+
     async fn shutdown(&mut self) {
         self.line.close(Instant::now().into_std(), "the station is shutting down");
         let _ = self.drain().await;
@@ -773,6 +978,11 @@ async fn read_loop(
             return;
         }
     }
+}
+
+/// The first time the line is up since start, the peer hears who is on watch here.
+fn came_up_first_time(presence_sent: &Option<u32>, up_now: bool) -> bool {
+    presence_sent.is_none() && up_now
 }
 
 /// The JSON shape of a message, shared by the API, the event stream and the record.

@@ -15,12 +15,14 @@ use hotline_record::cosignature::verify_cosignature;
 use hotline_record::merkle::Hash;
 use hotline_record::note::NoteSigner;
 use hotline_record::witness::Witness;
-use hotline_store::{Direction, MessageRow, NoticeRow, StoreError};
+use hotline_store::{Direction, MessageRow, NoticeRow, StoreError, WatchCheckRow};
+use hotline_watch::Cause;
 use serde_json::json;
 
 use crate::core::Journal;
 use crate::item::{Item, ReceiptEntry, SignedItem, receipt_messages_max};
-use crate::link::{Ends, Round, message_json};
+use crate::link::{Ends, Observed, Round, message_json};
+use crate::{alarms, texts};
 
 /// Signs `item`, writes it to the outbox on the control lane, and lists it for pushing
 /// after the commit.
@@ -128,6 +130,11 @@ fn store_item(
                 acked_by: None,
             };
             if j.tx.insert_message(&row)? {
+                round.observed.push(Observed::Message {
+                    id: id.clone(),
+                    precedence: precedence.clone(),
+                    created_ms: *created_ms,
+                });
                 j.append(
                     "message.received",
                     json!({"peer": peer, "id": id, "message": message_json(&row), "item": signed.text, "sig": signed.sig}),
@@ -142,6 +149,7 @@ fn store_item(
             let ours = j.tx.message(id)?.is_some_and(|m| m.direction == Direction::Out && m.peer == peer);
             if ours {
                 j.tx.set_acked(id, by, *at_ms)?;
+                round.observed.push(Observed::Acknowledged { id: id.clone() });
                 let m = j.tx.message(id)?;
                 j.append(
                     "message.acknowledged_by_peer",
@@ -213,6 +221,62 @@ fn store_item(
             }
         }
         Item::Checkpoint { note, old_size, proof, .. } => witness(j, ends, round, note, *old_size, proof)?,
+        Item::WatchCheck { id, sent_ms, deadline_ms, .. } => {
+            let row = WatchCheckRow {
+                id: id.clone(),
+                peer: peer.to_owned(),
+                direction: "in".into(),
+                sent_ms: *sent_ms,
+                deadline_ms: *deadline_ms,
+                answered_ms: None,
+                answered_by: None,
+                missed: false,
+            };
+            if j.tx.insert_watch_check(&row)? {
+                j.append(
+                    "watch_check.received",
+                    json!({"peer": peer, "id": id, "deadline": crate::rfc3339(*deadline_ms),
+                           "item": signed.text, "sig": signed.sig}),
+                )?;
+                round.observed.push(Observed::CheckReceived { id: id.clone(), deadline_ms: *deadline_ms });
+            } else {
+                j.append(
+                    "line.item_refused",
+                    json!({"peer": peer, "why": format!("watch check {id} already received"), "item": signed.text}),
+                )?;
+            }
+        }
+        Item::WatchAnswer { id, by, at_ms, .. } => {
+            let check = j.tx.watch_check(id)?.filter(|c| c.peer == peer && c.direction == "out");
+            match check {
+                Some(check) if j.tx.answer_watch_check(id, by, j.now_ms)? => {
+                    let late = check.missed || j.now_ms > check.deadline_ms;
+                    j.append(
+                        "watch_check.answered",
+                        json!({"peer": peer, "id": id, "direction": "out", "by": by,
+                               "answered_in_ms": j.now_ms - check.sent_ms, "answered_at_peer": crate::rfc3339(*at_ms),
+                               "late": late, "item": signed.text, "sig": signed.sig}),
+                    )?;
+                    round.observed.push(Observed::CheckAnswered { id: id.clone() });
+                }
+                other => {
+                    let why = match other {
+                        Some(_) => format!("watch check {id} was already answered"),
+                        None => format!("answer to unknown watch check {id}"),
+                    };
+                    j.append("line.item_refused", json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}))?;
+                }
+            }
+        }
+        Item::Presence { on_watch, since_ms, .. } => {
+            j.tx.set_peer_presence(peer, i64::from(*on_watch), *since_ms)?;
+            j.append(
+                "presence.received",
+                json!({"peer": peer, "on_watch": on_watch, "since": crate::rfc3339(*since_ms),
+                       "item": signed.text, "sig": signed.sig}),
+            )?;
+            round.observed.push(Observed::Presence { on_watch: *on_watch, since_ms: *since_ms });
+        }
         Item::Cosignature { size, line, .. } => {
             round.witness_answered = true;
             let ours = j.tx.checkpoint(*size)?;
@@ -243,12 +307,11 @@ fn store_item(
             round.witness_answered = true;
             if *critical {
                 round.witness_critical = true;
-                j.append(
-                    "alarm.raised",
-                    json!({"severity": "critical", "cause": "cosignature_refused", "peer": peer, "size": size,
-                           "message": format!("{peer} refused to cosign our record at size {size}: {reason}"),
-                           "item": signed.text, "sig": signed.sig}),
-                )?;
+                let cause = Cause::RecordFork { peer: peer.to_owned() };
+                let text = format!("{peer} refused to cosign our record at size {size}: {reason}");
+                let row = alarms::new_row(&cause, text, j.now_ms);
+                let evidence = json!({"cosignature_refused": true, "size": size, "item": signed.text, "sig": signed.sig});
+                round.alarms.extend(alarms::record_raised(j, &row, evidence)?);
             } else {
                 tracing::info!(peer = %peer, size, %reason, "the peer did not cosign our checkpoint; it will be offered again");
             }
@@ -291,11 +354,10 @@ fn witness(
         };
         send_control(j, ends, round, item)?;
         if critical {
-            j.append(
-                "alarm.raised",
-                json!({"severity": "critical", "cause": "record_fork", "peer": peer, "size": size,
-                       "message": format!("{peer}'s record does not extend what we cosigned: {reason}"), "checkpoint": note}),
-            )?;
+            let cause = Cause::RecordFork { peer: peer.to_owned() };
+            let text = format!("{}: {reason}", texts::alarm_text(&cause, &j_lang(ends)));
+            let row = alarms::new_row(&cause, text, j.now_ms);
+            round.alarms.extend(alarms::record_raised(j, &row, json!({"size": size, "checkpoint": note}))?);
         } else {
             tracing::info!(peer = %peer, size, %reason, "not cosigning the peer's checkpoint");
         }
@@ -332,4 +394,9 @@ fn witness(
             refuse(j, round, e.to_string(), critical)
         }
     }
+}
+
+/// The station's language, for texts written inside a line's transaction.
+fn j_lang(ends: &Ends) -> String {
+    ends.lang.clone()
 }

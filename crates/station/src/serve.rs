@@ -24,7 +24,10 @@ use crate::api::{AppState, router};
 use crate::config::{Config, DB_FILE};
 use crate::core::Core;
 use crate::link::{self, Command, LineHandle, LineSetup};
-use crate::net;
+use crate::presence::Presence;
+use crate::supervise::Supervisor;
+use crate::{alarms, net, now_ms};
+use hotline_watch::Cause;
 
 /// How long a clean stop waits for line tasks before giving up on them.
 #[allow(non_upper_case_globals)]
@@ -52,6 +55,7 @@ pub struct Running {
     http_task: tokio::task::JoinHandle<()>,
     accept_task: tokio::task::JoinHandle<()>,
     checkpoint_task: tokio::task::JoinHandle<()>,
+    watch_task: tokio::task::JoinHandle<()>,
     line_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -82,7 +86,9 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         source,
     })?;
 
-    check_record_integrity(&core, &key).await?;
+    let supervisor = Supervisor::new(core.clone(), &config, dir.to_owned()).await?;
+    let presence = Presence::new();
+    check_record_integrity(&core, &key, &supervisor).await?;
     let latest = core.checkpoint(key.clone()).await?;
     let (checkpoint_tx, checkpoints) = watch::channel(latest);
     let mut lines = BTreeMap::new();
@@ -100,6 +106,8 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
             },
             backoff_max: Duration::from_millis(l.reconnect_backoff_max_ms),
             checkpoints: checkpoints.clone(),
+            supervisor: supervisor.clone(),
+            presence: presence.subscribe(),
         };
         let (handle, task) = link::start(setup).await?;
         lines.insert(l.peer.clone(), handle);
@@ -113,7 +121,8 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         Duration::from_millis(config.checkpoint_interval_ms),
         checkpoint_tx,
     ));
-    let state = AppState { core: core.clone(), key: key.clone(), lines };
+    let watch_task = tokio::spawn(supervisor.clone().run(lines.clone(), core.storage.subscribe()));
+    let state = AppState { core: core.clone(), key: key.clone(), lines, supervisor, presence };
     let app = router(state.clone());
     let (http_stop, mut stop_rx) = watch::channel(false);
     let http_task = tokio::spawn(async move {
@@ -138,6 +147,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         http_task,
         accept_task,
         checkpoint_task,
+        watch_task,
         line_tasks,
     })
 }
@@ -149,6 +159,7 @@ impl Running {
         let _ = tokio::time::timeout(Duration::from_millis(shutdown_wait_ms), self.http_task).await;
         self.accept_task.abort();
         self.checkpoint_task.abort();
+        self.watch_task.abort();
         for line in self.state.lines.values() {
             let (done, wait) = oneshot::channel();
             if line.commands.send(Command::Shutdown { done }).await.is_ok() {
@@ -189,7 +200,11 @@ async fn make_checkpoints(
 /// Checks at start-up that the record still matches every checkpoint we signed: a
 /// mismatch means the database was changed behind the station's back. The station still
 /// starts (the line must stay up), with a critical alarm in the record and the log.
-async fn check_record_integrity(core: &Arc<Core>, key: &hotline_identity::StationKey) -> Result<(), ServeError> {
+async fn check_record_integrity(
+    core: &Arc<Core>,
+    key: &hotline_identity::StationKey,
+    supervisor: &Supervisor,
+) -> Result<(), ServeError> {
     let checkpoints = core.read(|tx| tx.checkpoints()).await?;
     for (size, note) in checkpoints {
         let problem = match Checkpoint::open(&note, &key.verifier()) {
@@ -202,13 +217,14 @@ async fn check_record_integrity(core: &Arc<Core>, key: &hotline_identity::Statio
         };
         if let Some(message) = problem {
             tracing::error!(%message, "RECORD INTEGRITY ALARM");
-            core.write(move |j| {
-                j.append(
-                    "alarm.raised",
-                    json!({"severity": "critical", "cause": "record_integrity", "size": size, "message": message}),
-                )
-            })
-            .await?;
+            let cause = Cause::RecordFork { peer: core.name.clone() };
+            let row = alarms::new_row(&cause, message, now_ms());
+            let raised = core
+                .write(move |j| alarms::record_raised(j, &row, json!({"record_integrity": true, "size": size})))
+                .await?;
+            if let Some(row) = raised {
+                supervisor.adopt(&row);
+            }
             break;
         }
     }

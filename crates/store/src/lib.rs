@@ -13,8 +13,10 @@
 
 mod schema;
 mod tx;
+mod watch_tx;
 
 pub use tx::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, Tx, User};
+pub use watch_tx::{AlarmRow, WatchCheckRow};
 
 use std::path::Path;
 

@@ -131,6 +131,44 @@ CREATE TABLE conflicts (
     resolved_ms INTEGER
 );
 "#,
+    r#"
+-- Alarms: raised, acknowledged, cleared. One open alarm per key (one condition, one
+-- alarm); the record holds every transition as an entry.
+CREATE TABLE alarms (
+    id         TEXT PRIMARY KEY,
+    key        TEXT NOT NULL,
+    cause      TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    peer       TEXT,
+    detail     TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    raised_ms  INTEGER NOT NULL,
+    acked_by   TEXT,
+    acked_ms   INTEGER,
+    cleared_by TEXT,
+    cleared_ms INTEGER,
+    steps_done INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX alarms_open_key ON alarms (key) WHERE cleared_ms IS NULL;
+-- Watch checks both ways: ours to the peer ('out') and the peer's to us ('in').
+CREATE TABLE watch_checks (
+    id          TEXT PRIMARY KEY,
+    peer        TEXT NOT NULL,
+    direction   TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+    sent_ms     INTEGER NOT NULL,
+    deadline_ms INTEGER NOT NULL,
+    answered_ms INTEGER,
+    answered_by TEXT,
+    missed      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX watch_checks_by_peer ON watch_checks (peer, sent_ms);
+-- What each peer last said about its operators on watch.
+CREATE TABLE peer_presence (
+    peer     TEXT PRIMARY KEY,
+    on_watch INTEGER NOT NULL,
+    since_ms INTEGER NOT NULL
+);
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

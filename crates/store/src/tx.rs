@@ -104,10 +104,10 @@ impl MessageRow {
     }
 }
 
-const MESSAGE_COLUMNS: &str = "id, peer, direction, precedence, lang, body, reply_to, author, created_ms, \
+pub(crate) const MESSAGE_COLUMNS: &str = "id, peer, direction, precedence, lang, body, reply_to, author, created_ms, \
      sent_ms, delivered_ms, acked_ms, acked_by";
 
-fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
+pub(crate) fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
     let direction: String = r.get(2)?;
     Ok(MessageRow {
         id: r.get(0)?,
@@ -191,7 +191,7 @@ fn conflict_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConflictRow> {
 
 /// Operations inside one transaction.
 pub struct Tx<'a> {
-    tx: &'a Transaction<'a>,
+    pub(crate) tx: &'a Transaction<'a>,
 }
 
 impl<'a> Tx<'a> {

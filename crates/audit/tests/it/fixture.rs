@@ -120,7 +120,7 @@ impl Sim {
         side.entries.push(text);
     }
 
-    fn item(&self, who: Who, item: Value) -> (String, String) {
+    pub fn item(&self, who: Who, item: Value) -> (String, String) {
         let text = item.to_string();
         let sig = sign_item(&text, &self.side(who).key);
         (text, sig)
@@ -212,6 +212,65 @@ impl Sim {
         }
     }
 
+    /// An operator at `from` files (version 1) or amends (a later version) a notice: the
+    /// filer logs `notice.filed` or `notice.amended`, the peer `notice.received`, each
+    /// with the filer's signed `notice` item, as crates/station writes them. Returns the
+    /// item text and signature.
+    pub fn notice(&mut self, from: Who, id: &str, version: u64, title: &str) -> (String, String) {
+        let to = from.other();
+        let (from_name, to_name) = (self.side(from).name().to_owned(), self.side(to).name().to_owned());
+        let state = if version == 1 { "filed" } else { "amended" };
+        let notice = json!({"kind": "air_operations", "area": {"type": "Point", "coordinates": [30.5, 50.4],
+            "radius_m": 20000}, "altitude": {"min_m": 0, "max_m": 9000}, "start": "2026-11-25T10:00:00Z",
+            "end": "2026-11-25T12:00:00Z", "title": title, "remarks": "", "lang": "en"});
+        let (text, sig) = self.item(
+            from,
+            json!({"type": "notice", "from": from_name, "to": to_name, "id": id, "version": version,
+                   "state": state, "notice": notice.to_string()}),
+        );
+        let mut shown = notice.clone();
+        shown["id"] = json!(id);
+        shown["version"] = json!(version);
+        self.tick(7);
+        self.log(
+            from,
+            &format!("notice.{state}"),
+            json!({"peer": to_name, "id": id, "version": version, "notice": shown, "item": text, "sig": sig}),
+        );
+        self.tick(40);
+        self.log(
+            to,
+            "notice.received",
+            json!({"peer": from_name, "id": id, "version": version, "state": state, "notice": shown,
+                   "item": text, "sig": sig}),
+        );
+        (text, sig)
+    }
+
+    /// An operator at the receiver of `filer`'s notice acknowledges version `version`:
+    /// `notice.acknowledged` there, `notice.acknowledged_by_peer` at the filer.
+    pub fn notice_ack(&mut self, filer: Who, id: &str, version: u64) {
+        let reader = filer.other();
+        let (filer_name, reader_name) = (self.side(filer).name().to_owned(), self.side(reader).name().to_owned());
+        self.tick(20_000);
+        let (text, sig) = self.item(
+            reader,
+            json!({"type": "notice_ack", "from": reader_name, "to": filer_name, "id": id, "version": version,
+                   "by": "watch-officer", "at_ms": self.now_ms}),
+        );
+        self.log(
+            reader,
+            "notice.acknowledged",
+            json!({"peer": filer_name, "id": id, "version": version, "by": "watch-officer", "item": text, "sig": sig}),
+        );
+        self.tick(40);
+        self.log(
+            filer,
+            "notice.acknowledged_by_peer",
+            json!({"peer": reader_name, "id": id, "version": version, "by": "watch-officer", "item": text, "sig": sig}),
+        );
+    }
+
     /// `who` signs a checkpoint of its whole record and the peer cosigns it.
     pub fn checkpoint(&mut self, who: Who, cosigned: bool) {
         let now_secs = (self.now_ms / 1000) as u64;
@@ -261,6 +320,12 @@ pub fn conversation(mut sim: Sim, rounds: usize) -> Sim {
             let again = sim.send(opener, "ROUTINE", "Thank you.", Some(&reply));
             sim.deliver(&again, true);
             sim.ack(&again, true);
+        }
+        if round % 4 == 1 {
+            let id = format!("01937a2c-1111-7000-8000-{round:012x}");
+            sim.notice(opener, &id, 1, &format!("Round {round}: sortie window"));
+            sim.notice_ack(opener, &id, 1);
+            sim.notice(opener, &id, 2, &format!("Round {round}: sortie window, extended"));
         }
         sim.log(Who::Alpha, "login", json!({"user": "op", "from": "10.0.0.1"}));
         if round % 3 == 1 {

@@ -214,3 +214,130 @@ fn errors_are_matchable() {
     let parsed = parse_export(bytes.as_bytes()).expect("parses");
     assert!(matches!(verify(&parsed), Err(AuditError::Checkpoint { number: 2, .. })));
 }
+
+/// The 1-based index of the last entry of `kind` in `export`.
+fn last_of(export: &Export, kind: &str) -> usize {
+    let needle = format!("\"kind\":\"{kind}\"");
+    export.entries.iter().rposition(|e| e.contains(&needle)).expect("an entry of the kind") + 1
+}
+
+#[test]
+fn a_tampered_notice_item_is_caught() {
+    // Bravo logs alpha's notice with the title changed, under alpha's real signature.
+    let mut sim = honest();
+    let (text, sig) = sim.notice(Who::Alpha, "01937a2c-2222-7000-8000-000000000001", 1, "Sortie box A");
+    let altered = text.replace("Sortie box A", "Sortie box B");
+    assert_ne!(altered, text);
+    sim.log(
+        Who::Bravo,
+        "notice.received",
+        serde_json::json!({"peer": "alpha", "id": "01937a2c-2222-7000-8000-000000000001", "version": 1,
+                           "state": "filed", "item": altered, "sig": sig}),
+    );
+    let export = sim.export(Who::Bravo);
+    let e = error_of(&export);
+    assert_eq!(
+        e,
+        format!(
+            "entry {}: notice.received: item signature does not verify with alpha's key",
+            last_of(&export, "notice.received")
+        )
+    );
+
+    // Alpha's own notice.filed entry under a signature that is not alpha's.
+    let mut sim = honest();
+    let (text, _) = sim.notice(Who::Alpha, "01937a2c-2222-7000-8000-000000000002", 1, "Sortie box C");
+    let forged = hotline_audit::sign_item(&text, &sim.bravo.key);
+    sim.log(
+        Who::Alpha,
+        "notice.filed",
+        serde_json::json!({"peer": "bravo", "id": "01937a2c-2222-7000-8000-000000000002", "version": 1,
+                           "item": text, "sig": forged}),
+    );
+    let export = sim.export(Who::Alpha);
+    assert_eq!(
+        error_of(&export),
+        format!(
+            "entry {}: notice.filed: item signature does not verify with alpha's key",
+            last_of(&export, "notice.filed")
+        )
+    );
+}
+
+#[test]
+fn notice_entries_must_carry_their_own_item() {
+    let mut sim = honest();
+    let (text, sig) = sim.notice(Who::Bravo, "01937a2c-2222-7000-8000-000000000003", 1, "Exercise");
+    // The filed item restated as an amendment: the state does not match the kind.
+    sim.log(
+        Who::Bravo,
+        "notice.amended",
+        serde_json::json!({"peer": "alpha", "id": "01937a2c-2222-7000-8000-000000000003", "version": 1,
+                           "item": text, "sig": sig}),
+    );
+    let export = sim.export(Who::Bravo);
+    let e = error_of(&export);
+    assert!(e.ends_with("notice.amended: item state is \"filed\", but the entry records \"amended\""), "{e}");
+
+    let mut sim = honest();
+    sim.log(Who::Alpha, "notice.cancelled", serde_json::json!({"peer": "bravo", "id": "x", "version": 2}));
+    let export = sim.export(Who::Alpha);
+    let index = last_of(&export, "notice.cancelled");
+    assert_eq!(error_of(&export), format!("entry {index}: notice.cancelled: has no \"item\" and \"sig\" strings"));
+}
+
+#[test]
+fn any_entry_with_a_signed_item_is_verified_whatever_its_kind() {
+    // A kind and an item type this build has never heard of, as the watch work adds them.
+    let check = || {
+        serde_json::json!({"type": "watch_check", "from": "bravo", "to": "alpha", "id": "w1",
+                           "deadline_ms": 1_795_534_500_000_i64, "new_member": [1, 2]})
+    };
+    let mut sim = honest();
+    let (text, sig) = sim.item(Who::Bravo, check());
+    sim.log(Who::Alpha, "watch.check_received", serde_json::json!({"peer": "bravo", "item": text, "sig": sig}));
+    // Ours, without a peer member: the item's ends say which line it is on.
+    let (ours, our_sig) =
+        sim.item(Who::Alpha, serde_json::json!({"type": "presence", "from": "alpha", "to": "bravo", "on_watch": 2}));
+    sim.log(Who::Alpha, "presence.sent", serde_json::json!({"item": ours, "sig": our_sig}));
+    verify(&sim.export(Who::Alpha)).expect("new kinds with honest items verify");
+
+    // The same entries with a signature by the wrong station, ...
+    let mut forged = honest();
+    let (text, _) = forged.item(Who::Bravo, check());
+    let wrong = hotline_audit::sign_item(&text, &forged.alpha.key);
+    forged.log(Who::Alpha, "watch.check_received", serde_json::json!({"peer": "bravo", "item": text, "sig": wrong}));
+    let export = forged.export(Who::Alpha);
+    let index = last_of(&export, "watch.check_received");
+    assert_eq!(
+        error_of(&export),
+        format!("entry {index}: watch.check_received: item signature does not verify with bravo's key")
+    );
+
+    // ... naming another peer than the item's sender, ...
+    let mut sim = honest();
+    let (text, sig) = sim.item(Who::Bravo, check());
+    sim.log(Who::Alpha, "watch.check_received", serde_json::json!({"peer": "charlie", "item": text, "sig": sig}));
+    let e = error_of(&sim.export(Who::Alpha));
+    assert!(e.contains("names peer \"charlie\", which the export does not list"), "{e}");
+
+    // ... from a station the export does not list, ...
+    let mut sim = honest();
+    let (text, sig) =
+        sim.item(Who::Bravo, serde_json::json!({"type": "watch_check", "from": "charlie", "to": "alpha", "id": "w2"}));
+    sim.log(Who::Alpha, "watch.check_received", serde_json::json!({"item": text, "sig": sig}));
+    let e = error_of(&sim.export(Who::Alpha));
+    assert!(e.contains("item is from \"charlie\", which the export does not list"), "{e}");
+
+    // ... between two other stations, or with a signature that is not one.
+    let mut sim = honest();
+    let (text, sig) = sim.item(Who::Bravo, serde_json::json!({"type": "watch_check", "from": "bravo", "to": "delta"}));
+    sim.log(Who::Alpha, "watch.check_received", serde_json::json!({"item": text, "sig": sig}));
+    let e = error_of(&sim.export(Who::Alpha));
+    assert!(e.contains("neither end is this station, alpha"), "{e}");
+    let mut sim = honest();
+    let (text, _) = sim.item(Who::Bravo, check());
+    sim.log(Who::Alpha, "watch.check_received", serde_json::json!({"item": text, "sig": "AAAA"}));
+    let e = error_of(&sim.export(Who::Alpha));
+    assert!(e.contains("\"sig\" is 3 bytes, not an Ed25519 signature"), "{e}");
+}

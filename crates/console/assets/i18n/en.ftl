@@ -159,3 +159,88 @@ conflict-between = { $a } ⟷ { $b }
 
 error-network = the station does not answer
 error-unknown = { $message }
+
+## Station texts. Everything below is rendered by the station itself (crates/i18n), not
+## by the browser: notice summaries, conflict alerts, alarms, watch checks, presence and
+## escalation e-mail, for the record, the event stream, webhooks and e-mail. Ids start
+## with "sys-"; they are listed in crates/i18n/src/ids.rs, and a test renders every one
+## of them in both languages. Times arrive pre-formatted: $start is UTC
+## ("2026-11-25 10:00Z") and $start_dtg the date-time group ("251000Z NOV 26").
+## Numbers are written with a decimal point in every language.
+
+sys-notice-summary = { $kind } “{ $title }”: { $area }, { $altitude }, { $start } – { $end } ({ $start_dtg } – { $end_dtg })
+sys-area-circle = circle { $radius_km } km around { $center }
+sys-area-polygon = polygon, { $vertices ->
+        [one] { $vertices } vertex
+       *[other] { $vertices } vertices
+    }
+sys-area-multipolygon = { $polygons ->
+        [one] { $polygons } polygon
+       *[other] { $polygons } polygons
+    }, { $vertices ->
+        [one] { $vertices } vertex
+       *[other] { $vertices } vertices
+    }
+sys-altitude-band = { $min_m }–{ $max_m } m ({ $min_fl }–{ $max_fl })
+sys-altitude-unlimited = SFC–UNL
+
+sys-notice-filed = { $station } filed a notice: { $summary }
+sys-notice-amended = { $station } amended a notice (version { $version }): { $summary }
+sys-notice-cancelled = { $station } cancelled notice “{ $title }”.
+sys-notice-expired = Notice “{ $title }” of { $station } expired at { $end } ({ $end_dtg }).
+sys-notice-acknowledged = Notice “{ $title }” (version { $version }) acknowledged by { $by } at { $station }.
+
+sys-conflict-raised = Conflict between “{ $a_title }” ({ $a_station }) and “{ $b_title }” ({ $b_station }): { $lateral_km ->
+        [0] the areas overlap
+       *[other] the areas are { $lateral_km } km apart
+    }; { $vertical_m ->
+        [0] the altitude bands overlap
+       *[other] the altitude bands are { $vertical_m } m apart
+    }; { $time_min ->
+        [0] the time windows overlap
+       *[other] the time windows are { $time_min } min apart
+    }.
+sys-conflict-resolved = Conflict resolved: “{ $a_title }” ({ $a_station }) and “{ $b_title }” ({ $b_station }) no longer conflict.
+
+sys-severity-critical = CRITICAL
+sys-severity-warning = WARNING
+sys-severity-info = INFO
+sys-alarm-line_down = The line to { $peer } has been down for { $seconds } s.
+sys-alarm-watch_check_missed = { $side ->
+        [here] We did not answer the watch check from { $peer } within { $minutes } min.
+       *[peer] Nobody at { $peer } answered our watch check within { $minutes } min.
+    }
+sys-alarm-ack_overdue = { $side ->
+        [here] { $precedence } message { $message_id } from { $peer } has waited { $minutes } min for our acknowledgment.
+       *[peer] { $precedence } message { $message_id } to { $peer } is not acknowledged after { $minutes } min.
+    }
+sys-alarm-peer_key_mismatch = { $peer } presented key { $presented }, not the pinned key { $pinned }: the connection was refused.
+sys-alarm-record_fork = { $peer }'s record does not extend the record we cosigned: the record has forked.
+sys-alarm-storage = Storage error: { $detail }
+sys-alarm-low_disk = Low disk space: { $free_mb } MB free.
+sys-alarm-nobody_on_watch = Nobody has been on watch at { $peer } for { $minutes } min.
+sys-alarm-cosignature_refused = { $peer } refused to cosign our record at size { $size }: { $reason }
+sys-alarm-record_integrity = The record on this station's disk does not match its signed checkpoints: { $detail }
+sys-alarm-acknowledged = Alarm acknowledged by { $by }: { $alarm }
+sys-alarm-cleared = Alarm cleared by { $by }: { $alarm }
+sys-alarm-cleared-auto = Alarm cleared, the cause has ended: { $alarm }
+
+sys-watch-check-requested = Watch check sent to { $peer }: an operator there must answer within { $minutes } min.
+sys-watch-check-received = Watch check from { $peer }: answer within { $minutes } min.
+sys-watch-check-answered = Watch check answered by { $by } at { $station } in { $seconds } s.
+sys-watch-check-missed = { $side ->
+        [here] We did not answer the watch check from { $peer } within { $minutes } min.
+       *[peer] { $peer } did not answer our watch check within { $minutes } min.
+    }
+sys-presence = { $peer }: { $count ->
+        [0] nobody on watch
+       *[other] { $count } on watch
+    }
+
+sys-escalation-subject = [{ $severity }] { $station }: { $alarm }
+sys-escalation-body =
+    Alarm at station { $station } ({ $severity }):
+    { $alarm }
+
+    Raised { $raised } ({ $raised_dtg }); not acknowledged after { $minutes } min.
+    Acknowledge it in the console to stop the escalation: { $url }

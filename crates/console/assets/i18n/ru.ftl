@@ -160,3 +160,92 @@ conflict-between = { $a } ⟷ { $b }
 
 error-network = станция не отвечает
 error-unknown = { $message }
+
+## Тексты станции. Всё, что ниже, формирует сама станция (crates/i18n), а не браузер:
+## сводки уведомлений, конфликты, тревоги, проверки дежурства, присутствие и письма
+## оповещения — для журнала, потока событий, вебхуков и почты. Идентификаторы
+## начинаются с "sys-" и перечислены в crates/i18n/src/ids.rs; тест формирует каждый на
+## обоих языках. Время приходит готовым: $start — UTC ("2026-11-25 10:00Z"),
+## $start_dtg — группа даты-времени ("251000Z НОЯ 26"). Дробные числа — с точкой.
+
+sys-notice-summary = { $kind } «{ $title }»: { $area }, { $altitude }, { $start } – { $end } ({ $start_dtg } – { $end_dtg })
+sys-area-circle = круг радиусом { $radius_km } км с центром { $center }
+sys-area-polygon = многоугольник, { $vertices ->
+        [one] { $vertices } вершина
+        [few] { $vertices } вершины
+       *[other] { $vertices } вершин
+    }
+sys-area-multipolygon = { $polygons ->
+        [one] { $polygons } многоугольник
+        [few] { $polygons } многоугольника
+       *[other] { $polygons } многоугольников
+    }, { $vertices ->
+        [one] { $vertices } вершина
+        [few] { $vertices } вершины
+       *[other] { $vertices } вершин
+    }
+sys-altitude-band = { $min_m }–{ $max_m } м ({ $min_fl }–{ $max_fl })
+sys-altitude-unlimited = SFC–UNL
+
+sys-notice-filed = Станция { $station } подала уведомление: { $summary }
+sys-notice-amended = Станция { $station } изменила уведомление (версия { $version }): { $summary }
+sys-notice-cancelled = Станция { $station } отменила уведомление «{ $title }».
+sys-notice-expired = Уведомление «{ $title }» станции { $station } истекло { $end } ({ $end_dtg }).
+sys-notice-acknowledged = Уведомление «{ $title }» (версия { $version }) подтверждено: { $by }, станция { $station }.
+
+sys-conflict-raised = Конфликт между «{ $a_title }» ({ $a_station }) и «{ $b_title }» ({ $b_station }): { $lateral_km ->
+        [0] районы пересекаются
+       *[other] между районами { $lateral_km } км
+    }; { $vertical_m ->
+        [0] диапазоны высот пересекаются
+       *[other] между диапазонами высот { $vertical_m } м
+    }; { $time_min ->
+        [0] периоды пересекаются
+       *[other] между периодами { $time_min } мин
+    }.
+sys-conflict-resolved = Конфликт снят: «{ $a_title }» ({ $a_station }) и «{ $b_title }» ({ $b_station }) больше не конфликтуют.
+
+sys-severity-critical = КРИТИЧНО
+sys-severity-warning = ПРЕДУПРЕЖДЕНИЕ
+sys-severity-info = СВЕДЕНИЯ
+sys-alarm-line_down = Линия с { $peer }: нет связи уже { $seconds } с.
+sys-alarm-watch_check_missed = { $side ->
+        [here] Мы не ответили на проверку дежурства от станции { $peer } за { $minutes } мин.
+       *[peer] На станции { $peer } никто не ответил на нашу проверку дежурства за { $minutes } мин.
+    }
+sys-alarm-ack_overdue = { $side ->
+        [here] Сообщение { $message_id } (срочность { $precedence }) от станции { $peer } ждёт нашего подтверждения уже { $minutes } мин.
+       *[peer] Сообщение { $message_id } (срочность { $precedence }) для станции { $peer } не подтверждено за { $minutes } мин.
+    }
+sys-alarm-peer_key_mismatch = Станция { $peer } предъявила ключ { $presented } вместо закреплённого { $pinned }: соединение отклонено.
+sys-alarm-record_fork = Журнал станции { $peer } не продолжает заверенный нами журнал: журнал раздвоился.
+sys-alarm-storage = Ошибка хранилища: { $detail }
+sys-alarm-low_disk = Мало места на диске: свободно { $free_mb } МБ.
+sys-alarm-nobody_on_watch = На станции { $peer } никого нет на дежурстве уже { $minutes } мин.
+sys-alarm-cosignature_refused = Станция { $peer } отказалась заверить наш журнал размера { $size }: { $reason }
+sys-alarm-record_integrity = Журнал на диске этой станции не совпадает с её подписанными контрольными точками: { $detail }
+sys-alarm-acknowledged = Тревога подтверждена ({ $by }): { $alarm }
+sys-alarm-cleared = Тревога снята ({ $by }): { $alarm }
+sys-alarm-cleared-auto = Тревога снята, причина устранена: { $alarm }
+
+sys-watch-check-requested = Проверка дежурства отправлена на станцию { $peer }: оператор должен ответить в течение { $minutes } мин.
+sys-watch-check-received = Проверка дежурства от станции { $peer }: ответьте в течение { $minutes } мин.
+sys-watch-check-answered = Ответ на проверку дежурства: { $by }, станция { $station }, за { $seconds } с.
+sys-watch-check-missed = { $side ->
+        [here] Мы не ответили на проверку дежурства от станции { $peer } за { $minutes } мин.
+       *[peer] Станция { $peer } не ответила на нашу проверку дежурства за { $minutes } мин.
+    }
+sys-presence = { $peer }: { $count ->
+        [0] на дежурстве никого
+        [one] на дежурстве { $count } человек
+        [few] на дежурстве { $count } человека
+       *[other] на дежурстве { $count } человек
+    }
+
+sys-escalation-subject = [{ $severity }] { $station }: { $alarm }
+sys-escalation-body =
+    Тревога на станции { $station } ({ $severity }):
+    { $alarm }
+
+    Поднята { $raised } ({ $raised_dtg }); не подтверждена уже { $minutes } мин.
+    Подтвердите её в консоли, чтобы остановить оповещение: { $url }

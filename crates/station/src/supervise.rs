@@ -1,0 +1,349 @@
+//! Drives the watch (`hotline_watch::Watch`) with the wall clock and carries out what it
+//! decides: watch checks, alarms in the record, escalation.
+//!
+//! Other tasks tell the watch what happened through [`Supervisor::observe`] (the line
+//! task: line up/down, messages, acknowledgments, checks, the peer's presence; the API:
+//! alarm acknowledgments and clears). One task ([`Supervisor::run`]) sleeps until the
+//! watch's next deadline or until woken, then writes each action to the store.
+//!
+//! A full disk must not silence the alarm about the full disk: an alarm whose row cannot
+//! be written is kept in memory (`unrecorded`), shown by the API, escalated like any other,
+//! and written to the record as soon as the disk accepts writes again.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use hotline_store::{AlarmRow, StoreError};
+use hotline_watch::{Action, Cause, Direction, LinePolicy, OpenAlarm, Policy, Precedence, Watch};
+use serde_json::json;
+use tokio::sync::{Notify, watch};
+
+use crate::alarms::{self, cause_of};
+use crate::config::{Config, EscalationConfig, SmtpConfig};
+use crate::core::Core;
+use crate::link::{Command, LineHandle};
+use crate::notify::{self, Notification};
+use crate::{now_ms, texts};
+
+/// How often free disk space is measured.
+#[allow(non_upper_case_globals)]
+const disk_check_interval_ms: u64 = 10_000;
+/// How often an alarm that could not be recorded is retried.
+#[allow(non_upper_case_globals)]
+const unrecorded_retry_ms: u64 = 1000;
+/// Alarms held in memory while the disk refuses writes.
+#[allow(non_upper_case_globals)]
+pub const unrecorded_alarms_max: usize = 256;
+/// Default low-disk threshold.
+#[allow(non_upper_case_globals)]
+const low_disk_alarm_mb_default: u64 = 100;
+
+pub struct Supervisor {
+    core: Arc<Core>,
+    watch: Mutex<Watch>,
+    wake: Notify,
+    targets: Vec<EscalationConfig>,
+    smtp: Option<SmtpConfig>,
+    unrecorded: Mutex<Vec<AlarmRow>>,
+    http: reqwest::Client,
+    data_dir: PathBuf,
+    low_disk_bytes: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Supervisor {
+    /// A supervisor for `config`'s lines, with deadlines, open alarms and escalation
+    /// progress restored from the store.
+    pub async fn new(core: Arc<Core>, config: &Config, data_dir: PathBuf) -> Result<Arc<Supervisor>, StoreError> {
+        // `Config::load` has already refused an invalid policy.
+        let policy = config.policy().unwrap_or_else(|(_, e)| {
+            tracing::error!(error = %e, "watch policy invalid; using defaults");
+            Policy::default()
+        });
+        let peers: Vec<String> = config.lines.iter().map(|l| l.peer.clone()).collect();
+        let now = now_ms().max(0) as u64;
+        let mut w = Watch::new(policy, &peers, now);
+        let (open, checks, last_sent, unacked, presence) = {
+            let peers = peers.clone();
+            core.read(move |tx| {
+                let open = tx.alarms(true, i64::MAX)?;
+                let checks = tx.pending_watch_checks()?;
+                let mut last_sent = Vec::new();
+                let mut presence = Vec::new();
+                for p in &peers {
+                    if let Some(c) = tx.last_watch_check(p, "out")? {
+                        last_sent.push((p.clone(), c.sent_ms));
+                    }
+                    if let Some(pr) = tx.peer_presence(p)? {
+                        presence.push((p.clone(), pr));
+                    }
+                }
+                Ok((open, checks, last_sent, tx.unacknowledged_messages()?, presence))
+            })
+            .await?
+        };
+        for row in &open {
+            if let Some(cause) = cause_of(row) {
+                w.restore_alarm(OpenAlarm {
+                    cause,
+                    raised_ms: row.raised_ms.max(0) as u64,
+                    acknowledged: row.acked_ms.is_some(),
+                    steps_done: row.steps_done.max(0) as usize,
+                });
+            }
+        }
+        for c in checks {
+            if let Some(direction) = Direction::parse(&c.direction) {
+                w.restore_check(&c.peer, &c.id, direction, c.deadline_ms.max(0) as u64);
+            }
+        }
+        for (peer, sent) in last_sent {
+            w.restore_last_check_sent(&peer, sent.max(0) as u64);
+        }
+        for m in unacked {
+            if let Some(p) = Precedence::parse(&m.precedence) {
+                let direction = match m.direction {
+                    hotline_store::Direction::Out => Direction::Out,
+                    hotline_store::Direction::In => Direction::In,
+                };
+                w.on_message(&m.peer, &m.id, p, direction, m.created_ms.max(0) as u64);
+            }
+        }
+        for (peer, (on_watch, since)) in presence {
+            w.on_peer_presence(&peer, on_watch.max(0) as u32, since.max(0) as u64, now);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| StoreError::Corrupt(format!("HTTP client: {e}")))?;
+        Ok(Arc::new(Supervisor {
+            core,
+            watch: Mutex::new(w),
+            wake: Notify::new(),
+            targets: config.escalations.clone(),
+            smtp: config.smtp.clone(),
+            unrecorded: Mutex::new(Vec::new()),
+            http,
+            data_dir,
+            low_disk_bytes: config.watch.low_disk_alarm_mb.unwrap_or(low_disk_alarm_mb_default) * 1024 * 1024,
+        }))
+    }
+
+    /// Tells the watch something happened, and wakes the driver.
+    pub fn observe(&self, f: impl FnOnce(&mut Watch, u64)) {
+        let now = now_ms().max(0) as u64;
+        f(&mut lock(&self.watch), now);
+        self.wake.notify_one();
+    }
+
+    /// The deadlines of `peer`'s line.
+    pub fn line_policy(&self, peer: &str) -> LinePolicy {
+        lock(&self.watch).line_policy(peer)
+    }
+
+    /// An alarm already written to the store elsewhere (with evidence, in the same
+    /// transaction as what caused it): the watch escalates it from now on.
+    pub fn adopt(&self, row: &AlarmRow) {
+        if let Some(cause) = cause_of(row) {
+            self.observe(|w, _| {
+                if w.alarm(&row.key).is_none() {
+                    w.restore_alarm(OpenAlarm {
+                        cause,
+                        raised_ms: row.raised_ms.max(0) as u64,
+                        acknowledged: false,
+                        steps_done: 0,
+                    })
+                }
+            });
+        }
+    }
+
+    /// Alarms raised but not yet in the store (the disk refused the write).
+    pub fn unrecorded(&self) -> Vec<AlarmRow> {
+        lock(&self.unrecorded).clone()
+    }
+
+    /// Since when the peer has reported nobody on watch, if it does.
+    pub fn nobody_on_watch_since(&self, peer: &str) -> Option<u64> {
+        lock(&self.watch).nobody_on_watch_since(peer)
+    }
+
+    /// Runs the watch until the station stops.
+    pub async fn run(
+        self: Arc<Self>,
+        lines: Arc<BTreeMap<String, LineHandle>>,
+        mut storage: watch::Receiver<Option<String>>,
+    ) {
+        let mut next_disk_check = tokio::time::Instant::now();
+        loop {
+            let now = now_ms().max(0) as u64;
+            let (actions, next) = {
+                let mut w = lock(&self.watch);
+                w.handle_timeout(now);
+                let mut actions = Vec::new();
+                while let Some(a) = w.poll_action() {
+                    actions.push(a);
+                }
+                (actions, w.poll_timeout())
+            };
+            self.flush_unrecorded().await;
+            for action in actions {
+                self.execute(action, &lines).await;
+            }
+            if tokio::time::Instant::now() >= next_disk_check {
+                self.check_disk();
+                next_disk_check = tokio::time::Instant::now() + Duration::from_millis(disk_check_interval_ms);
+            }
+            let mut sleep_ms = next.map_or(disk_check_interval_ms, |t| t.saturating_sub(now_ms().max(0) as u64));
+            sleep_ms = sleep_ms.min(disk_check_interval_ms);
+            if !lock(&self.unrecorded).is_empty() {
+                sleep_ms = sleep_ms.min(unrecorded_retry_ms);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(sleep_ms)) => {}
+                _ = self.wake.notified() => {}
+                Ok(()) = storage.changed() => {
+                    let failing = storage.borrow_and_update().clone();
+                    self.observe(|w, now| match failing {
+                        Some(_) => w.raise(Cause::Storage, now),
+                        None => w.condition_ended(&Cause::Storage, now),
+                    });
+                }
+            }
+        }
+    }
+
+    fn check_disk(&self) {
+        let Ok(stat) = rustix::fs::statvfs(&self.data_dir) else { return };
+        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        let low = free < self.low_disk_bytes;
+        self.observe(|w, now| {
+            if low {
+                w.raise(Cause::LowDisk, now);
+            } else if free > self.low_disk_bytes + self.low_disk_bytes / 10 {
+                w.condition_ended(&Cause::LowDisk, now);
+            }
+        });
+    }
+
+    async fn flush_unrecorded(&self) {
+        let pending = std::mem::take(&mut *lock(&self.unrecorded));
+        for row in pending {
+            let r = row.clone();
+            match self.core.write(move |j| alarms::record_raised(j, &r, json!({"recorded_late": true}))).await {
+                Ok(_) => tracing::info!(alarm = %row.id, cause = %row.cause, "alarm written to the record after the disk recovered"),
+                Err(_) => lock(&self.unrecorded).push(row),
+            }
+        }
+    }
+
+    async fn execute(&self, action: Action, lines: &BTreeMap<String, LineHandle>) {
+        let result = match action {
+            Action::StartWatchCheck { peer } => {
+                if let Some(line) = lines.get(&peer) {
+                    let line = line.clone();
+                    // Not awaited here: a busy line task must not hold up the alarms.
+                    tokio::spawn(async move {
+                        if let Err(e) = line.ask(|reply| Command::WatchCheck { reply }).await {
+                            tracing::error!(peer = %line.peer, error = %e, "scheduled watch check not sent");
+                        }
+                    });
+                }
+                Ok(())
+            }
+            Action::CheckMissed { peer, check, direction, deadline_ms } => {
+                let cause = Cause::WatchCheckMissed { peer: peer.clone(), direction };
+                let text = texts::alarm_text(&cause, &self.core.lang);
+                self.core
+                    .write(move |j| {
+                        if j.tx.miss_watch_check(&check)? {
+                            j.append(
+                                "watch_check.missed",
+                                json!({"peer": peer, "id": check, "direction": direction.as_str(),
+                                       "deadline": crate::rfc3339(deadline_ms as i64), "text": text}),
+                            )?;
+                        }
+                        Ok(())
+                    })
+                    .await
+            }
+            Action::Raise { cause, at_ms } => {
+                let row = alarms::new_row(&cause, texts::alarm_text(&cause, &self.core.lang), at_ms as i64);
+                tracing::warn!(alarm = %row.id, cause = %cause, severity = %row.severity, text = %row.text, "ALARM raised");
+                let r = row.clone();
+                let written = self.core.write(move |j| alarms::record_raised(j, &r, json!({}))).await;
+                if written.is_err() {
+                    let mut unrecorded = lock(&self.unrecorded);
+                    if unrecorded.len() < unrecorded_alarms_max && !unrecorded.iter().any(|a| a.key == row.key) {
+                        unrecorded.push(row);
+                    }
+                }
+                written.map(|_| ())
+            }
+            Action::Clear { cause, .. } => {
+                let key = cause.key();
+                lock(&self.unrecorded).retain(|a| a.key != key);
+                tracing::info!(cause = %cause, "alarm cleared: the cause ended");
+                self.core
+                    .write(move |j| {
+                        if let Some(open) = j.tx.open_alarm(&key)? {
+                            alarms::clear(j, &open.id, None, "the cause ended")?;
+                        }
+                        Ok(())
+                    })
+                    .await
+            }
+            Action::Notify { cause, step, target, .. } => self.escalate(cause, step, target).await,
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "the watch could not write to the store");
+        }
+    }
+
+    async fn escalate(&self, cause: Cause, step: usize, target: usize) -> Result<(), StoreError> {
+        let key = cause.key();
+        let Some(target_config) = self.targets.get(target).cloned() else { return Ok(()) };
+        let target_name = Notification {
+            station: String::new(),
+            alarm: alarms::new_row(&cause, String::new(), 0),
+            step,
+            target_index: target,
+            target: target_config.clone(),
+            smtp: None,
+        }
+        .target_name();
+        let k = key.clone();
+        let stored = self
+            .core
+            .write(move |j| {
+                let Some(open) = j.tx.open_alarm(&k)? else { return Ok(None) };
+                j.tx.set_alarm_steps(&open.id, step as i64 + 1)?;
+                j.append("alarm.escalated", json!({"alarm": open.id, "step": step + 1, "target": target_name}))?;
+                Ok(Some(open))
+            })
+            .await;
+        let alarm = match stored {
+            Ok(Some(a)) => a,
+            // Not in the store: a full disk kept it in memory; escalate it all the same.
+            _ => match lock(&self.unrecorded).iter().find(|a| a.key == key).cloned() {
+                Some(a) => a,
+                None => return stored.map(|_| ()),
+            },
+        };
+        let n = Notification {
+            station: self.core.name.clone(),
+            alarm,
+            step,
+            target_index: target,
+            target: target_config,
+            smtp: self.smtp.clone(),
+        };
+        tokio::spawn(notify::deliver(self.core.clone(), self.http.clone(), n));
+        Ok(())
+    }
+}
