@@ -25,9 +25,9 @@ use utoipa_axum::routes;
 
 use crate::core::Core;
 use crate::error::{ApiError, ErrorBody};
+use crate::guard::{ClientAddress, Lockout, LoginGuard, LoginKey, LoginLimits};
 use crate::item::{PRECEDENCES, message_body_bytes_max};
 use crate::link::{Command, LineHandle, NewMessage, message_json};
-use crate::guard::{ClientAddress, LoginGuard, LoginKey, LoginLimits, Lockout};
 use crate::{auth, events, guard, metrics, notice_api, now_ms, record_api, rfc3339, roles, watch_api};
 
 /// Largest request body accepted: a 64 KiB message body plus JSON escaping headroom.
@@ -155,7 +155,10 @@ pub enum Credential {
 
 /// The user behind a request's token or session cookie, if any. A malformed
 /// `Authorization` header is refused rather than ignored.
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<(User, Credential)>, ApiError> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(User, Credential)>, ApiError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(ApiError::Unauthorized)?;
         let hash = auth::secret_hash(token.trim());
@@ -367,13 +370,20 @@ async fn get_lines(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageRequest {
-    /// UTF-8 text, at most 64 KiB.
+    /// UTF-8 text, at most 64 KiB, not only white space.
+    #[schema(min_length = 1, pattern = r"\S", example = "radar contact")]
     body: String,
-    /// ROUTINE (default), PRIORITY, IMMEDIATE or FLASH.
+    /// ROUTINE (default), PRIORITY, IMMEDIATE or FLASH (any case).
+    #[schema(
+        pattern = "^([Rr][Oo][Uu][Tt][Ii][Nn][Ee]|[Pp][Rr][Ii][Oo][Rr][Ii][Tt][Yy]|[Ii][Mm][Mm][Ee][Dd][Ii][Aa][Tt][Ee]|[Ff][Ll][Aa][Ss][Hh])$",
+        example = "FLASH"
+    )]
     precedence: Option<String>,
     /// Language tag (BCP 47), default the station's language.
+    #[schema(max_length = 35, pattern = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", example = "en")]
     lang: Option<String>,
-    /// Id of the message this one answers, on the same line.
+    /// Id of a message on the same line that this one answers.
+    #[schema(format = Uuid)]
     reply_to: Option<String>,
 }
 
@@ -455,12 +465,14 @@ pub struct ListQuery {
     /// Return messages stored after the message with this id.
     after: Option<String>,
     /// At most this many (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
 /// Messages on the line, both directions, in the order this station stored them.
 #[utoipa::path(get, path = "/api/v1/lines/{peer}/messages", params(("peer" = String, Path), ListQuery),
-    responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn get_messages(
     State(state): State<AppState>,
     Path(peer): Path<String>,

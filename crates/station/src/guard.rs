@@ -19,7 +19,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use futures_util::StreamExt as _;
 
 use crate::api::{AppState, Credential, Operator, authenticate};
@@ -40,9 +40,14 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
 pub struct ClientAddress(pub Option<IpAddr>);
 
 /// Adds the security headers to every answer, the API's and the console's, errors included.
+/// An API error that axum's own extractors answered in plain text (a query string that does
+/// not parse, say) is rewritten as the API's JSON error, so every API error has one shape.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let api = roles::is_api_path(req.uri().path());
     let mut resp = next.run(req).await;
+    if api {
+        resp = json_errors_only(resp).await;
+    }
     let h = resp.headers_mut();
     let csp = if api { API_CSP } else { CONSOLE_CSP };
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
@@ -56,6 +61,43 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     resp
+}
+
+/// Largest plain-text error body kept as the JSON error's message.
+#[allow(non_upper_case_globals)]
+const text_error_bytes_max: usize = 1024;
+
+async fn json_errors_only(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, text_error_bytes_max).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let error = match status.as_u16() {
+        404 => ApiError::NotFound(text),
+        405 => {
+            let allow = parts.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            ApiError::MethodNotAllowed { allow: allow.to_owned() }
+        }
+        413 => ApiError::TooLarge(text),
+        400..=499 => {
+            ApiError::bad("bad_request", if text.is_empty() { "the request is malformed".into() } else { text })
+        }
+        _ => ApiError::Internal(format!("{status} answered in plain text: {text}")),
+    };
+    let mut out = error.into_response();
+    // A 4xx keeps its own status (415, 422, ...); the body is what changes.
+    if status.is_client_error() {
+        *out.status_mut() = status;
+    }
+    out
 }
 
 /// The route table in force: looks the request up, refuses what its rule refuses, and
@@ -601,7 +643,10 @@ mod tests {
         let host = || Some("127.0.0.1:8470".to_owned());
         let check = |pairs: &[(&'static str, &str)]| request_origin(&headers(pairs), host());
         assert_eq!(check(&[("sec-fetch-site", "same-origin")]), Origin::Same);
-        assert!(matches!(check(&[("sec-fetch-site", "cross-site"), ("origin", "http://127.0.0.1:8470")]), Origin::Cross(_)));
+        assert!(matches!(
+            check(&[("sec-fetch-site", "cross-site"), ("origin", "http://127.0.0.1:8470")]),
+            Origin::Cross(_)
+        ));
         assert_eq!(check(&[("origin", "http://127.0.0.1:8470")]), Origin::Same);
         assert!(matches!(check(&[("origin", "http://127.0.0.1:8471")]), Origin::Cross(_)));
         assert!(matches!(check(&[("origin", "null")]), Origin::Cross(_)));
@@ -609,7 +654,8 @@ mod tests {
         assert_eq!(check(&[("referer", "http://127.0.0.1:8470/index.html?x")]), Origin::Same);
         assert!(matches!(check(&[("referer", "http://127.0.0.1:8470.evil.example/")]), Origin::Cross(_)));
         assert_eq!(check(&[]), Origin::Unknown);
-        let default_port = request_origin(&headers(&[("origin", "https://hotline.example")]), Some("hotline.example:443".into()));
+        let default_port =
+            request_origin(&headers(&[("origin", "https://hotline.example")]), Some("hotline.example:443".into()));
         assert_eq!(default_port, Origin::Same);
         let v6 = request_origin(&headers(&[("origin", "http://[::1]:8470")]), Some("[::1]:8470".into()));
         assert_eq!(v6, Origin::Same);

@@ -20,6 +20,57 @@ use crate::link::{Command, NoticeChange};
 use crate::notices::{conflict_json, notice_json};
 use crate::now_ms;
 
+/// A notice as filed or amended (PRODUCT.md's notice JSON). Documentation only: the body
+/// is read as text and checked by `hotline_notice::parse_notice`, whose errors name the
+/// polygon, ring and position at fault.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NoticeRequest {
+    /// `air_operations`, `missile_test`, `naval_exercise`, `airspace_closure`,
+    /// `ground_operations` or `other`.
+    #[schema(example = "air_operations")]
+    kind: String,
+    area: NoticeArea,
+    /// Altitude band in metres; absent for all altitudes.
+    altitude: Option<NoticeAltitude>,
+    /// Start (RFC 3339, UTC).
+    #[schema(format = DateTime, example = "2026-11-25T10:00:00Z")]
+    start: String,
+    /// End (RFC 3339, UTC), after the start and at most 30 days later.
+    #[schema(format = DateTime, example = "2026-11-25T12:00:00Z")]
+    end: String,
+    title: String,
+    #[schema(value_type = String, required = false)]
+    remarks: Option<String>,
+    /// BCP 47 language tag of the free text.
+    #[schema(value_type = String, required = false)]
+    lang: Option<String>,
+}
+
+/// An RFC 7946 Polygon or MultiPolygon geometry (at most 10,000 positions), or a circle:
+/// a Point with `radius_m`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NoticeArea {
+    /// `Polygon`, `MultiPolygon` or `Point`.
+    #[schema(example = "Point")]
+    r#type: String,
+    /// GeoJSON coordinates, `[longitude, latitude]` in degrees.
+    #[schema(example = json!([30.5, 50.4]))]
+    coordinates: Vec<Value>,
+    /// The circle's radius in metres, for a Point.
+    #[schema(value_type = f64, required = false, exclusive_minimum = 0, example = 20000)]
+    radius_m: Option<f64>,
+}
+
+/// An altitude band in metres.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NoticeAltitude {
+    min_m: f64,
+    max_m: f64,
+}
+
 /// Validates a notice body; returns its canonical JSON text and end time (ms).
 fn validate(body: &str) -> Result<(String, i64), ApiError> {
     let notice = parse_notice(body, &Limits::default()).map_err(|e| ApiError::bad("bad_notice", e.to_string()))?;
@@ -36,7 +87,7 @@ fn with_expiry(mut v: Value, end_ms: i64) -> Value {
 
 /// File a notice (PRODUCT.md's notice JSON) on the line; it travels to the peer.
 #[utoipa::path(post, path = "/api/v1/lines/{peer}/notices", params(("peer" = String, Path)),
-    request_body(content = String, content_type = "application/json"),
+    request_body(content = NoticeRequest, content_type = "application/json"),
     responses((status = 201), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn post_notice(
     State(state): State<AppState>,
@@ -79,7 +130,7 @@ async fn change(
 
 /// Amend a notice of ours: the body is the whole new notice; the history is kept.
 #[utoipa::path(patch, path = "/api/v1/notices/{id}", params(("id" = String, Path)),
-    request_body(content = String, content_type = "application/json"),
+    request_body(content = NoticeRequest, content_type = "application/json"),
     responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn patch_notice(

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use crate::alarms::alarm_json;
 use crate::config::{EscalationConfig, SmtpConfig};
 use crate::core::Core;
-use crate::{now_ms, rfc3339};
+use crate::{now_ms, rfc3339, texts};
+use hotline_i18n::{Args, Text};
 
 /// Attempts per notification before giving up (the alarm stays on the console).
 #[allow(non_upper_case_globals)]
@@ -47,6 +48,10 @@ pub fn webhook_signature(secret: &str, body: &[u8]) -> String {
 /// Everything one notification needs.
 pub struct Notification {
     pub station: String,
+    /// The station's language, for the e-mail.
+    pub lang: String,
+    /// Where to acknowledge the alarm.
+    pub console_url: String,
     pub alarm: AlarmRow,
     pub step: usize,
     pub target_index: usize,
@@ -118,7 +123,7 @@ async fn attempt_once(http: &reqwest::Client, n: &Notification, attempt: u32) ->
         (Some(url), _) => post_webhook(http, url, n.target.secret.as_deref().unwrap_or_default(), &body).await,
         (None, Some(to)) => {
             let smtp = n.smtp.as_ref().ok_or("no [smtp] configured")?;
-            send_email(smtp, to, &n.station, &n.alarm).await
+            send_email(smtp, to, &n.station, &n.lang, &n.console_url, &n.alarm).await
         }
         (None, None) => Ok("console".into()),
     }
@@ -139,22 +144,27 @@ async fn post_webhook(http: &reqwest::Client, url: &str, secret: &str, body: &Va
     if status.is_success() { Ok(format!("HTTP {}", status.as_u16())) } else { Err(format!("HTTP {}", status.as_u16())) }
 }
 
-async fn send_email(smtp: &SmtpConfig, to: &[String], station: &str, alarm: &AlarmRow) -> Result<String, String> {
+async fn send_email(
+    smtp: &SmtpConfig,
+    to: &[String],
+    station: &str,
+    lang: &str,
+    console_url: &str,
+    alarm: &AlarmRow,
+) -> Result<String, String> {
     let from = smtp.from.parse().map_err(|e| format!("sender {:?}: {e}", smtp.from))?;
     let mut builder = Message::builder().from(from);
     for address in to {
         builder = builder.to(address.parse().map_err(|e| format!("recipient {address:?}: {e}"))?);
     }
-    let subject = format!("[hotline {station}] {} alarm: {}", alarm.severity.to_uppercase(), alarm.text);
-    let text = format!(
-        "{}\n\nStation: {station}\nAlarm: {} ({})\nSeverity: {}\nRaised: {}\nLine: {}\n\nAcknowledge it on the station's console to stop escalation.\n",
-        alarm.text,
-        alarm.cause,
-        alarm.id,
-        alarm.severity,
-        rfc3339(alarm.raised_ms),
-        alarm.peer.as_deref().unwrap_or("-"),
-    );
+    // The alarm's own text was rendered (in this language) when it was raised.
+    let severity = format!("sys-severity-{}", alarm.severity);
+    let args = || Args::new().label("severity", severity.clone()).str("station", station).str("alarm", alarm.text.clone());
+    let subject = texts::render(lang, &Text::new(hotline_i18n::ids::ESCALATION_SUBJECT, args()));
+    let unacknowledged_minutes = ((now_ms() - alarm.raised_ms).max(0) as u64) / 60_000;
+    let body_args = args().time_ms("raised", alarm.raised_ms).num("minutes", unacknowledged_minutes as f64).str("url", console_url);
+    let body = texts::render(lang, &Text::new(hotline_i18n::ids::ESCALATION_BODY, body_args));
+    let text = format!("{body}\n\nAlarm {} ({}), line {}.\n", alarm.id, alarm.cause, alarm.peer.as_deref().unwrap_or("-"));
     let email = builder
         .subject(subject)
         .header(ContentType::TEXT_PLAIN)

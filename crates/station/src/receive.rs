@@ -308,7 +308,10 @@ fn store_item(
             if *critical {
                 round.witness_critical = true;
                 let cause = Cause::RecordFork { peer: peer.to_owned() };
-                let text = format!("{peer} refused to cosign our record at size {size}: {reason}");
+                let text = texts::render(
+                    &ends.lang,
+                    &hotline_i18n::texts::alarm_cosignature_refused(peer, *size, reason),
+                );
                 let row = alarms::new_row(&cause, text, j.now_ms);
                 let evidence = json!({"cosignature_refused": true, "size": size, "item": signed.text, "sig": signed.sig});
                 round.alarms.extend(alarms::record_raised(j, &row, evidence)?);
@@ -355,7 +358,8 @@ fn witness(
         send_control(j, ends, round, item)?;
         if critical {
             let cause = Cause::RecordFork { peer: peer.to_owned() };
-            let text = format!("{}: {reason}", texts::alarm_text(&cause, &j_lang(ends)));
+            let record_fork = texts::render(&ends.lang, &hotline_i18n::texts::alarm_record_fork(peer));
+            let text = format!("{record_fork}: {reason}");
             let row = alarms::new_row(&cause, text, j.now_ms);
             round.alarms.extend(alarms::record_raised(j, &row, json!({"size": size, "checkpoint": note}))?);
         } else {
@@ -394,9 +398,4 @@ fn witness(
             refuse(j, round, e.to_string(), critical)
         }
     }
-}
-
-/// The station's language, for texts written inside a line's transaction.
-fn j_lang(ends: &Ends) -> String {
-    ends.lang.clone()
 }

@@ -189,7 +189,9 @@ mod tests {
         let post = Method::POST;
         assert!(matches!(lookup(&post, "/api/v1/alarms/x/clear"), Lookup::Route(r) if r.access == Supervisor));
         assert!(matches!(lookup(&Method::HEAD, "/api/v1/lines"), Lookup::Route(r) if r.method == "GET"));
-        assert!(matches!(lookup(&Method::PUT, "/api/v1/notices/x"), Lookup::OtherMethods(m) if m == ["PATCH", "DELETE"]));
+        assert!(
+            matches!(lookup(&Method::PUT, "/api/v1/notices/x"), Lookup::OtherMethods(m) if m == ["PATCH", "DELETE"])
+        );
         assert!(matches!(lookup(&Method::GET, "/api/v2/nothing"), Lookup::NoRoute));
         assert!(matches!(lookup(&Method::GET, "/js/app.js"), Lookup::Console));
     }

@@ -218,7 +218,8 @@ async fn check_record_integrity(
         if let Some(message) = problem {
             tracing::error!(%message, "RECORD INTEGRITY ALARM");
             let cause = Cause::RecordFork { peer: core.name.clone() };
-            let row = alarms::new_row(&cause, message, now_ms());
+            let text = crate::texts::render(&core.lang, &hotline_i18n::texts::alarm_record_integrity(&message));
+            let row = alarms::new_row(&cause, text, now_ms());
             let raised = core
                 .write(move |j| alarms::record_raised(j, &row, json!({"record_integrity": true, "size": size})))
                 .await?;

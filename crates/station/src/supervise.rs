@@ -50,6 +50,10 @@ pub struct Supervisor {
     http: reqwest::Client,
     data_dir: PathBuf,
     low_disk_bytes: u64,
+    console_url: String,
+    /// The answer window of the last missed check per line and direction, for its
+    /// alarm's text (a peer's check carries its own deadline, not ours).
+    check_windows: Mutex<BTreeMap<(String, Direction), u64>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -130,6 +134,8 @@ impl Supervisor {
             unrecorded: Mutex::new(Vec::new()),
             http,
             data_dir,
+            console_url: format!("http://{}/", config.listen.http),
+            check_windows: Mutex::new(BTreeMap::new()),
             low_disk_bytes: config.watch.low_disk_alarm_mb.unwrap_or(low_disk_alarm_mb_default) * 1024 * 1024,
         }))
     }
@@ -218,9 +224,14 @@ impl Supervisor {
         }
     }
 
+    /// Free bytes on the data directory's filesystem (for an unprivileged writer).
+    fn free_bytes(&self) -> Option<u64> {
+        let stat = rustix::fs::statvfs(&self.data_dir).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+
     fn check_disk(&self) {
-        let Ok(stat) = rustix::fs::statvfs(&self.data_dir) else { return };
-        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        let Some(free) = self.free_bytes() else { return };
         let low = free < self.low_disk_bytes;
         self.observe(|w, now| {
             if low {
@@ -257,23 +268,50 @@ impl Supervisor {
                 Ok(())
             }
             Action::CheckMissed { peer, check, direction, deadline_ms } => {
-                let cause = Cause::WatchCheckMissed { peer: peer.clone(), direction };
-                let text = texts::alarm_text(&cause, &self.core.lang);
-                self.core
+                let lang = self.core.lang.clone();
+                let p = peer.clone();
+                let written = self
+                    .core
                     .write(move |j| {
-                        if j.tx.miss_watch_check(&check)? {
-                            j.append(
-                                "watch_check.missed",
-                                json!({"peer": peer, "id": check, "direction": direction.as_str(),
-                                       "deadline": crate::rfc3339(deadline_ms as i64), "text": text}),
-                            )?;
+                        let Some(row) = j.tx.watch_check(&check)? else { return Ok(None) };
+                        if !j.tx.miss_watch_check(&check)? {
+                            return Ok(None);
                         }
-                        Ok(())
+                        // The window the check actually gave (the peer's, for its checks).
+                        let window_ms = (row.deadline_ms - row.sent_ms).max(0) as u64;
+                        let side = match direction {
+                            Direction::Out => hotline_i18n::texts::Side::Peer,
+                            Direction::In => hotline_i18n::texts::Side::Here,
+                        };
+                        let minutes = window_ms.div_ceil(60_000);
+                        let text = texts::render(&lang, &hotline_i18n::texts::watch_check_missed(side, &p, minutes));
+                        j.append(
+                            "watch_check.missed",
+                            json!({"peer": p, "id": check, "direction": direction.as_str(),
+                                   "deadline": crate::rfc3339(deadline_ms as i64), "text": text}),
+                        )?;
+                        Ok(Some(window_ms))
                     })
-                    .await
+                    .await;
+                if let Ok(Some(window_ms)) = written {
+                    lock(&self.check_windows).insert((peer, direction), window_ms);
+                }
+                written.map(|_| ())
             }
             Action::Raise { cause, at_ms } => {
-                let row = alarms::new_row(&cause, texts::alarm_text(&cause, &self.core.lang), at_ms as i64);
+                let mut policy = cause.peer().map(|p| self.line_policy(p)).unwrap_or_default();
+                if let Cause::WatchCheckMissed { peer, direction } = &cause
+                    && let Some(window_ms) = lock(&self.check_windows).get(&(peer.clone(), *direction))
+                {
+                    policy.check_deadline_ms = *window_ms;
+                }
+                let detail = match &cause {
+                    Cause::Storage => self.core.storage.borrow().clone().unwrap_or_default(),
+                    Cause::LowDisk => (self.free_bytes().unwrap_or(0) / (1024 * 1024)).to_string(),
+                    _ => String::new(),
+                };
+                let text = texts::alarm_text(&cause, &self.core.lang, &policy, &detail);
+                let row = alarms::new_row(&cause, text, at_ms as i64);
                 tracing::warn!(alarm = %row.id, cause = %cause, severity = %row.severity, text = %row.text, "ALARM raised");
                 let r = row.clone();
                 let written = self.core.write(move |j| alarms::record_raised(j, &r, json!({}))).await;
@@ -310,6 +348,8 @@ impl Supervisor {
         let Some(target_config) = self.targets.get(target).cloned() else { return Ok(()) };
         let target_name = Notification {
             station: String::new(),
+            lang: String::new(),
+            console_url: String::new(),
             alarm: alarms::new_row(&cause, String::new(), 0),
             step,
             target_index: target,
@@ -337,6 +377,8 @@ impl Supervisor {
         };
         let n = Notification {
             station: self.core.name.clone(),
+            lang: self.core.lang.clone(),
+            console_url: self.console_url.clone(),
             alarm,
             step,
             target_index: target,

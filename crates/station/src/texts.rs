@@ -1,49 +1,99 @@
-//! System-generated texts: what an alarm says to the person it wakes.
+//! System-generated texts: what an alarm or an e-mail says to the person it wakes.
 //!
-//! Every text the station writes for people (alarm texts, e-mail) goes through here, so
-//! there is one place that chooses words and language.
+//! Every text the station writes for people goes through `hotline-i18n` (Fluent catalogs
+//! shared with the console), rendered in the station's language; this module only picks
+//! the message and its arguments for each cause, so there is one place that chooses words.
 
-use hotline_watch::{Cause, Direction};
+use std::sync::OnceLock;
 
-/// The alarm's text in the station's language.
-pub fn alarm_text(cause: &Cause, lang: &str) -> String {
-    let ru = lang == "ru";
+use hotline_i18n::texts::{self, Side};
+use hotline_i18n::{Catalog, Text};
+use hotline_watch::{Cause, Direction, LinePolicy};
+
+/// The catalog for `lang` (English for anything not shipped).
+pub fn catalog(lang: &str) -> &'static Catalog {
+    static EN: OnceLock<Option<Catalog>> = OnceLock::new();
+    static RU: OnceLock<Option<Catalog>> = OnceLock::new();
+    let (cell, langs): (_, &[&str]) = if lang == "ru" { (&RU, &["ru", "en"]) } else { (&EN, &["en"]) };
+    let catalog = cell.get_or_init(|| Catalog::new(langs).ok());
+    match catalog {
+        Some(c) => c,
+        // The catalogs are compiled in and tested; this only guards against a broken build.
+        None => EN.get_or_init(|| Catalog::new(&["en"]).ok()).as_ref().unwrap_or_else(|| unreachable!("built-in catalog")),
+    }
+}
+
+fn side(direction: Direction) -> Side {
+    match direction {
+        Direction::Out => Side::Peer,
+        Direction::In => Side::Here,
+    }
+}
+
+fn minutes(ms: u64) -> u64 {
+    ms.div_ceil(60_000)
+}
+
+/// The message for an alarm of `cause` on a line with `policy`; `detail` adds what only
+/// the caller knows (the storage error, the free space, the refusal's reason).
+pub fn alarm(cause: &Cause, policy: &LinePolicy, detail: &str) -> Text {
     match cause {
-        Cause::LineDown { peer } if ru => format!("Линия с {peer} не работает"),
-        Cause::LineDown { peer } => format!("The line to {peer} is down"),
-        Cause::WatchCheckMissed { peer, direction: Direction::Out } if ru => {
-            format!("{peer} не ответил на контрольный вызов в установленный срок")
+        Cause::LineDown { peer } => texts::alarm_line_down(peer, policy.line_down_alarm_ms / 1000),
+        Cause::WatchCheckMissed { peer, direction } => {
+            texts::alarm_watch_check_missed(side(*direction), peer, minutes(policy.check_deadline_ms))
         }
-        Cause::WatchCheckMissed { peer, direction: Direction::Out } => {
-            format!("{peer} did not answer our watch check in time")
+        Cause::AckOverdue { peer, message, precedence, direction } => texts::alarm_ack_overdue(
+            side(*direction),
+            peer,
+            precedence.as_str(),
+            message,
+            minutes(policy.ack_deadline(*precedence).unwrap_or(0)),
+        ),
+        Cause::PeerKeyMismatch { peer } => texts::alarm_peer_key_mismatch(peer, detail, "-"),
+        Cause::RecordFork { peer } => texts::alarm_record_fork(peer),
+        Cause::Storage => texts::alarm_storage(detail),
+        Cause::LowDisk => texts::alarm_low_disk(detail.parse().unwrap_or(0)),
+        Cause::NobodyOnWatch { peer } => texts::alarm_nobody_on_watch(peer, minutes(policy.nobody_on_watch_alarm_ms)),
+    }
+}
+
+/// [`alarm`], rendered in `lang`.
+pub fn alarm_text(cause: &Cause, lang: &str, policy: &LinePolicy, detail: &str) -> String {
+    catalog(lang).render_text(&alarm(cause, policy, detail))
+}
+
+/// Renders any station text in `lang`.
+pub fn render(lang: &str, text: &Text) -> String {
+    catalog(lang).render_text(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alarm_texts_render_in_both_languages_without_placeholders() {
+        let policy = LinePolicy::default();
+        let causes = [
+            Cause::LineDown { peer: "bravo".into() },
+            Cause::WatchCheckMissed { peer: "bravo".into(), direction: Direction::Out },
+            Cause::WatchCheckMissed { peer: "bravo".into(), direction: Direction::In },
+            Cause::AckOverdue {
+                peer: "bravo".into(),
+                message: "m1".into(),
+                precedence: hotline_watch::Precedence::Flash,
+                direction: Direction::Out,
+            },
+            Cause::Storage,
+            Cause::NobodyOnWatch { peer: "bravo".into() },
+        ];
+        for cause in &causes {
+            let en = alarm_text(cause, "en", &policy, "disk full");
+            let ru = alarm_text(cause, "ru", &policy, "disk full");
+            assert!(!en.is_empty() && !ru.is_empty() && en != ru, "{en} / {ru}");
+            assert!(!en.contains('{') && !ru.contains('{'), "{en} / {ru}");
         }
-        Cause::WatchCheckMissed { peer, direction: Direction::In } if ru => {
-            format!("Контрольный вызов от {peer} остался без ответа")
-        }
-        Cause::WatchCheckMissed { peer, direction: Direction::In } => {
-            format!("Nobody here answered the watch check from {peer} in time")
-        }
-        Cause::AckOverdue { peer, message, precedence, direction: Direction::Out } if ru => {
-            format!("{peer} не подтвердил сообщение {} {message} в срок", precedence.as_str())
-        }
-        Cause::AckOverdue { peer, message, precedence, direction: Direction::Out } => {
-            format!("{peer} has not acknowledged {} message {message} in time", precedence.as_str())
-        }
-        Cause::AckOverdue { peer, message, precedence, direction: Direction::In } if ru => {
-            format!("Сообщение {} {message} от {peer} не подтверждено в срок", precedence.as_str())
-        }
-        Cause::AckOverdue { peer, message, precedence, direction: Direction::In } => {
-            format!("{} message {message} from {peer} is not acknowledged here in time", precedence.as_str())
-        }
-        Cause::PeerKeyMismatch { peer } if ru => format!("По адресу {peer} отвечает станция с другим ключом"),
-        Cause::PeerKeyMismatch { peer } => format!("Something at {peer}'s address presented a key other than {peer}'s"),
-        Cause::RecordFork { peer } if ru => format!("Журнал {peer} расходится с засвидетельствованным"),
-        Cause::RecordFork { peer } => format!("The record of {peer} does not match what was witnessed"),
-        Cause::Storage if ru => "Станция не может записывать на диск".to_owned(),
-        Cause::Storage => "The station cannot write to its disk".to_owned(),
-        Cause::LowDisk if ru => "Мало свободного места на диске станции".to_owned(),
-        Cause::LowDisk => "The station's disk is nearly full".to_owned(),
-        Cause::NobodyOnWatch { peer } if ru => format!("На станции {peer} никто не несёт дежурство"),
-        Cause::NobodyOnWatch { peer } => format!("Nobody is on watch at {peer}"),
+        let flash = alarm_text(&causes[3], "en", &policy, "");
+        assert!(flash.contains("bravo") && flash.contains('2'), "{flash}");
     }
 }

@@ -9,6 +9,11 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_hotline");
 
+/// Wall-clock milliseconds since the Unix epoch, as the stations write them.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()

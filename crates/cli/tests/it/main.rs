@@ -10,4 +10,5 @@ mod one_connection;
 mod tamper;
 mod tidy;
 mod verify_time;
+mod watch;
 mod wrong_key;

@@ -352,7 +352,10 @@ async fn every_route_reads_at_most_its_own_body_limit() {
         (raw("POST", "/api/v1/lines/bravo/messages", auth(&[]), vec![b' '; 400 * 1024]), StatusCode::PAYLOAD_TOO_LARGE),
         // A notice may be large (10,000 vertices): 1.5 MiB reaches the notice parser.
         (raw("POST", "/api/v1/lines/bravo/notices", auth(&[]), big_notice), StatusCode::BAD_REQUEST),
-        (raw("POST", "/api/v1/lines/bravo/notices", auth(&[]), vec![b' '; 3 * 1024 * 1024]), StatusCode::PAYLOAD_TOO_LARGE),
+        (
+            raw("POST", "/api/v1/lines/bravo/notices", auth(&[]), vec![b' '; 3 * 1024 * 1024]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
     ];
     for (req, want) in cases {
         let what = format!("{} {}", req.method(), req.uri());

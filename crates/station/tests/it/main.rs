@@ -1,3 +1,5 @@
 //! HTTP API tests through `Router::oneshot`: no sockets for the API itself.
 
 mod api;
+mod hardening;
+mod roles;
