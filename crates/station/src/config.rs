@@ -263,7 +263,9 @@ impl Config {
                 ));
             }
         }
-        config.policy().map_err(|(needle, message)| invalid(at(&needle), message, "see README, Configuration: watch and escalation"))?;
+        config.policy().map_err(|(needle, message)| {
+            invalid(at(&needle), message, "see README, Configuration: watch and escalation")
+        })?;
         Ok(config)
     }
 
@@ -294,7 +296,10 @@ impl Config {
             }
             for (name, s) in w.ack_deadline_s.iter().flatten() {
                 let p = Precedence::parse(&name.to_ascii_uppercase()).ok_or_else(|| {
-                    ("ack_deadline_s".to_owned(), format!("{name:?} is not a precedence (ROUTINE, PRIORITY, IMMEDIATE, FLASH)"))
+                    (
+                        "ack_deadline_s".to_owned(),
+                        format!("{name:?} is not a precedence (ROUTINE, PRIORITY, IMMEDIATE, FLASH)"),
+                    )
                 })?;
                 base.ack_deadline_ms[p as usize] = Some(ms("ack_deadline_s", *s)?).filter(|v| *v > 0);
             }
@@ -307,13 +312,19 @@ impl Config {
             let mut lp = station.clone();
             apply(&mut lp, &line.watch)?;
             if line.watch.low_disk_alarm_mb.is_some() {
-                return Err(("low_disk_alarm_mb".into(), "low_disk_alarm_mb is a station setting, not a line's".into()));
+                return Err((
+                    "low_disk_alarm_mb".into(),
+                    "low_disk_alarm_mb is a station setting, not a line's".into(),
+                ));
             }
             policy.lines.insert(line.peer.clone(), lp);
         }
         for (target, e) in self.escalations.iter().enumerate() {
             let severity = Severity::parse(&e.severity).ok_or_else(|| {
-                ("severity".to_owned(), format!("escalation severity {:?} is not \"critical\" or \"warning\"", e.severity))
+                (
+                    "severity".to_owned(),
+                    format!("escalation severity {:?} is not \"critical\" or \"warning\"", e.severity),
+                )
             })?;
             match (&e.webhook, &e.email) {
                 (Some(url), None) => {
@@ -321,7 +332,10 @@ impl Config {
                         return Err((url.clone(), format!("webhook {url:?} is not an http(s) URL")));
                     }
                     if e.secret.as_deref().is_none_or(|s| s.len() < 16) {
-                        return Err(("webhook".into(), format!("webhook {url:?} needs a `secret` of at least 16 characters for its HMAC")));
+                        return Err((
+                            "webhook".into(),
+                            format!("webhook {url:?} needs a `secret` of at least 16 characters for its HMAC"),
+                        ));
                     }
                 }
                 (None, Some(to)) => {
@@ -332,7 +346,12 @@ impl Config {
                         return Err(("email".into(), format!("e-mail targets {to:?} must be addresses")));
                     }
                 }
-                _ => return Err(("[[escalation]]".into(), "each [[escalation]] names exactly one of `webhook` or `email`".into())),
+                _ => {
+                    return Err((
+                        "[[escalation]]".into(),
+                        "each [[escalation]] names exactly one of `webhook` or `email`".into(),
+                    ));
+                }
             }
             let after_ms = ms("after_s", e.after_s)?;
             policy.escalation.entry(severity).or_default().push(Step { after_ms, target });

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::{Query, State};
-use hotline_store::Role;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
+use hotline_store::Role;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;

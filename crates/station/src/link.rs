@@ -72,16 +72,40 @@ pub struct NewMessage {
 }
 
 pub enum Command {
-    Send { message: NewMessage, reply: oneshot::Sender<Result<MessageRow, ApiError>> },
-    Ack { id: String, by: String, reply: oneshot::Sender<Result<MessageRow, ApiError>> },
-    Notice { change: NoticeChange, reply: oneshot::Sender<Result<NoticeRow, ApiError>> },
+    Send {
+        message: NewMessage,
+        reply: oneshot::Sender<Result<MessageRow, ApiError>>,
+    },
+    Ack {
+        id: String,
+        by: String,
+        reply: oneshot::Sender<Result<MessageRow, ApiError>>,
+    },
+    Notice {
+        change: NoticeChange,
+        reply: oneshot::Sender<Result<NoticeRow, ApiError>>,
+    },
     /// Send a watch check to the peer now.
-    WatchCheck { reply: oneshot::Sender<Result<WatchCheckRow, ApiError>> },
+    WatchCheck {
+        reply: oneshot::Sender<Result<WatchCheckRow, ApiError>>,
+    },
     /// An operator here answers the peer's watch check `id`.
-    AnswerCheck { id: String, by: String, reply: oneshot::Sender<Result<WatchCheckRow, ApiError>> },
-    Attach { stream: Box<TlsStream<TcpStream>>, dialed_by_us: bool, remote: String },
-    DialFailed { reason: String },
-    Shutdown { done: oneshot::Sender<()> },
+    AnswerCheck {
+        id: String,
+        by: String,
+        reply: oneshot::Sender<Result<WatchCheckRow, ApiError>>,
+    },
+    Attach {
+        stream: Box<TlsStream<TcpStream>>,
+        dialed_by_us: bool,
+        remote: String,
+    },
+    DialFailed {
+        reason: String,
+    },
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// A change to a notice of ours, validated by the API.
@@ -362,6 +386,11 @@ impl LineTask {
             }
             Command::DialFailed { reason } => {
                 self.dialing = false;
+                if let Some(addr) = reason.strip_prefix(net::KEY_MISMATCH) {
+                    let presented = format!("(a key presented at {addr})");
+                    let detail = format!("{presented}\u{1f}{}", self.setup.peer_key.fingerprint());
+                    self.setup.supervisor.key_mismatch(&self.setup.peer, &detail);
+                }
                 let jitter = rand::rng().random_range(0.5..1.0);
                 self.next_dial_at = Instant::now() + self.backoff.mul_f64(jitter);
                 tracing::debug!(peer = %self.setup.peer, %reason, retry_in_ms = self.backoff.as_millis() as u64, "dial failed");
@@ -513,11 +542,7 @@ impl LineTask {
                     });
                     let p = peer.clone();
                     self.setup.supervisor.observe(|w, now| {
-                        if state == LineState::Up {
-                            w.on_line_up(&p, now)
-                        } else {
-                            w.on_line_down(&p, now)
-                        }
+                        if state == LineState::Up { w.on_line_up(&p, now) } else { w.on_line_down(&p, now) }
                     });
                     if state == LineState::Up {
                         became_up = true;
@@ -662,9 +687,9 @@ impl LineTask {
         self.line.push(lane, seq, payload);
         if let Some(p) = hotline_watch::Precedence::parse(&row.precedence) {
             let (peer, id) = (row.peer.clone(), row.id.clone());
-            self.setup.supervisor.observe(|w, _| {
-                w.on_message(&peer, &id, p, hotline_watch::Direction::Out, created_ms.max(0) as u64)
-            });
+            self.setup
+                .supervisor
+                .observe(|w, _| w.on_message(&peer, &id, p, hotline_watch::Direction::Out, created_ms.max(0) as u64));
         }
         Ok(row)
     }
@@ -901,8 +926,13 @@ impl LineTask {
                 }
                 let at_ms = j.now_ms;
                 j.tx.answer_watch_check(&id, &by, at_ms)?;
-                let item =
-                    Item::WatchAnswer { from: ends.local.clone(), to: ends.peer.clone(), id: id.clone(), by: by.clone(), at_ms };
+                let item = Item::WatchAnswer {
+                    from: ends.local.clone(),
+                    to: ends.peer.clone(),
+                    id: id.clone(),
+                    by: by.clone(),
+                    at_ms,
+                };
                 let signed = SignedItem::sign(item, &ends.key);
                 let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
                 let late = check.missed || at_ms > check.deadline_ms;
@@ -921,9 +951,7 @@ impl LineTask {
             self.line.push(lane, seq, payload);
         }
         let (peer, id) = (row.peer.clone(), row.id.clone());
-        self.setup
-            .supervisor
-            .observe(|w, now| w.on_check_answered(&peer, &id, hotline_watch::Direction::In, now));
+        self.setup.supervisor.observe(|w, now| w.on_check_answered(&peer, &id, hotline_watch::Direction::In, now));
         Ok(row)
     }
 

@@ -81,5 +81,94 @@ pub async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoRespo
         "# HELP hotline_unacknowledged_incoming Incoming messages no operator has acknowledged.\n# TYPE hotline_unacknowledged_incoming gauge"
     );
     let _ = writeln!(out, "hotline_unacknowledged_incoming {unacked}");
+    watch_metrics(&state, &mut out).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
+
+/// The watch: open alarms, who is on watch at both ends, and each line's responsiveness
+/// over the last 24 hours (the API has 7 and 30 days too).
+async fn watch_metrics(state: &AppState, out: &mut String) -> Result<(), ApiError> {
+    let alarms = state.core.read(|tx| tx.alarms(true, i64::MAX)).await?;
+    let unrecorded = state.supervisor.unrecorded();
+    let _ =
+        writeln!(out, "# HELP hotline_alarms_open Alarms raised and not cleared.\n# TYPE hotline_alarms_open gauge");
+    for severity in ["critical", "warning"] {
+        let n = alarms.iter().chain(&unrecorded).filter(|a| a.severity == severity).count();
+        let unacked =
+            alarms.iter().chain(&unrecorded).filter(|a| a.severity == severity && a.acked_ms.is_none()).count();
+        let _ = writeln!(out, "hotline_alarms_open{{severity=\"{severity}\"}} {n}");
+        let _ = writeln!(out, "hotline_alarms_unacknowledged{{severity=\"{severity}\"}} {unacked}");
+    }
+    let here = state.presence.on_watch().len();
+    let _ = writeln!(
+        out,
+        "# HELP hotline_on_watch Operators on watch here (live consoles).\n# TYPE hotline_on_watch gauge"
+    );
+    let _ = writeln!(out, "hotline_on_watch {here}");
+    let _ = writeln!(
+        out,
+        "# HELP hotline_peer_on_watch Operators on watch at the peer, as it last reported.\n# TYPE hotline_peer_on_watch gauge"
+    );
+    let mut figures = Vec::new();
+    for line in state.lines.values() {
+        let peer = line.peer.clone();
+        if let Some((n, _)) = state.core.read(move |tx| tx.peer_presence(&peer)).await? {
+            let _ = writeln!(out, "hotline_peer_on_watch{{peer=\"{}\"}} {n}", line.peer);
+        }
+        figures.push((line.peer.clone(), crate::watch_api::responsiveness(state, &line.peer).await?));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hotline_watch_checks_24h Watch checks in the last 24 h by direction (out: the peer answers us) and result.\n# TYPE hotline_watch_checks_24h gauge"
+    );
+    for (peer, f) in &figures {
+        for direction in ["out", "in"] {
+            let c = &f["windows"]["24h"][direction]["watch_checks"];
+            for result in ["answered", "missed", "pending"] {
+                let n = c[result].as_u64().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "hotline_watch_checks_24h{{peer=\"{peer}\",direction=\"{direction}\",result=\"{result}\"}} {n}"
+                );
+            }
+        }
+    }
+    let quantiles = [("0.5", "p50_s"), ("0.95", "p95_s"), ("1", "max_s")];
+    let _ = writeln!(
+        out,
+        "# HELP hotline_watch_check_answer_seconds_24h Time to answer a watch check, last 24 h.\n# TYPE hotline_watch_check_answer_seconds_24h gauge"
+    );
+    for (peer, f) in &figures {
+        for direction in ["out", "in"] {
+            let c = &f["windows"]["24h"][direction]["watch_checks"];
+            for (q, field) in quantiles {
+                if let Some(v) = c[field].as_f64() {
+                    let _ = writeln!(
+                        out,
+                        "hotline_watch_check_answer_seconds_24h{{peer=\"{peer}\",direction=\"{direction}\",quantile=\"{q}\"}} {v}"
+                    );
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hotline_ack_seconds_24h Time from a message's creation to its acknowledgment, last 24 h.\n# TYPE hotline_ack_seconds_24h gauge"
+    );
+    for (peer, f) in &figures {
+        for direction in ["out", "in"] {
+            let Some(by) = f["windows"]["24h"][direction]["time_to_acknowledge"].as_object() else { continue };
+            for (precedence, s) in by {
+                for (q, field) in quantiles {
+                    if let Some(v) = s[field].as_f64() {
+                        let _ = writeln!(
+                            out,
+                            "hotline_ack_seconds_24h{{peer=\"{peer}\",direction=\"{direction}\",precedence=\"{precedence}\",quantile=\"{q}\"}} {v}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }

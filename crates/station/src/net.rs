@@ -58,12 +58,29 @@ pub async fn dial(
             Ok(Ok(tls)) => return Ok((TlsStream::Client(tls), addr.clone())),
             Ok(Err(e)) => {
                 tracing::warn!(peer = %peer.name(), %addr, error = %e, "line handshake refused");
+                if is_key_mismatch(&e) {
+                    // The verifier logged both fingerprints; the line task raises the alarm.
+                    return Err(format!("{KEY_MISMATCH}{addr}"));
+                }
                 failures.push(format!("{addr}: {e}"));
             }
             Err(_) => failures.push(format!("{addr}: TLS handshake took over {handshake_timeout_ms} ms")),
         }
     }
     Err(failures.join("; "))
+}
+
+/// How a dial failure caused by a wrong key starts: the line task raises an alarm for it.
+pub const KEY_MISMATCH: &str = "key mismatch at ";
+
+/// Whether a handshake failed because our verifier refused the key the peer presented
+/// (`hotline_tls` refuses exactly that way; it logs both fingerprints).
+fn is_key_mismatch(e: &std::io::Error) -> bool {
+    use tokio_rustls::rustls::{CertificateError, Error};
+    matches!(
+        e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()),
+        Some(Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+    )
 }
 
 fn rustls_server_name(name: &str) -> Option<tokio_rustls::rustls::pki_types::ServerName<'static>> {

@@ -40,10 +40,8 @@ pub struct NoticeRequest {
     #[schema(format = DateTime, example = "2026-11-25T12:00:00Z")]
     end: String,
     title: String,
-    #[schema(value_type = String, required = false)]
     remarks: Option<String>,
     /// BCP 47 language tag of the free text.
-    #[schema(value_type = String, required = false)]
     lang: Option<String>,
 }
 

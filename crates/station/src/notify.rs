@@ -159,12 +159,15 @@ async fn send_email(
     }
     // The alarm's own text was rendered (in this language) when it was raised.
     let severity = format!("sys-severity-{}", alarm.severity);
-    let args = || Args::new().label("severity", severity.clone()).str("station", station).str("alarm", alarm.text.clone());
+    let args =
+        || Args::new().label("severity", severity.clone()).str("station", station).str("alarm", alarm.text.clone());
     let subject = texts::render(lang, &Text::new(hotline_i18n::ids::ESCALATION_SUBJECT, args()));
     let unacknowledged_minutes = ((now_ms() - alarm.raised_ms).max(0) as u64) / 60_000;
-    let body_args = args().time_ms("raised", alarm.raised_ms).num("minutes", unacknowledged_minutes as f64).str("url", console_url);
+    let body_args =
+        args().time_ms("raised", alarm.raised_ms).num("minutes", unacknowledged_minutes as f64).str("url", console_url);
     let body = texts::render(lang, &Text::new(hotline_i18n::ids::ESCALATION_BODY, body_args));
-    let text = format!("{body}\n\nAlarm {} ({}), line {}.\n", alarm.id, alarm.cause, alarm.peer.as_deref().unwrap_or("-"));
+    let text =
+        format!("{body}\n\nAlarm {} ({}), line {}.\n", alarm.id, alarm.cause, alarm.peer.as_deref().unwrap_or("-"));
     let email = builder
         .subject(subject)
         .header(ContentType::TEXT_PLAIN)

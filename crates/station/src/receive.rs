@@ -264,7 +264,10 @@ fn store_item(
                         Some(_) => format!("watch check {id} was already answered"),
                         None => format!("answer to unknown watch check {id}"),
                     };
-                    j.append("line.item_refused", json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}))?;
+                    j.append(
+                        "line.item_refused",
+                        json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}),
+                    )?;
                 }
             }
         }
@@ -308,12 +311,11 @@ fn store_item(
             if *critical {
                 round.witness_critical = true;
                 let cause = Cause::RecordFork { peer: peer.to_owned() };
-                let text = texts::render(
-                    &ends.lang,
-                    &hotline_i18n::texts::alarm_cosignature_refused(peer, *size, reason),
-                );
+                let text =
+                    texts::render(&ends.lang, &hotline_i18n::texts::alarm_cosignature_refused(peer, *size, reason));
                 let row = alarms::new_row(&cause, text, j.now_ms);
-                let evidence = json!({"cosignature_refused": true, "size": size, "item": signed.text, "sig": signed.sig});
+                let evidence =
+                    json!({"cosignature_refused": true, "size": size, "item": signed.text, "sig": signed.sig});
                 round.alarms.extend(alarms::record_raised(j, &row, evidence)?);
             } else {
                 tracing::info!(peer = %peer, size, %reason, "the peer did not cosign our checkpoint; it will be offered again");

@@ -54,6 +54,8 @@ pub struct Supervisor {
     /// The answer window of the last missed check per line and direction, for its
     /// alarm's text (a peer's check carries its own deadline, not ours).
     check_windows: Mutex<BTreeMap<(String, Direction), u64>>,
+    /// What the last key mismatch per line was, for its alarm's text.
+    mismatch_details: Mutex<BTreeMap<String, String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,6 +138,7 @@ impl Supervisor {
             data_dir,
             console_url: format!("http://{}/", config.listen.http),
             check_windows: Mutex::new(BTreeMap::new()),
+            mismatch_details: Mutex::new(BTreeMap::new()),
             low_disk_bytes: config.watch.low_disk_alarm_mb.unwrap_or(low_disk_alarm_mb_default) * 1024 * 1024,
         }))
     }
@@ -167,6 +170,13 @@ impl Supervisor {
                 }
             });
         }
+    }
+
+    /// Something at `peer`'s address presented another key: evidence, raised until a
+    /// supervisor clears it.
+    pub fn key_mismatch(&self, peer: &str, detail: &str) {
+        lock(&self.mismatch_details).insert(peer.to_owned(), detail.to_owned());
+        self.observe(|w, now| w.raise(Cause::PeerKeyMismatch { peer: peer.to_owned() }, now));
     }
 
     /// Alarms raised but not yet in the store (the disk refused the write).
@@ -247,7 +257,9 @@ impl Supervisor {
         for row in pending {
             let r = row.clone();
             match self.core.write(move |j| alarms::record_raised(j, &r, json!({"recorded_late": true}))).await {
-                Ok(_) => tracing::info!(alarm = %row.id, cause = %row.cause, "alarm written to the record after the disk recovered"),
+                Ok(_) => {
+                    tracing::info!(alarm = %row.id, cause = %row.cause, "alarm written to the record after the disk recovered")
+                }
                 Err(_) => lock(&self.unrecorded).push(row),
             }
         }
@@ -308,6 +320,9 @@ impl Supervisor {
                 let detail = match &cause {
                     Cause::Storage => self.core.storage.borrow().clone().unwrap_or_default(),
                     Cause::LowDisk => (self.free_bytes().unwrap_or(0) / (1024 * 1024)).to_string(),
+                    Cause::PeerKeyMismatch { peer } => {
+                        lock(&self.mismatch_details).get(peer).cloned().unwrap_or_default()
+                    }
                     _ => String::new(),
                 };
                 let text = texts::alarm_text(&cause, &self.core.lang, &policy, &detail);

@@ -19,7 +19,9 @@ pub fn catalog(lang: &str) -> &'static Catalog {
     match catalog {
         Some(c) => c,
         // The catalogs are compiled in and tested; this only guards against a broken build.
-        None => EN.get_or_init(|| Catalog::new(&["en"]).ok()).as_ref().unwrap_or_else(|| unreachable!("built-in catalog")),
+        None => {
+            EN.get_or_init(|| Catalog::new(&["en"]).ok()).as_ref().unwrap_or_else(|| unreachable!("built-in catalog"))
+        }
     }
 }
 
@@ -49,7 +51,11 @@ pub fn alarm(cause: &Cause, policy: &LinePolicy, detail: &str) -> Text {
             message,
             minutes(policy.ack_deadline(*precedence).unwrap_or(0)),
         ),
-        Cause::PeerKeyMismatch { peer } => texts::alarm_peer_key_mismatch(peer, detail, "-"),
+        Cause::PeerKeyMismatch { peer } => {
+            // `detail` is "presented\u{1f}pinned fingerprint".
+            let (presented, pinned) = detail.split_once('\u{1f}').unwrap_or((detail, "-"));
+            texts::alarm_peer_key_mismatch(peer, presented, pinned)
+        }
         Cause::RecordFork { peer } => texts::alarm_record_fork(peer),
         Cause::Storage => texts::alarm_storage(detail),
         Cause::LowDisk => texts::alarm_low_disk(detail.parse().unwrap_or(0)),

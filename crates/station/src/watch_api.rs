@@ -42,6 +42,7 @@ pub fn check_json(c: &WatchCheckRow) -> Value {
         "answered": c.answered_ms.map(rfc3339),
         "answered_by": c.answered_by,
         "answered_in_s": c.answered_ms.map(|a| (a - c.sent_ms) as f64 / 1000.0),
+        "late": c.missed && c.answered_ms.is_some(),
     })
 }
 
@@ -68,7 +69,10 @@ pub struct ChecksQuery {
 /// (`in`, to be answered here).
 #[utoipa::path(get, path = "/api/v1/watch-checks", params(ChecksQuery),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_watch_checks(State(state): State<AppState>, Query(q): Query<ChecksQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn get_watch_checks(
+    State(state): State<AppState>,
+    Query(q): Query<ChecksQuery>,
+) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(watch_page_max).clamp(1, watch_page_max);
     let peers: Vec<String> = match q.peer {
         Some(p) => vec![state.line(&p)?.peer.clone()],
@@ -242,10 +246,8 @@ pub async fn responsiveness(state: &AppState, peer: &str) -> Result<Value, ApiEr
         for direction in ["out", "in"] {
             let mine: Vec<&WatchCheckRow> =
                 checks.iter().filter(|c| c.direction == direction && c.sent_ms >= from).collect();
-            let answered: Vec<f64> = mine
-                .iter()
-                .filter_map(|c| c.answered_ms.map(|a| (a - c.sent_ms).max(0) as f64 / 1000.0))
-                .collect();
+            let answered: Vec<f64> =
+                mine.iter().filter_map(|c| c.answered_ms.map(|a| (a - c.sent_ms).max(0) as f64 / 1000.0)).collect();
             let mut by_precedence = serde_json::Map::new();
             for precedence in crate::item::PRECEDENCES.iter().rev() {
                 let msgs: Vec<_> = acks
@@ -264,8 +266,11 @@ pub async fn responsiveness(state: &AppState, peer: &str) -> Result<Value, ApiEr
             }
             let mut check_summary = summary(answered.clone());
             check_summary["sent"] = json!(mine.len());
-            check_summary["answered"] = json!(answered.len());
-            check_summary["missed"] = json!(mine.iter().filter(|c| c.missed && c.answered_ms.is_none()).count());
+            // A check answered after its deadline counts as missed (and as late): the
+            // deadline is the promise, a late answer only shows someone came back.
+            check_summary["answered"] = json!(mine.iter().filter(|c| c.answered_ms.is_some() && !c.missed).count());
+            check_summary["missed"] = json!(mine.iter().filter(|c| c.missed).count());
+            check_summary["answered_late"] = json!(mine.iter().filter(|c| c.missed && c.answered_ms.is_some()).count());
             check_summary["pending"] = json!(mine.iter().filter(|c| c.state() == "pending").count());
             directions.insert(
                 direction.to_owned(),
@@ -282,7 +287,10 @@ pub async fn responsiveness(state: &AppState, peer: &str) -> Result<Value, ApiEr
 /// (`out`: the peer answering us; `in`: us answering the peer), over 24 h, 7 and 30 days.
 #[utoipa::path(get, path = "/api/v1/lines/{peer}/responsiveness", params(("peer" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_responsiveness(State(state): State<AppState>, Path(peer): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_responsiveness(
+    State(state): State<AppState>,
+    Path(peer): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     state.line(&peer)?;
     Ok(Json(responsiveness(&state, &peer).await?))
 }

@@ -110,7 +110,9 @@ impl Tx<'_> {
             return Ok(false);
         }
         self.tx.execute(
-            &format!("INSERT INTO alarms ({ALARM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+            &format!(
+                "INSERT INTO alarms ({ALARM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            ),
             params![
                 a.id,
                 a.key,
@@ -189,16 +191,7 @@ impl Tx<'_> {
     pub fn insert_watch_check(&self, c: &WatchCheckRow) -> Result<bool, StoreError> {
         let n = self.tx.execute(
             &format!("INSERT OR IGNORE INTO watch_checks ({CHECK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-            params![
-                c.id,
-                c.peer,
-                c.direction,
-                c.sent_ms,
-                c.deadline_ms,
-                c.answered_ms,
-                c.answered_by,
-                c.missed as i64
-            ],
+            params![c.id, c.peer, c.direction, c.sent_ms, c.deadline_ms, c.answered_ms, c.answered_by, c.missed as i64],
         )?;
         Ok(n == 1)
     }
@@ -264,9 +257,8 @@ impl Tx<'_> {
 
     /// Messages on any line not yet acknowledged, oldest first (for the watch's deadlines).
     pub fn unacknowledged_messages(&self) -> Result<Vec<MessageRow>, StoreError> {
-        let mut st = self
-            .tx
-            .prepare(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE acked_ms IS NULL ORDER BY pos"))?;
+        let mut st =
+            self.tx.prepare(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE acked_ms IS NULL ORDER BY pos"))?;
         let rows = st.query_map([], message_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -41,7 +41,8 @@ pub enum Precedence {
 }
 
 impl Precedence {
-    pub const ALL: [Precedence; 4] = [Precedence::Routine, Precedence::Priority, Precedence::Immediate, Precedence::Flash];
+    pub const ALL: [Precedence; 4] =
+        [Precedence::Routine, Precedence::Priority, Precedence::Immediate, Precedence::Flash];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -262,12 +262,21 @@ impl Watch {
                 line.checks.iter().filter(|(_, (_, deadline))| *deadline <= now_ms).map(|(id, _)| id.clone()).collect();
             for id in due {
                 if let Some((direction, deadline_ms)) = line.checks.remove(&id) {
-                    self.actions.push_back(Action::CheckMissed { peer: peer.clone(), check: id, direction, deadline_ms });
+                    self.actions.push_back(Action::CheckMissed {
+                        peer: peer.clone(),
+                        check: id,
+                        direction,
+                        deadline_ms,
+                    });
                     raise.push(Cause::WatchCheckMissed { peer: peer.clone(), direction });
                 }
             }
-            let overdue: Vec<String> =
-                line.acks.iter().filter(|(_, (_, _, deadline))| *deadline <= now_ms).map(|(id, _)| id.clone()).collect();
+            let overdue: Vec<String> = line
+                .acks
+                .iter()
+                .filter(|(_, (_, _, deadline))| *deadline <= now_ms)
+                .map(|(id, _)| id.clone())
+                .collect();
             for id in overdue {
                 if let Some((direction, precedence, _)) = line.acks.remove(&id) {
                     raise.push(Cause::AckOverdue { peer: peer.clone(), message: id, precedence, direction });

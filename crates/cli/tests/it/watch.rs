@@ -53,7 +53,8 @@ fn webhook_receiver() -> (u16, mpsc::Receiver<Hook>) {
             let _ = reader.read_exact(&mut body);
             let status = if first { "500 Internal Server Error" } else { "200 OK" };
             first = false;
-            let _ = stream.write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes());
+            let _ = stream
+                .write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes());
             let _ = tx.send(Hook { signature, body: String::from_utf8_lossy(&body).into_owned() });
         }
     });
@@ -110,11 +111,8 @@ fn python_hmac_ok(body: &str, signature: &str) -> bool {
                   body = sys.stdin.buffer.read()\n\
                   want = 'sha256=' + hmac.new(sys.argv[1].encode(), body, hashlib.sha256).hexdigest()\n\
                   sys.exit(0 if hmac.compare_digest(want, sys.argv[2]) else 1)\n";
-    let mut child = Command::new("python3")
-        .args(["-c", script, SECRET, signature])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("python3");
+    let mut child =
+        Command::new("python3").args(["-c", script, SECRET, signature]).stdin(Stdio::piped()).spawn().expect("python3");
     child.stdin.take().expect("stdin").write_all(body.as_bytes()).expect("write");
     child.wait().is_ok_and(|s| s.success())
 }
@@ -213,7 +211,8 @@ fn a_missed_watch_check_escalates_to_a_signed_webhook_then_email_until_acknowled
     assert!(mail.contains(text), "the e-mail carries the alarm's text {text:?}:\n{mail}");
 
     // Acknowledged now: step 3 (at 8 s) never comes.
-    let (status, acked) = alpha.api("POST", &format!("/api/v1/alarms/{}/ack", at_alpha["id"].as_str().expect("id")), None);
+    let (status, acked) =
+        alpha.api("POST", &format!("/api/v1/alarms/{}/ack", at_alpha["id"].as_str().expect("id")), None);
     assert_eq!(status, 200, "{acked}");
     assert_eq!(acked["state"], "acknowledged");
     assert_eq!(acked["acknowledged_by"], "op");
@@ -234,6 +233,28 @@ fn a_missed_watch_check_escalates_to_a_signed_webhook_then_email_until_acknowled
     });
     assert!(open_alarm(&bravo, "watch_check_missed").is_none());
 
+    // The figures keep the miss: answered late is still missed.
+    let (status, figures) = alpha.api("GET", "/api/v1/lines/bravo/responsiveness", None);
+    assert_eq!(status, 200, "{figures}");
+    let day = &figures["windows"]["24h"]["out"]["watch_checks"];
+    assert_eq!(
+        (day["sent"].as_u64(), day["missed"].as_u64(), day["answered_late"].as_u64()),
+        (Some(1), Some(1), Some(1)),
+        "{figures}"
+    );
+    println!("alpha's responsiveness figures for bravo (24 h, out): {day}");
+    let metrics = ureq::get(&format!("{}/metrics", alpha.url()))
+        .header("Authorization", &format!("Bearer {}", alpha.token))
+        .call()
+        .expect("metrics")
+        .into_body()
+        .read_to_string()
+        .expect("text");
+    assert!(
+        metrics.contains("hotline_watch_checks_24h{peer=\"bravo\",direction=\"out\",result=\"missed\"} 1"),
+        "{metrics}"
+    );
+
     // The record tells the story, and both records still verify.
     let export = alpha.export(base.path());
     let peer_export = bravo.export(base.path());
@@ -252,7 +273,10 @@ fn a_missed_watch_check_escalates_to_a_signed_webhook_then_email_until_acknowled
                     }
                     "alarm.escalated" => format!("step {} → {}", entry["step"], entry["target"]),
                     "alarm.notification" => {
-                        format!("step {} attempt {} ok={} {}", entry["step"], entry["attempt"], entry["ok"], entry["detail"])
+                        format!(
+                            "step {} attempt {} ok={} {}",
+                            entry["step"], entry["attempt"], entry["ok"], entry["detail"]
+                        )
                     }
                     _ => format!("{} {}", entry["id"], entry["by"]),
                 };
@@ -288,8 +312,11 @@ fn a_station_killed_during_a_pending_deadline_raises_the_alarm_on_time_after_res
     let (status, check) = alpha.api("POST", "/api/v1/lines/bravo/watch-check", None);
     assert_eq!(status, 202, "{check}");
     let check_deadline = ms_of(&check["deadline"]);
-    let (status, flash) =
-        alpha.api("POST", "/api/v1/lines/bravo/messages", Some(serde_json::json!({"body": "FLASH: break off", "precedence": "FLASH"})));
+    let (status, flash) = alpha.api(
+        "POST",
+        "/api/v1/lines/bravo/messages",
+        Some(serde_json::json!({"body": "FLASH: break off", "precedence": "FLASH"})),
+    );
     assert_eq!(status, 202, "{flash}");
     let (_, message) = alpha.api("GET", &format!("/api/v1/messages/{}", flash["id"].as_str().expect("id")), None);
     let flash_deadline = ms_of(&message["created"]) + 6000;
@@ -299,7 +326,8 @@ fn a_station_killed_during_a_pending_deadline_raises_the_alarm_on_time_after_res
     alpha.kill9();
     std::thread::sleep(Duration::from_secs(2));
     alpha.start();
-    let missed = wait_for("the missed-check alarm", Duration::from_secs(15), || open_alarm(&alpha, "watch_check_missed"));
+    let missed =
+        wait_for("the missed-check alarm", Duration::from_secs(15), || open_alarm(&alpha, "watch_check_missed"));
     let overdue = wait_for("the overdue alarm", Duration::from_secs(15), || open_alarm(&alpha, "ack_overdue"));
     for (what, alarm, deadline) in [("check", &missed, check_deadline), ("FLASH", &overdue, flash_deadline)] {
         let late = ms_of(&alarm["raised"]) - deadline;

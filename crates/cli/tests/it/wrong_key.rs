@@ -39,5 +39,16 @@ fn a_peer_with_the_wrong_key_never_gets_the_line_up() {
     let pinned = impostor_key.split('+').nth(1).expect("fingerprint");
     let logs = format!("{alpha_log}\n{bravo_log}");
     assert!(logs.contains(real) && logs.contains(pinned), "the refusal does not name both fingerprints:\n{logs}");
+    // Alpha dialed bravo's address and met another key: a critical alarm, naming the
+    // pinned key's fingerprint, that stays until a supervisor clears it.
+    let (status, alarms) = alpha.api("GET", "/api/v1/alarms", None);
+    assert_eq!(status, 200, "{alarms}");
+    let mismatch = alarms
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["cause"] == "peer_key_mismatch"))
+        .unwrap_or_else(|| panic!("no key-mismatch alarm at alpha: {alarms}"));
+    assert_eq!(mismatch["severity"], "critical");
+    assert_eq!(mismatch["peer"], "bravo");
+    assert!(mismatch["text"].as_str().is_some_and(|t| t.contains(pinned)), "{mismatch}");
     assert!(alpha.stop() && bravo.stop());
 }

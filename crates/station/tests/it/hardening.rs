@@ -386,3 +386,18 @@ async fn unknown_routes_and_methods_are_named_only_to_the_authenticated() {
     assert_eq!(body["error"]["code"], "method_not_allowed");
     assert_eq!(headers["allow"], "PATCH, DELETE");
 }
+
+#[tokio::test]
+async fn errors_from_axum_s_own_extractors_are_json_too() {
+    let s = station().await;
+    let app = router(s.state.clone());
+    let bearer = format!("Bearer {}", s.tokens["auditor"]);
+    let auth = [("authorization", bearer.as_str())];
+    for uri in ["/api/v1/alarms?limit=99999999999999999999", "/api/v1/events?after=x"] {
+        let (status, headers, body) = send(&app, with("GET", uri, &auth, None)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(headers["content-type"], "application/json", "{uri}");
+        assert_eq!(body["error"]["code"], "bad_request", "{uri}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("query")), "{uri}: {body}");
+    }
+}

@@ -10,10 +10,11 @@ const T0: u64 = 1_800_000_000_000;
 /// Console at once, supervisors' webhook after 2 min, the duty officer's e-mail after 5.
 fn policy() -> Policy {
     let mut policy = Policy::default();
-    let steps = vec![Step { after_ms: 0, target: 0 }, Step { after_ms: 2 * MIN, target: 1 }, Step {
-        after_ms: 5 * MIN,
-        target: 2,
-    }];
+    let steps = vec![
+        Step { after_ms: 0, target: 0 },
+        Step { after_ms: 2 * MIN, target: 1 },
+        Step { after_ms: 5 * MIN, target: 2 },
+    ];
     policy.escalation.insert(Severity::Critical, steps);
     policy.escalation.insert(Severity::Warning, vec![Step { after_ms: MIN, target: 0 }]);
     policy.lines.insert("alpha".into(), LinePolicy::default());
@@ -169,7 +170,10 @@ fn an_overdue_flash_raises_at_both_ends_and_clears_when_acknowledged() {
     let key = "ack_overdue:m-flash";
     assert_eq!(alpha.raised(key), vec![created + 2 * MIN], "FLASH is due in 2 minutes");
     assert_eq!(bravo.raised(key), vec![created + 2 * MIN]);
-    assert!(matches!(alpha.watch.alarm(key), Some(OpenAlarm { cause: Cause::AckOverdue { direction: Direction::Out, .. }, .. })));
+    assert!(matches!(
+        alpha.watch.alarm(key),
+        Some(OpenAlarm { cause: Cause::AckOverdue { direction: Direction::Out, .. }, .. })
+    ));
     assert_eq!(alpha.notified(key), vec![(created + 2 * MIN, 0, 0)]);
     assert!(alpha.raised("ack_overdue:m-routine").is_empty(), "ROUTINE is never chased");
 
