@@ -45,7 +45,15 @@ line-undelivered = { $count ->
    *[other] { $count } messages waiting
   }
 line-watch-none = Watch check: none yet
-line-watch = Watch check { $time }, answered in { $seconds } s
+line-watch = Watch check { $time }, answered in { $seconds } s by { $user }
+line-watch-pending = Watch check { $time }: waiting for an answer
+line-watch-missed = Watch check { $time }: MISSED
+line-presence = { $count ->
+    [0] { $peer }: NOBODY on watch
+    [one] { $peer }: 1 on watch
+   *[other] { $peer }: { $count } on watch
+}
+line-presence-unknown = Far end on watch: not reported yet
 lines-none = This station has no lines.
 
 conversation-heading = Conversation with { $peer }
@@ -91,6 +99,8 @@ alert-immediate = IMMEDIATE message from { $peer }
 alert-line-down = Line to { $peer } is DOWN
 alert-line-restored = (line is up again)
 alert-critical = CRITICAL: { $message }
+alert-warning = WARNING: { $message }
+alert-watch-check = WATCH CHECK from { $peer }: answer by { $deadline }
 alert-conflict = Conflict between notices: { $title }
 alert-ack = Acknowledge
 

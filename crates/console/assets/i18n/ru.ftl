@@ -46,7 +46,14 @@ line-undelivered = { $count ->
    *[other] { $count } сообщений ждут отправки
   }
 line-watch-none = Проверка дежурства: ещё не было
-line-watch = Проверка дежурства { $time }, ответ за { $seconds } с
+line-watch = Проверка дежурства { $time }, ответ за { $seconds } с ({ $user })
+line-watch-pending = Проверка дежурства { $time }: ждём ответа
+line-watch-missed = Проверка дежурства { $time }: ПРОПУЩЕНА
+line-presence = { $count ->
+    [0] { $peer }: на дежурстве НИКОГО
+   *[other] { $peer }: на дежурстве { $count }
+}
+line-presence-unknown = Дежурство на той стороне: нет сведений
 lines-none = У этой станции нет линий.
 
 conversation-heading = Переписка с { $peer }
@@ -92,6 +99,8 @@ alert-immediate = НЕМЕДЛЕННОЕ сообщение от { $peer }
 alert-line-down = Линия с { $peer }: НЕТ СВЯЗИ
 alert-line-restored = (связь восстановлена)
 alert-critical = КРИТИЧНО: { $message }
+alert-warning = ВНИМАНИЕ: { $message }
+alert-watch-check = ПРОВЕРКА ДЕЖУРСТВА от { $peer }: ответить до { $deadline }
 alert-conflict = Конфликт уведомлений: { $title }
 alert-ack = Подтвердить
 

@@ -140,6 +140,7 @@ async function resync() {
   }
   loadCheckpoint();
   loadNotices();
+  loadWatch();
 }
 
 async function refreshLines() {
@@ -197,6 +198,8 @@ function openEvents() {
     "notice.filed", "notice.acknowledged", "notice.amended", "notice.cancelled", "notice.expired",
     "notice.received", "notice.acknowledged_by_peer", "conflict.detected", "conflict.raised",
     "conflict.acknowledged", "conflict.resolved",
+    "alarm.acknowledged", "alarm.cleared", "watch_check.sent", "watch_check.received", "watch_check.answered",
+    "watch_check.missed", "presence.received",
   ];
   for (const kind of kinds) es.addEventListener(kind, (ev) => onEvent(kind, ev));
 }
@@ -231,9 +234,19 @@ function onEvent(kind, ev) {
     refreshLines();
   } else if (kind === "login" || kind === "logout") {
     refreshSession();
+  } else if (kind === "alarm.raised" && data.alarm) {
+    alertForAlarm(data.alarm);
   } else if (kind === "alarm.raised") {
     const text = data.message || data.cause || kind;
     alerts.raise(`alarm:${ev.lastEventId}`, "critical", () => t("alert-critical", { message: text }), null);
+  } else if ((kind === "alarm.acknowledged" || kind === "alarm.cleared") && data.alarm) {
+    alerts.clear(`alarm:${data.alarm.id}`);
+  } else if (kind === "watch_check.received") {
+    alertForCheck({ id: data.id, peer: data.peer, direction: "in", state: "pending", deadline: data.deadline });
+  } else if (kind === "watch_check.answered" || kind === "watch_check.missed" || kind === "watch_check.sent"
+    || kind === "presence.received") {
+    if (kind === "watch_check.answered" && data.direction === "in") alerts.clear(`check:${data.id}`);
+    refreshLines();
   } else if (kind === "record.checkpoint") {
     loadCheckpoint();
   } else if (kind.startsWith("notice.") || kind.startsWith("conflict.")) {
@@ -276,6 +289,54 @@ function alertForMessage(m) {
   const level = m.precedence === "FLASH" ? "flash" : "immediate";
   alerts.raise(key, level, () => t(`alert-${level}`, { peer: m.peer }) + ": " + m.body.slice(0, 120),
     () => acknowledge(m.id));
+}
+
+/** An open, unacknowledged alarm is an alert; acknowledging it stops its escalation. */
+function alertForAlarm(a) {
+  const key = `alarm:${a.id}`;
+  if (a.state !== "raised") {
+    alerts.clear(key);
+    return;
+  }
+  const level = a.severity === "critical" ? "critical" : "immediate";
+  const label = a.severity === "critical" ? "alert-critical" : "alert-warning";
+  alerts.raise(key, level, () => t(label, { message: a.text }), async () => {
+    try {
+      await api("POST", `/api/v1/alarms/${a.id}/ack`);
+      return true;
+    } catch (e) {
+      console.warn("alarm ack failed:", e);
+      return false;
+    }
+  });
+}
+
+/** The peer's watch check waits for any operator here to answer it. */
+function alertForCheck(c) {
+  const key = `check:${c.id}`;
+  if (c.direction !== "in" || c.state !== "pending") {
+    alerts.clear(key);
+    return;
+  }
+  alerts.raise(key, "immediate", () => t("alert-watch-check", { peer: c.peer, deadline: stamp(c.deadline) }), async () => {
+    try {
+      await api("POST", `/api/v1/watch-checks/${c.id}/answer`);
+      return true;
+    } catch (e) {
+      console.warn("watch check answer failed:", e);
+      return false;
+    }
+  });
+}
+
+async function loadWatch() {
+  try {
+    const [alarms, checks] = await Promise.all([api("GET", "/api/v1/alarms"), api("GET", "/api/v1/watch-checks?limit=50")]);
+    for (const a of alarms) alertForAlarm(a);
+    for (const c of checks) alertForCheck(c);
+  } catch (e) {
+    if (e.status !== 401) console.warn("watch load failed:", e);
+  }
 }
 
 async function acknowledge(id) {
@@ -347,7 +408,8 @@ function renderLines() {
         h("span", { class: "line-rtt", text: l.rtt_ms == null || l.state !== "up" ? t("line-rtt-none")
           : t("line-rtt", { rtt: l.rtt_ms.toFixed(1) }) }),
         h("span", { class: `line-waiting${waiting ? " some" : ""}`, text: waiting ? t("line-undelivered", { count: waiting }) : "" }),
-        h("span", { class: "line-watch", text: watchText(l.last_watch_check) })));
+        h("span", { class: "line-watch", text: watchText(l.last_watch_check) }),
+        h("span", { class: `line-presence${presenceClass(l.peer_on_watch)}`, text: presenceText(peer, l.peer_on_watch) })));
     return h("li", { class: `line ${l.state}`, dataset: { peer, state: l.state } }, btn);
   }));
   if (focusedPeer) ul.querySelector(`li[data-peer="${focusedPeer}"] button`)?.focus();
@@ -356,9 +418,19 @@ function renderLines() {
 
 function watchText(w) {
   if (!w) return t("line-watch-none");
-  const at = w.at || w.time || w.asked;
-  const secs = w.answered_in_s ?? w.seconds ?? (w.answer_ms != null ? (w.answer_ms / 1000).toFixed(0) : "?");
-  return t("line-watch", { time: at ? stamp(at) : "?", seconds: secs });
+  if (w.state === "pending") return t("line-watch-pending", { time: stamp(w.sent) });
+  if (w.state === "missed" || w.late) return t("line-watch-missed", { time: stamp(w.sent) });
+  return t("line-watch", { time: stamp(w.sent), seconds: Math.round(w.answered_in_s), user: w.answered_by || "?" });
+}
+
+/** "bravo: 2 on watch"; nobody on watch at the far end is a warning. */
+function presenceText(peer, p) {
+  if (!p) return t("line-presence-unknown");
+  return t("line-presence", { peer: peer.toUpperCase(), count: p.count });
+}
+
+function presenceClass(p) {
+  return p && p.count === 0 ? " none" : "";
 }
 
 function selectLine(peer) {

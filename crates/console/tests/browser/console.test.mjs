@@ -323,7 +323,7 @@ test("a critical record alarm shows a banner and sounds until acknowledged", asy
     data: JSON.stringify({ kind: "alarm.raised", severity: "critical", cause: "record_fork", peer: "bravo",
       message: "bravo's record does not extend what we cosigned: test" }),
   }));
-  const banner = alpha.locator("#alert-list li.alert.critical");
+  const banner = alpha.locator("#alert-list li.alert.critical", { hasText: "does not extend what we cosigned: test" });
   await banner.waitFor({ timeout: 1000 });
   assert.match(await banner.textContent(), /CRITICAL: bravo's record does not extend/);
   assert.equal(await alpha.locator("body").getAttribute("data-tone"), "sounding");
@@ -334,6 +334,22 @@ test("a critical record alarm shows a banner and sounds until acknowledged", asy
   await alpha.click("#mute-toggle");
   await banner.locator("button").click();
   await banner.waitFor({ state: "detached" });
+});
+
+test("a watch check from alpha: bravo's console asks for an answer; alpha shows who answered and how fast", async () => {
+  const status = await alpha.evaluate(async () =>
+    (await fetch("/api/v1/lines/bravo/watch-check", { method: "POST", credentials: "same-origin" })).status);
+  assert.equal(status, 202);
+  const banner = bravo.locator("#alert-list li.alert.immediate", { hasText: "alpha" });
+  await banner.waitFor({ timeout: 3000 });
+  await shot(bravo, "12-bravo-watch-check");
+  await banner.locator("button").click();
+  await banner.waitFor({ state: "detached", timeout: 3000 });
+  const board = alpha.locator('#lines li[data-peer="bravo"]');
+  await board.locator(".line-watch", { hasText: /answered in \d+ s by op/ }).waitFor({ timeout: 5000 });
+  // Bravo's console is open: alpha's board shows one operator on watch there.
+  await board.locator(".line-presence", { hasText: "BRAVO: 1 on watch" }).waitFor({ timeout: 5000 });
+  await shot(alpha, "12-alpha-watch-check-answered");
 });
 
 test("log out", async () => {
