@@ -11,7 +11,8 @@ use std::sync::LazyLock;
 use geographiclib_rs::{Geodesic, InverseGeodesic};
 
 use crate::model::{Area, Position};
-use crate::sphere::{V3, angle, arcs_cross, closest_on_arc, polygon_contains, to_pos, to_v3};
+use crate::ring::{Ball, NearEdge, PreparedRing, chord2_between, polygon_contains};
+use crate::sphere::{V3, angle, arcs_cross, closest_on_arc, to_pos, to_v3};
 
 static WGS84: LazyLock<Geodesic> = LazyLock::new(Geodesic::wgs84);
 
@@ -32,19 +33,26 @@ fn geodesic_v3(a: V3, b: V3) -> f64 {
 #[derive(Debug, Clone)]
 pub struct PreparedArea {
     /// Polygons, each a list of closed rings of unit vectors.
-    polys: Vec<Vec<Vec<V3>>>,
+    polys: Vec<Vec<PreparedRing>>,
     /// A circle: centre (vector and position) and radius in metres.
     circle: Option<(V3, Position, f64)>,
     /// A spherical cap holding the whole area: centre and angular radius (radians).
     cap: (V3, f64),
+    /// The cap as a ball, for the cheap filters of `distance_up_to_m`.
+    ball: Ball,
 }
 
 /// Metres per radian of central angle that no WGS84 geodesic beats: the smallest
 /// meridional radius of curvature is 6,335,439 m.
 pub(crate) const RADIUS_LOWER_M: f64 = 6_300_000.0;
 
-fn cap_of(polys: &[Vec<Vec<V3>>]) -> (V3, f64) {
-    let outer = || polys.iter().filter_map(|p| p.first()).flatten();
+/// Metres per radian of central angle that no WGS84 geodesic exceeds: the largest radius
+/// of curvature (at the poles) is 6,399,594 m, so the image of a great-circle arc of
+/// angle x on the ellipsoid is at most this times x long.
+pub(crate) const RADIUS_UPPER_M: f64 = 6_400_000.0;
+
+fn cap_of(polys: &[Vec<PreparedRing>]) -> (V3, f64) {
+    let outer = || polys.iter().filter_map(|p| p.first()).flat_map(|r| &r.pts);
     let s = outer().fold([0.0; 3], |s, v| [s[0] + v[0], s[1] + v[1], s[2] + v[2]]);
     let len = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
     if len < 1e-12 {
@@ -61,19 +69,21 @@ impl PreparedArea {
     pub fn new(area: &Area) -> Self {
         if let Area::Circle { center, radius_m } = area {
             let c = to_v3(*center);
+            let cap = (c, *radius_m / RADIUS_LOWER_M);
             return PreparedArea {
                 polys: Vec::new(),
                 circle: Some((c, *center, *radius_m)),
-                cap: (c, *radius_m / RADIUS_LOWER_M),
+                cap,
+                ball: Ball::cap(cap.0, cap.1),
             };
         }
         let polys = area
             .polygons()
             .iter()
-            .map(|p| p.rings.iter().map(|r| r.iter().map(|&q| to_v3(q)).collect()).collect())
+            .map(|p| p.rings.iter().map(|r| PreparedRing::new(r.iter().map(|&q| to_v3(q)).collect())).collect())
             .collect::<Vec<_>>();
         let cap = cap_of(&polys);
-        PreparedArea { polys, circle: None, cap }
+        PreparedArea { polys, circle: None, cap, ball: Ball::cap(cap.0, cap.1) }
     }
 
     /// A lower bound for the distance to `other` in metres, from the two caps: cheap,
@@ -83,13 +93,13 @@ impl PreparedArea {
         (gap * RADIUS_LOWER_M).max(0.0)
     }
 
-    /// Edges of all rings of all polygons.
-    fn edges(&self) -> impl Iterator<Item = (V3, V3)> + '_ {
-        self.polys.iter().flatten().flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
-    }
-
-    fn vertices(&self) -> impl Iterator<Item = V3> + '_ {
-        self.polys.iter().flatten().flatten().copied()
+    /// Edges that may come within chord `reach` of `other`.
+    fn near_edges(&self, other: Ball, reach: f64) -> Vec<NearEdge> {
+        let mut out = Vec::new();
+        for ring in self.polys.iter().flatten() {
+            ring.near_edges(other, reach, &mut out);
+        }
+        out
     }
 
     fn contains(&self, p: V3) -> bool {
@@ -105,64 +115,161 @@ pub fn area_distance_m(a: &Area, b: &Area) -> f64 {
 
 /// As `area_distance_m`, for prepared areas.
 pub fn prepared_distance_m(a: &PreparedArea, b: &PreparedArea) -> f64 {
+    distance_up_to_m(a, b, f64::INFINITY)
+}
+
+/// The distance between two areas when it is at most `limit_m`, bit for bit what
+/// `prepared_distance_m` returns; otherwise some value above `limit_m` (often infinity).
+/// Knowing the limit lets it skip every edge that cannot come within it, which turns the
+/// all-pairs comparison of two 200-vertex polygons into a handful of exact measurements.
+///
+/// Why the result is the same: a pair of points left out is more than `limit_m / R` apart
+/// on the sphere (R = `RADIUS_LOWER_M`), so more than `limit_m` apart on WGS84; it can be
+/// neither the minimum nor a crossing when the minimum is within the limit.
+pub fn distance_up_to_m(a: &PreparedArea, b: &PreparedArea, limit_m: f64) -> f64 {
+    measure(a, b, limit_m, Goal::Exact)
+}
+
+/// Exactly `distance_up_to_m(a, b, limit_m) <= limit_m`, often much sooner: it stops at
+/// the first pair of points that proves the areas are within the limit (see `Goal`).
+pub fn within_m(a: &PreparedArea, b: &PreparedArea, limit_m: f64) -> bool {
+    measure(a, b, limit_m, Goal::Within) <= limit_m
+}
+
+/// What a measurement is for. `Within` may stop at any pair (p, q) with
+/// `RADIUS_UPPER_M * angle(p, q) <= limit`: the measured distance is at most the
+/// geodesic of the pair nearest on the sphere, which is at most `RADIUS_UPPER_M` times
+/// its angle, which is at most this pair's angle; so the measured distance is within the
+/// limit too, and the answer is the one `Exact` would give. It then returns 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Goal {
+    Exact,
+    Within,
+}
+
+fn measure(a: &PreparedArea, b: &PreparedArea, limit_m: f64, goal: Goal) -> f64 {
     match (a.circle, b.circle) {
         (Some((_, ca, ra)), Some((_, cb, rb))) => (geodesic_m(ca, cb) - ra - rb).max(0.0),
-        (Some((va, _, ra)), None) => (point_distance(va, b) - ra).max(0.0),
-        (None, Some((vb, _, rb))) => (point_distance(vb, a) - rb).max(0.0),
-        (None, None) => polygons_distance(a, b),
+        (Some((va, _, ra)), None) => (point_distance(va, b, limit_m + ra, goal) - ra).max(0.0),
+        (None, Some((vb, _, rb))) => (point_distance(vb, a, limit_m + rb, goal) - rb).max(0.0),
+        (None, None) => polygons_distance(a, b, limit_m, goal),
     }
 }
 
-/// Distance from a point to a polygonal area (0 inside).
-fn point_distance(p: V3, area: &PreparedArea) -> f64 {
-    if area.contains(p) {
-        return 0.0;
+/// Reach on the unit sphere for a limit in metres: the central angle no geodesic within
+/// the limit can exceed, and the chord (Euclidean distance of unit vectors) for it.
+/// With `accept_*`, the same for the angle within which every geodesic is within the
+/// limit (`RADIUS_UPPER_M`), less some slack for rounding.
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    angle: f64,
+    chord: f64,
+    accept_angle: f64,
+    accept_chord2: f64,
+}
+
+fn chord_of(angle: f64) -> f64 {
+    if angle.is_nan() || angle >= std::f64::consts::PI { 2.0 } else { 2.0 * (angle / 2.0).sin() }
+}
+
+impl Reach {
+    fn of(limit_m: f64) -> Reach {
+        let angle = limit_m / RADIUS_LOWER_M;
+        let accept_angle = limit_m / RADIUS_UPPER_M * (1.0 - 1e-9);
+        let accept_chord = chord_of(accept_angle.min(3.0));
+        let accept_chord2 = if accept_angle > 0.0 { accept_chord * accept_chord } else { -1.0 };
+        Reach { angle, chord: chord_of(angle), accept_angle, accept_chord2 }
     }
-    let best = area.edges().map(|(a, b)| angle(p, closest_on_arc(p, a, b))).fold(f64::INFINITY, f64::min);
-    area.edges()
-        .filter_map(|(a, b)| {
-            let q = closest_on_arc(p, a, b);
-            (angle(p, q) <= best * CANDIDATE_RATIO).then(|| geodesic_v3(p, q))
-        })
+}
+
+/// Smallest geodesic over candidate pairs (p, q, central angle): the pairs whose angle is
+/// within `CANDIDATE_RATIO` of the smallest are re-measured on the ellipsoid.
+fn refine(candidates: &[(V3, V3, f64)]) -> f64 {
+    let best = candidates.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
+    candidates
+        .iter()
+        .filter(|c| c.2 <= best * CANDIDATE_RATIO)
+        .map(|&(p, q, _)| geodesic_v3(p, q))
         .fold(f64::INFINITY, f64::min)
 }
 
-fn polygons_distance(a: &PreparedArea, b: &PreparedArea) -> f64 {
+/// Distance from a point to a polygonal area (0 inside), exact when within `limit_m`.
+fn point_distance(p: V3, area: &PreparedArea, limit_m: f64, goal: Goal) -> f64 {
+    let reach = Reach::of(limit_m);
+    let pb = Ball::point(p);
+    if !pb.near(area.ball, reach.chord) {
+        return f64::INFINITY; // outside the cap (which holds the area) and beyond reach
+    }
+    let near = area.near_edges(pb, reach.chord);
+    if goal == Goal::Within && near.iter().any(|&(v, _, _)| chord2_between(p, v) <= reach.accept_chord2) {
+        return 0.0; // every vertex starts an edge, and one this close is near
+    }
+    if area.contains(p) {
+        return 0.0;
+    }
+    let mut candidates = Vec::new();
+    for &(a, b, _) in &near {
+        let q = closest_on_arc(p, a, b);
+        let ang = angle(p, q);
+        if goal == Goal::Within && ang <= reach.accept_angle {
+            return 0.0;
+        }
+        if ang <= reach.angle {
+            candidates.push((p, q, ang));
+        }
+    }
+    refine(&candidates)
+}
+
+/// Does a polygon of `x` lie inside `y`? Its first vertex tells, once no edges cross.
+fn first_vertex_inside(x: &PreparedArea, y: &PreparedArea) -> bool {
+    x.polys
+        .iter()
+        .filter_map(|p| p.first().and_then(|r| r.pts.first()).copied())
+        .any(|v| Ball::point(v).near(y.ball, 0.0) && y.contains(v))
+}
+
+fn polygons_distance(a: &PreparedArea, b: &PreparedArea, limit_m: f64, goal: Goal) -> f64 {
     if a.polys.is_empty() || b.polys.is_empty() {
         return f64::INFINITY;
     }
-    // Touching or overlapping boundaries.
-    for (p, q) in a.edges() {
-        if b.edges().any(|(r, s)| arcs_cross(p, q, r, s)) {
-            return 0.0;
+    let reach = Reach::of(limit_m);
+    if !a.ball.near(b.ball, reach.chord) {
+        return f64::INFINITY;
+    }
+    let within = goal == Goal::Within;
+    // One inside the other: common among conflicts, and cheaper to see than crossings.
+    if first_vertex_inside(a, b) || first_vertex_inside(b, a) {
+        return 0.0;
+    }
+    let (near_a, near_b) = (a.near_edges(b.ball, reach.chord), b.near_edges(a.ball, reach.chord));
+    // Each vertex starts one edge, so testing start vertices against the other's edges
+    // covers every vertex–edge pair that can be within reach.
+    let mut candidates = Vec::new();
+    for &(p0, p1, ea) in &near_a {
+        for &(q0, q1, eb) in &near_b {
+            if !ea.near(eb, reach.chord) {
+                continue;
+            }
+            if within && chord2_between(p0, q0) <= reach.accept_chord2 {
+                return 0.0;
+            }
+            if ea.near(eb, 0.0) && arcs_cross(p0, p1, q0, q1) {
+                return 0.0; // touching or overlapping boundaries
+            }
+            for (v, (r, s), e) in [(p0, (q0, q1), eb), (q0, (p0, p1), ea)] {
+                if Ball::point(v).near(e, reach.chord) {
+                    let q = closest_on_arc(v, r, s);
+                    let ang = angle(v, q);
+                    if within && ang <= reach.accept_angle {
+                        return 0.0;
+                    }
+                    if ang <= reach.angle {
+                        candidates.push((v, q, ang));
+                    }
+                }
+            }
         }
     }
-    // No boundaries cross: either one polygon holds the other whole, or they are apart.
-    let first = |x: &PreparedArea, i: usize| x.polys[i].first().and_then(|r| r.first()).copied();
-    for i in 0..a.polys.len() {
-        if first(a, i).is_some_and(|v| b.contains(v)) {
-            return 0.0;
-        }
-    }
-    for i in 0..b.polys.len() {
-        if first(b, i).is_some_and(|v| a.contains(v)) {
-            return 0.0;
-        }
-    }
-    // Apart: the minimum is between a vertex of one and an edge of the other.
-    let pairs = |x: &'_ PreparedArea, y: &'_ PreparedArea| -> f64 {
-        x.vertices()
-            .flat_map(|p| y.edges().map(move |(r, s)| (p, closest_on_arc(p, r, s))))
-            .map(|(p, q)| angle(p, q))
-            .fold(f64::INFINITY, f64::min)
-    };
-    let best = pairs(a, b).min(pairs(b, a));
-    let refine = |x: &PreparedArea, y: &PreparedArea| -> f64 {
-        x.vertices()
-            .flat_map(|p| y.edges().map(move |(r, s)| (p, closest_on_arc(p, r, s))))
-            .filter(|&(p, q)| angle(p, q) <= best * CANDIDATE_RATIO)
-            .map(|(p, q)| geodesic_v3(p, q))
-            .fold(f64::INFINITY, f64::min)
-    };
-    refine(a, b).min(refine(b, a))
+    refine(&candidates)
 }

@@ -1,47 +1,104 @@
-//! Why: a new notice must be checked against every active notice on a line at once; an
-//! R-tree over longitude/latitude boxes and time finds the few candidates, and the exact
-//! rule in `conflict` decides. Both stations get the same sorted answer.
+//! Why: a new notice must be checked against every active notice on a line at once, and
+//! the station keeps that set live (file, amend, cancel, expire) instead of rebuilding it.
+//! An R-tree over boxes in longitude, latitude, time and altitude finds the few
+//! candidates, and the exact rule in `conflict` decides. Both stations get the same
+//! sorted answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use time::OffsetDateTime;
 
 use crate::bbox::{LonLatBox, area_boxes, expand};
-use crate::conflict::{Separation, conflict_prepared};
+use crate::conflict::{Separation, conflicts_prepared};
 use crate::distance::PreparedArea;
 use crate::model::Notice;
 
-type Entry3 = GeomWithData<Rectangle<[f64; 3]>, u64>;
+/// Dimensions of an index box: longitude, latitude (degrees), time (Unix milliseconds),
+/// altitude (metres).
+type Point4 = [f64; 4];
+type Entry = GeomWithData<Rectangle<Point4>, Slot>;
+
+/// Where a stored notice lives in `ConflictIndex::slots`.
+type Slot = usize;
+
+/// Altitudes are clamped to this in the tree (an absent band is ± this). Clamping is
+/// monotone, so bands that come within the vertical separation still meet in the tree.
+const TREE_ALTITUDE_ABS_MAX_M: f64 = 1e9;
 
 struct Stored<Id> {
     id: Id,
     notice: Notice,
     area: PreparedArea,
-    rects: Vec<Entry3>,
+    /// The tree entries of this notice (one per polygon, more for boxes split at ±180).
+    entries: Box<[Entry]>,
+    /// End of the window in Unix nanoseconds, the key of `by_end`.
+    end_ns: i128,
 }
 
 /// Active notices of one line, indexed for conflict queries under one `Separation`.
+///
+/// Kept live: `insert` (file or amend), `remove` (cancel), `remove_ended_before`
+/// (expire) each cost O(log n) tree work, and `bulk_load` builds the whole index at
+/// start-up in one packed pass.
 pub struct ConflictIndex<Id> {
     sep: Separation,
-    tree: RTree<Entry3>,
-    stored: BTreeMap<u64, Stored<Id>>,
-    keys: BTreeMap<Id, u64>,
-    next_key: u64,
+    tree: RTree<Entry>,
+    slots: Vec<Option<Stored<Id>>>,
+    free_slots: Vec<Slot>,
+    keys: BTreeMap<Id, Slot>,
+    by_end: BTreeSet<(i128, Slot)>,
 }
 
-fn seconds(t: OffsetDateTime) -> f64 {
-    t.unix_timestamp_nanos() as f64 / 1e9
+/// Unix milliseconds, rounded down (`floor`) or up, so that tree boxes only ever grow.
+fn millis(t: OffsetDateTime, up: bool) -> f64 {
+    let ns = t.unix_timestamp_nanos();
+    let ms = ns.div_euclid(1_000_000) + i128::from(up && ns.rem_euclid(1_000_000) != 0);
+    ms as f64
 }
 
-fn rect(b: &LonLatBox, t0: f64, t1: f64) -> Rectangle<[f64; 3]> {
-    Rectangle::from_corners([b.0[0], b.0[1], t0], [b.1[0], b.1[1], t1])
+fn clamp_altitude(m: f64) -> f64 {
+    m.clamp(-TREE_ALTITUDE_ABS_MAX_M, TREE_ALTITUDE_ABS_MAX_M)
+}
+
+fn rect(b: &LonLatBox, t: (f64, f64), alt: (f64, f64)) -> Rectangle<Point4> {
+    Rectangle::from_corners([b.0[0], b.0[1], t.0, alt.0], [b.1[0], b.1[1], t.1, alt.1])
+}
+
+fn entries_of(notice: &Notice, slot: Slot) -> Box<[Entry]> {
+    let t = (millis(notice.start, false), millis(notice.end, true));
+    let band = notice.band();
+    let alt = (clamp_altitude(band.min_m), clamp_altitude(band.max_m));
+    area_boxes(&notice.area).iter().map(|b| GeomWithData::new(rect(b, t, alt), slot)).collect()
 }
 
 impl<Id: Ord + Clone> ConflictIndex<Id> {
     pub fn new(sep: Separation) -> Self {
-        ConflictIndex { sep, tree: RTree::new(), stored: BTreeMap::new(), keys: BTreeMap::new(), next_key: 0 }
+        ConflictIndex {
+            sep,
+            tree: RTree::new(),
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            keys: BTreeMap::new(),
+            by_end: BTreeSet::new(),
+        }
+    }
+
+    /// Builds the index from many notices at once (start-up): a packed R-tree, faster to
+    /// build and to query than one grown by `insert`. A repeated id keeps the last notice.
+    pub fn bulk_load(sep: Separation, notices: impl IntoIterator<Item = (Id, Notice)>) -> Self {
+        let mut index = ConflictIndex::new(sep);
+        for (id, notice) in notices {
+            if let Some(old) = index.keys.get(&id).copied() {
+                index.release(old);
+            }
+            let slot = index.store(id, notice);
+            debug_assert!(index.slots[slot].is_some());
+        }
+        let entries: Vec<Entry> = index.slots.iter().flatten().flat_map(|s| s.entries.iter().copied()).collect();
+        index.tree = RTree::bulk_load(entries);
+        index
     }
 
     pub fn separation(&self) -> &Separation {
@@ -57,58 +114,116 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
     }
 
     pub fn get(&self, id: &Id) -> Option<&Notice> {
-        self.keys.get(id).and_then(|k| self.stored.get(k)).map(|s| &s.notice)
+        self.keys.get(id).and_then(|&slot| self.stored(slot)).map(|s| &s.notice)
+    }
+
+    /// Ids of all stored notices, sorted.
+    pub fn ids(&self) -> impl Iterator<Item = &Id> {
+        self.keys.keys()
+    }
+
+    fn stored(&self, slot: Slot) -> Option<&Stored<Id>> {
+        self.slots.get(slot).and_then(Option::as_ref)
+    }
+
+    /// Puts a notice in a free slot and the maps, not in the tree; returns the slot.
+    fn store(&mut self, id: Id, notice: Notice) -> Slot {
+        let slot = match self.free_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        let entries = entries_of(&notice, slot);
+        let end_ns = notice.end.unix_timestamp_nanos();
+        let area = PreparedArea::new(&notice.area);
+        self.keys.insert(id.clone(), slot);
+        self.by_end.insert((end_ns, slot));
+        self.slots[slot] = Some(Stored { id, notice, area, entries, end_ns });
+        slot
+    }
+
+    /// Takes a notice out of the slots and maps (not the tree) and frees its slot.
+    fn release(&mut self, slot: Slot) -> Option<Stored<Id>> {
+        let stored = self.slots.get_mut(slot)?.take()?;
+        self.keys.remove(&stored.id);
+        self.by_end.remove(&(stored.end_ns, slot));
+        self.free_slots.push(slot);
+        Some(stored)
     }
 
     /// Adds a notice, replacing any notice already stored under `id` (an amendment).
     pub fn insert(&mut self, id: Id, notice: Notice) {
         self.remove(&id);
-        let key = self.next_key;
-        self.next_key += 1;
-        let (t0, t1) = (seconds(notice.start), seconds(notice.end));
-        let rects: Vec<Entry3> =
-            area_boxes(&notice.area).iter().map(|b| GeomWithData::new(rect(b, t0, t1), key)).collect();
-        for r in &rects {
-            self.tree.insert(*r);
+        let slot = self.store(id, notice);
+        if let Some(s) = self.stored(slot) {
+            for e in s.entries.clone() {
+                self.tree.insert(e);
+            }
         }
-        let area = PreparedArea::new(&notice.area);
-        self.keys.insert(id.clone(), key);
-        self.stored.insert(key, Stored { id, notice, area, rects });
     }
 
     /// Removes a notice (cancelled or expired); returns it if it was there.
     pub fn remove(&mut self, id: &Id) -> Option<Notice> {
-        let key = self.keys.remove(id)?;
-        let stored = self.stored.remove(&key)?;
-        for r in &stored.rects {
-            self.tree.remove(r);
+        let slot = *self.keys.get(id)?;
+        let stored = self.release(slot)?;
+        for e in stored.entries.iter() {
+            let removed = self.tree.remove(e);
+            debug_assert!(removed.is_some(), "every stored notice has its boxes in the tree");
         }
         Some(stored.notice)
+    }
+
+    /// Removes every notice whose window ended strictly before `t_ms` (Unix
+    /// milliseconds) and returns their ids, sorted. A station that keeps notices until
+    /// their time buffer has passed calls it with `now_ms - time_buffer_ms`.
+    pub fn remove_ended_before(&mut self, t_ms: i64) -> Vec<Id> {
+        let cutoff_ns = i128::from(t_ms) * 1_000_000;
+        let ended: Vec<Slot> = self.by_end.range(..(cutoff_ns, 0)).map(|&(_, slot)| slot).collect();
+        let mut ids = Vec::with_capacity(ended.len());
+        for slot in ended {
+            if let Some(id) = self.stored(slot).map(|s| s.id.clone()) {
+                self.remove(&id);
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        ids
     }
 
     /// Ids of stored notices that conflict with `notice`, sorted. A notice stored in the
     /// index is reported against itself too; callers leave out its own id.
     pub fn conflicts_of(&self, notice: &Notice) -> Vec<Id> {
-        let buffer = self.sep.time_buffer.as_seconds_f64();
-        let (t0, t1) = (seconds(notice.start) - buffer, seconds(notice.end) + buffer);
-        let mut keys: Vec<u64> = Vec::new();
-        for b in area_boxes(&notice.area) {
-            for q in expand(b, self.sep.lateral_m) {
-                let env = AABB::from_corners([q.0[0], q.0[1], t0], [q.1[0], q.1[1], t1]);
-                keys.extend(self.tree.locate_in_envelope_intersecting(&env).map(|e| e.data));
-            }
-        }
-        keys.sort_unstable();
-        keys.dedup();
         let area = PreparedArea::new(&notice.area);
-        let mut ids: Vec<Id> = keys
-            .iter()
-            .filter_map(|k| self.stored.get(k))
-            .filter(|s| conflict_prepared(notice, &area, &s.notice, &s.area, &self.sep).is_some())
+        let mut ids: Vec<Id> = self
+            .candidates(notice)
+            .into_iter()
+            .filter_map(|slot| self.stored(slot))
+            .filter(|s| conflicts_prepared(notice, &area, &s.notice, &s.area, &self.sep))
             .map(|s| s.id.clone())
             .collect();
         ids.sort();
         ids
+    }
+
+    /// Slots whose boxes meet the query boxes: `notice`'s boxes widened by the
+    /// separation in all four dimensions. Sorted, without repeats.
+    fn candidates(&self, notice: &Notice) -> Vec<Slot> {
+        let buffer_ms = self.sep.time_buffer.whole_milliseconds() as f64;
+        let t = (millis(notice.start, false) - buffer_ms, millis(notice.end, true) + buffer_ms);
+        let band = notice.band();
+        let alt = (clamp_altitude(band.min_m - self.sep.vertical_m), clamp_altitude(band.max_m + self.sep.vertical_m));
+        let mut slots: Vec<Slot> = Vec::new();
+        for b in area_boxes(&notice.area) {
+            for q in expand(b, self.sep.lateral_m) {
+                let env = AABB::from_corners([q.0[0], q.0[1], t.0, alt.0], [q.1[0], q.1[1], t.1, alt.1]);
+                slots.extend(self.tree.locate_in_envelope_intersecting(&env).map(|e| e.data));
+            }
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        slots
     }
 
     /// Ids of the other stored notices that conflict with the one stored under `id`
@@ -124,7 +239,7 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
     /// sorted: the set both stations must agree on.
     pub fn all_conflicts(&self) -> Vec<(Id, Id)> {
         let mut out = Vec::new();
-        for s in self.stored.values() {
+        for s in self.slots.iter().flatten() {
             for other in self.conflicts_of(&s.notice) {
                 if s.id < other {
                     out.push((s.id.clone(), other));

@@ -13,11 +13,12 @@ mod error;
 mod index;
 mod model;
 mod parse;
+mod ring;
 mod sphere;
 mod validate;
 
 pub use conflict::{Closeness, Separation, conflict, time_gap, vertical_gap_m};
-pub use distance::{PreparedArea, area_distance_m, geodesic_m, prepared_distance_m};
+pub use distance::{PreparedArea, area_distance_m, distance_up_to_m, geodesic_m, prepared_distance_m, within_m};
 pub use error::{NoticeError, Pos};
 pub use index::ConflictIndex;
 pub use model::{AltitudeBand, Area, Kind, Limits, Notice, Polygon, Position};

@@ -79,30 +79,3 @@ pub(crate) fn arcs_cross(a: V3, b: V3, c: V3, d: V3) -> bool {
     let x = scale(x, 1.0 / len);
     (on_arc(a, b, n1, x) && on_arc(c, d, n2, x)) || (on_arc(a, b, n1, neg(x)) && on_arc(c, d, n2, neg(x)))
 }
-
-/// Winding test: does the closed ring (great-circle edges) wind around p? Correct for
-/// rings inside the open hemisphere around their vertex centroid, which every notice
-/// area is in practice. Points in the other hemisphere are outside; this also keeps the
-/// winding sum away from p's antipode, where it would be ambiguous.
-pub(crate) fn ring_winds_around(ring: &[V3], p: V3) -> bool {
-    let c = ring.iter().fold([0.0; 3], |s, v| [s[0] + v[0], s[1] + v[1], s[2] + v[2]]);
-    if dot(c, p) <= 0.0 {
-        return false;
-    }
-    let mut sum = 0.0;
-    for w in ring.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let y = dot(p, cross(a, b));
-        let x = dot(a, b) - dot(p, a) * dot(p, b);
-        sum += y.atan2(x);
-    }
-    sum.abs() > std::f64::consts::PI
-}
-
-/// Is p inside the polygon (inside the exterior ring and in no hole)?
-pub(crate) fn polygon_contains(rings: &[Vec<V3>], p: V3) -> bool {
-    match rings.split_first() {
-        Some((outer, holes)) => ring_winds_around(outer, p) && !holes.iter().any(|h| ring_winds_around(h, p)),
-        None => false,
-    }
-}

@@ -7,6 +7,7 @@
 //! committed record and subscribers see entries in index order. Checkpoints are signed
 //! here too, under the same lock, so a checkpoint's size and root always agree.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hotline_audit::origin_of;
@@ -23,6 +24,10 @@ use crate::{now_ms, rfc3339};
 /// Entries a slow event-stream subscriber may fall behind before it re-reads the store.
 #[allow(non_upper_case_globals)]
 pub const event_backlog_max: usize = 4096;
+
+/// How long writes must succeed before a storage failure counts as over.
+#[allow(non_upper_case_globals)]
+pub const storage_recovery_ms: i64 = 5000;
 
 /// A record entry as published to subscribers.
 #[derive(Clone, Debug)]
@@ -75,6 +80,8 @@ pub struct Core {
     /// `None` at the first write that succeeds. The watch raises and clears the storage
     /// alarm from it.
     pub storage: watch::Sender<Option<String>>,
+    /// When a write last failed for want of disk (0: never).
+    storage_failed_ms: AtomicI64,
 }
 
 impl Core {
@@ -95,7 +102,14 @@ impl Core {
         }
         let (entries, _) = broadcast::channel(event_backlog_max);
         let (storage, _) = watch::channel(None);
-        Ok(Arc::new(Core { name, lang, inner: Arc::new(Mutex::new(Inner { store, tree })), entries, storage }))
+        Ok(Arc::new(Core {
+            name,
+            lang,
+            inner: Arc::new(Mutex::new(Inner { store, tree })),
+            entries,
+            storage,
+            storage_failed_ms: AtomicI64::new(0),
+        }))
     }
 
     /// Signs a checkpoint of the whole record if it grew since the last one (or if there is
@@ -179,8 +193,10 @@ impl Core {
         })
         .await;
         let result = result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))));
+        let now = now_ms();
         match &result {
             Err(e @ (StoreError::DiskFull | StoreError::Sqlite(_))) => {
+                self.storage_failed_ms.store(now, Ordering::Relaxed);
                 let failing = Some(e.to_string());
                 self.storage.send_if_modified(|s| {
                     let changed = s.is_none();
@@ -188,10 +204,12 @@ impl Core {
                     changed
                 });
             }
-            Ok(_) => {
+            // A nearly full disk lets some writes through and not others: storage counts as
+            // healthy again only after `storage_recovery_ms` without a failure.
+            Ok(_) if now - self.storage_failed_ms.load(Ordering::Relaxed) >= storage_recovery_ms => {
                 self.storage.send_if_modified(|s| s.take().is_some());
             }
-            Err(_) => {}
+            _ => {}
         }
         result
     }

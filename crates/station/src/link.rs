@@ -49,6 +49,15 @@ const read_chunk_bytes: usize = 64 * 1024;
 /// Bytes gathered from `poll_transmit` before they are handed to the writer.
 #[allow(non_upper_case_globals)]
 const write_chunk_bytes: usize = 256 * 1024;
+/// Pause after a failed store write before the line task tries again.
+#[allow(non_upper_case_globals)]
+const store_retry_ms: u64 = 200;
+/// How often the line looks for notices past their end (plus the time buffer).
+#[allow(non_upper_case_globals)]
+const notice_expiry_check_ms: u64 = 10_000;
+/// How often a line running on a backup address tries to move back to the primary.
+#[allow(non_upper_case_globals)]
+const primary_probe_ms: u64 = 5000;
 /// First reconnect delay; doubles per failure up to the line's configured cap.
 #[allow(non_upper_case_globals)]
 const reconnect_backoff_min_ms: u64 = 100;
@@ -99,9 +108,17 @@ pub enum Command {
         stream: Box<TlsStream<TcpStream>>,
         dialed_by_us: bool,
         remote: String,
+        /// Which of the line's addresses we dialed (0: the primary); `None` if the peer dialed.
+        addr_index: Option<usize>,
     },
+    /// A dial back to the primary address, made while the line runs on a backup, failed.
+    ProbeFailed,
     DialFailed {
         reason: String,
+    },
+    /// A dial met another key at `addr` (the line may still have come up elsewhere).
+    KeyMismatch {
+        addr: String,
     },
     Shutdown {
         done: oneshot::Sender<()>,
@@ -149,7 +166,6 @@ enum Input {
 
 struct Connection {
     id: u64,
-    dialed_by_us: bool,
     writer: mpsc::Sender<Vec<u8>>,
     reader: tokio::task::JoinHandle<()>,
 }
@@ -203,6 +219,10 @@ pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHan
         connection: None,
         connection_counter: 0,
         dialing: false,
+        probing: false,
+        next_primary_probe: None,
+        notices: Default::default(),
+        next_expiry: Instant::now(),
         backoff: Duration::from_millis(reconnect_backoff_min_ms),
         next_dial_at: Instant::now(),
         witness_pending: false,
@@ -225,6 +245,15 @@ struct LineTask {
     connection: Option<Connection>,
     connection_counter: u64,
     dialing: bool,
+    /// A dial to the primary address is under way while the line runs on a backup.
+    probing: bool,
+    /// The line's active notices (see `notices::LiveIndex`).
+    notices: crate::notices::LiveIndex,
+    /// When to next look for notices past their end.
+    next_expiry: Instant,
+    /// When to try the primary again (`Some` only at the preferred dialer, while the line
+    /// runs on a backup or on a connection the peer dialed).
+    next_primary_probe: Option<Instant>,
     backoff: Duration,
     next_dial_at: Instant,
     /// A checkpoint of ours is with the peer, awaiting its cosignature or refusal.
@@ -241,6 +270,8 @@ pub(crate) struct Ends {
     pub(crate) local: String,
     /// The station's language, for system-generated texts.
     pub(crate) lang: String,
+    /// The line's active notices, indexed for conflict checks.
+    pub(crate) notices: crate::notices::LiveIndex,
     pub(crate) peer: String,
     pub(crate) key: Arc<StationKey>,
     pub(crate) peer_key: VerifierKey,
@@ -280,6 +311,7 @@ impl LineTask {
         Ends {
             local: self.setup.core.name.clone(),
             lang: self.setup.core.lang.clone(),
+            notices: self.notices.clone(),
             peer: self.setup.peer.clone(),
             key: self.setup.own_key.clone(),
             peer_key: self.setup.peer_key.clone(),
@@ -322,18 +354,38 @@ impl LineTask {
             if let Err(e) = self.drain().await {
                 // A store failure leaves the items unreceipted; the peer sends them again.
                 tracing::error!(peer = %peer, error = %e, "line could not write to the store; dropping the connection");
+                self.forget_notice_index();
                 self.drop_connection("the station could not write to its disk");
                 self.line.abandon_undurable();
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                // Short: API commands wait behind this, and must get their clear refusal soon.
+                tokio::time::sleep(Duration::from_millis(store_retry_ms)).await;
                 continue;
             }
             let now = Instant::now();
             if self.connection.is_none() && !self.dialing && now >= self.next_dial_at {
                 self.start_dial();
             }
+            if now >= self.next_expiry {
+                self.next_expiry = now + Duration::from_millis(notice_expiry_check_ms);
+                let (peer, local, live) = (self.setup.peer.clone(), self.setup.core.name.clone(), self.notices.clone());
+                let expired =
+                    self.setup.core.write(move |j| crate::notices::expire_notices(j, &peer, &local, &live)).await;
+                if let Err(e) = expired {
+                    tracing::error!(peer = %self.setup.peer, error = %e, "could not expire notices");
+                    self.forget_notice_index();
+                }
+            }
             let mut wake = self.line.poll_timeout().map(Instant::from_std).unwrap_or(now + Duration::from_secs(3600));
+            wake = wake.min(self.next_expiry);
             if self.connection.is_none() && !self.dialing {
                 wake = wake.min(self.next_dial_at);
+            }
+            if self.connection.is_some() && !self.probing {
+                match self.next_primary_probe {
+                    Some(at) if now >= at => self.start_primary_probe(),
+                    Some(at) => wake = wake.min(at),
+                    None => {}
+                }
             }
             tokio::select! {
                 command = self.command_rx.recv() => match command {
@@ -370,7 +422,11 @@ impl LineTask {
                 let _ = reply.send(self.accept_ack(id, by).await);
             }
             Command::Notice { change, reply } => {
-                let _ = reply.send(self.accept_notice(change).await);
+                let result = self.accept_notice(change).await;
+                if result.is_err() {
+                    self.forget_notice_index();
+                }
+                let _ = reply.send(result);
             }
             Command::WatchCheck { reply } => {
                 let _ = reply.send(self.send_watch_check().await);
@@ -378,23 +434,30 @@ impl LineTask {
             Command::AnswerCheck { id, by, reply } => {
                 let _ = reply.send(self.answer_watch_check(id, by).await);
             }
-            Command::Attach { stream, dialed_by_us, remote } => {
+            Command::Attach { stream, dialed_by_us, remote, addr_index } => {
                 if dialed_by_us {
                     self.dialing = false;
                 }
-                self.attach(*stream, dialed_by_us, remote);
+                if addr_index == Some(0) {
+                    self.probing = false;
+                }
+                self.attach(*stream, dialed_by_us, remote, addr_index);
+            }
+            Command::ProbeFailed => {
+                self.probing = false;
+                self.next_primary_probe = Some(Instant::now() + Duration::from_millis(primary_probe_ms));
             }
             Command::DialFailed { reason } => {
                 self.dialing = false;
-                if let Some(addr) = reason.strip_prefix(net::KEY_MISMATCH) {
-                    let presented = format!("(a key presented at {addr})");
-                    let detail = format!("{presented}\u{1f}{}", self.setup.peer_key.fingerprint());
-                    self.setup.supervisor.key_mismatch(&self.setup.peer, &detail);
-                }
                 let jitter = rand::rng().random_range(0.5..1.0);
                 self.next_dial_at = Instant::now() + self.backoff.mul_f64(jitter);
                 tracing::debug!(peer = %self.setup.peer, %reason, retry_in_ms = self.backoff.as_millis() as u64, "dial failed");
                 self.backoff = (self.backoff * 2).min(self.setup.backoff_max);
+            }
+            Command::KeyMismatch { addr } => {
+                let presented = format!("(a key presented at {addr})");
+                let detail = format!("{presented}\u{1f}{}", self.setup.peer_key.fingerprint());
+                self.setup.supervisor.key_mismatch(&self.setup.peer, &detail);
             }
             Command::Shutdown { .. } => {}
         }
@@ -407,27 +470,59 @@ impl LineTask {
         let peer_key = self.setup.peer_key.clone();
         let commands = self.commands_self.clone();
         tokio::spawn(async move {
-            let command = match net::dial(&addrs, &own, &peer_key).await {
-                Ok((stream, remote)) => Command::Attach { stream: Box::new(stream), dialed_by_us: true, remote },
+            let dialed = net::dial(&addrs, &own, &peer_key).await;
+            for addr in dialed.key_mismatches {
+                let _ = commands.send(Command::KeyMismatch { addr }).await;
+            }
+            let command = match dialed.result {
+                Ok((stream, remote, index)) => {
+                    Command::Attach { stream: Box::new(stream), dialed_by_us: true, remote, addr_index: Some(index) }
+                }
                 Err(reason) => Command::DialFailed { reason },
             };
             let _ = commands.send(command).await;
         });
     }
 
-    /// Takes a new authenticated connection, or refuses it if the current one is kept.
-    fn attach(&mut self, stream: TlsStream<TcpStream>, dialed_by_us: bool, remote: String) {
+    /// While the line runs on anything but our own dial of the primary address (we being
+    /// the preferred dialer), tries the primary now and then and moves the line onto it
+    /// when it answers: a backup path may be the costly one.
+    fn start_primary_probe(&mut self) {
+        self.probing = true;
+        self.next_primary_probe = None;
+        let primary = self.setup.addrs[..1].to_vec();
+        let own = self.setup.own_key.clone();
+        let peer_key = self.setup.peer_key.clone();
+        let commands = self.commands_self.clone();
+        tokio::spawn(async move {
+            let dialed = net::dial(&primary, &own, &peer_key).await;
+            let command = match dialed.result {
+                Ok((stream, remote, _)) => {
+                    Command::Attach { stream: Box::new(stream), dialed_by_us: true, remote, addr_index: Some(0) }
+                }
+                Err(_) => Command::ProbeFailed,
+            };
+            let _ = commands.send(command).await;
+        });
+    }
+
+    /// Takes a new authenticated connection, or refuses it if the current one is kept. The
+    /// preferred dialer (`proto::preferred_dialer`) decides which connection the line
+    /// runs on: a connection it dialed replaces the current one (it dials while connected
+    /// only to move the line onto its own primary path, or because it found its connection
+    /// dead before this end did); one dialed by the other end never replaces anything, so
+    /// a second connection from the non-preferred side is refused unread.
+    fn attach(&mut self, stream: TlsStream<TcpStream>, dialed_by_us: bool, remote: String, addr_index: Option<usize>) {
         let local = self.setup.core.name.as_str();
         let preferred = preferred_dialer(local, &self.setup.peer);
         let new_is_preferred = (preferred == local) == dialed_by_us;
-        if let Some(current) = &self.connection {
-            let current_is_preferred = (preferred == local) == current.dialed_by_us;
-            if current_is_preferred || !new_is_preferred {
-                tracing::debug!(peer = %self.setup.peer, %remote, "second connection refused: the current one is kept");
+        if self.connection.is_some() {
+            if !new_is_preferred {
+                tracing::info!(peer = %self.setup.peer, %remote, "second connection refused: the current one is kept");
                 drop(stream);
                 return;
             }
-            tracing::debug!(peer = %self.setup.peer, %remote, "preferred connection replaces the current one");
+            tracing::info!(peer = %self.setup.peer, %remote, "a newer connection replaces the current one");
             // Not `close`: the line is not down, it moves to another connection. Dropping
             // the old one ends its socket; `Line::connect` below starts the new one.
             self.connection = None;
@@ -446,7 +541,15 @@ impl LineTask {
         });
         let inputs = self.input_tx.clone();
         let reader = tokio::spawn(read_loop(read_half, id, inputs));
-        self.connection = Some(Connection { id, dialed_by_us, writer, reader });
+        self.connection = Some(Connection { id, writer, reader });
+        // The preferred dialer moves the line onto its own dial of the primary address
+        // whenever it runs on anything else (a backup, or a connection the peer dialed).
+        let we_decide = preferred == local;
+        self.next_primary_probe = match addr_index {
+            Some(0) => None,
+            _ if we_decide => Some(Instant::now() + Duration::from_millis(primary_probe_ms)),
+            _ => None,
+        };
         self.status_tx.send_modify(|s| s.remote = Some(remote.clone()));
         tracing::info!(peer = %self.setup.peer, %remote, dialed_by_us, "line connection established");
         self.line.connect(Instant::now().into_std());
@@ -808,7 +911,7 @@ impl LineTask {
                            "notice": crate::notices::notice_json(&row, &ends.local),
                            "item": signed.text, "sig": signed.sig}),
                 )?;
-                crate::notices::detect_conflicts(j, &ends.peer, &id)?;
+                crate::notices::detect_conflicts(j, &ends.peer, &id, &ends.notices)?;
                 Ok(Ok((row, outbound)))
             })
             .await
@@ -861,6 +964,12 @@ impl LineTask {
             self.line.push(lane, seq, payload);
         }
         Ok(row)
+    }
+
+    /// A write that may have changed the live notice index failed and rolled back: rebuild
+    /// the index from the store before its next use.
+    fn forget_notice_index(&self) {
+        *self.notices.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Sends a watch check: an operator at the peer must answer it by the line's deadline.
@@ -1042,8 +1151,8 @@ fn refuse_change(current: &NoticeRow, peer: &str) -> Option<ApiError> {
     if current.side != "ours" {
         return Some(ApiError::Conflict("only the station that filed a notice can change it".into()));
     }
-    if current.state == "cancelled" {
-        return Some(ApiError::Conflict(format!("notice {} is cancelled", current.id)));
+    if current.state == "cancelled" || current.state == "expired" {
+        return Some(ApiError::Conflict(format!("notice {} is {}", current.id, current.state)));
     }
     None
 }

@@ -26,52 +26,86 @@ pub const handshake_timeout_ms: u64 = 3000;
 #[allow(non_upper_case_globals)]
 pub const pending_handshakes_max: usize = 64;
 
-/// Dials `addrs` in order (primary first) and returns the first authenticated connection.
-pub async fn dial(
-    addrs: &[String],
-    own: &StationKey,
-    peer: &VerifierKey,
-) -> Result<(TlsStream<TcpStream>, String), String> {
-    let config = hotline_tls::client_config(own, peer).map_err(|e| e.to_string())?;
-    let connector = TlsConnector::from(config);
-    let mut failures = Vec::new();
-    for addr in addrs {
-        let tcp = match tokio::time::timeout(Duration::from_millis(connect_timeout_ms), TcpStream::connect(addr)).await
-        {
-            Ok(Ok(tcp)) => tcp,
-            Ok(Err(e)) => {
-                failures.push(format!("{addr}: {e}"));
-                continue;
-            }
-            Err(_) => {
-                failures.push(format!("{addr}: no answer within {connect_timeout_ms} ms"));
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let server_name = match rustls_server_name(peer.name()) {
-            Some(n) => n,
-            None => return Err(format!("peer name {} cannot be used as a TLS server name", peer.name())),
-        };
-        let handshake = connector.connect(server_name, tcp);
-        match tokio::time::timeout(Duration::from_millis(handshake_timeout_ms), handshake).await {
-            Ok(Ok(tls)) => return Ok((TlsStream::Client(tls), addr.clone())),
-            Ok(Err(e)) => {
-                tracing::warn!(peer = %peer.name(), %addr, error = %e, "line handshake refused");
-                if is_key_mismatch(&e) {
-                    // The verifier logged both fingerprints; the line task raises the alarm.
-                    return Err(format!("{KEY_MISMATCH}{addr}"));
-                }
-                failures.push(format!("{addr}: {e}"));
-            }
-            Err(_) => failures.push(format!("{addr}: TLS handshake took over {handshake_timeout_ms} ms")),
-        }
-    }
-    Err(failures.join("; "))
+/// How long a dial waits on one address before also trying the next: a silently dead
+/// primary costs this much, not a whole connect timeout.
+#[allow(non_upper_case_globals)]
+pub const dial_stagger_ms: u64 = 250;
+
+/// What one dial found.
+pub struct Dialed {
+    /// The first authenticated connection, its address and that address's index in the
+    /// list (0: the primary), or why every address failed.
+    pub result: Result<(TlsStream<TcpStream>, String, usize), String>,
+    /// Addresses where something presented a key other than the pinned one.
+    pub key_mismatches: Vec<String>,
 }
 
-/// How a dial failure caused by a wrong key starts: the line task raises an alarm for it.
-pub const KEY_MISMATCH: &str = "key mismatch at ";
+/// Dials `addrs`, primary first: each next address starts `dial_stagger_ms` after the one
+/// before it unless a connection is made first, and the first authenticated connection
+/// wins (the others are dropped). A line whose primary path has gone silent thus fails
+/// over in about a stagger, not a connect timeout per dead address.
+pub async fn dial(addrs: &[String], own: &StationKey, peer: &VerifierKey) -> Dialed {
+    use futures_util::StreamExt as _;
+    let failed = |reason: String| Dialed { result: Err(reason), key_mismatches: Vec::new() };
+    let config = match hotline_tls::client_config(own, peer) {
+        Ok(c) => c,
+        Err(e) => return failed(e.to_string()),
+    };
+    let Some(server_name) = rustls_server_name(peer.name()) else {
+        return failed(format!("peer name {} cannot be used as a TLS server name", peer.name()));
+    };
+    let connector = TlsConnector::from(config);
+    let mut attempts = futures_util::stream::FuturesUnordered::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        let (connector, server_name, addr) = (connector.clone(), server_name.clone(), addr.clone());
+        let peer_name = peer.name().to_owned();
+        attempts.push(async move {
+            tokio::time::sleep(Duration::from_millis(dial_stagger_ms * i as u64)).await;
+            let outcome = attempt(&connector, server_name, &addr, &peer_name).await;
+            (i, addr, outcome)
+        });
+    }
+    let (mut failures, mut key_mismatches) = (Vec::new(), Vec::new());
+    while let Some((index, addr, outcome)) = attempts.next().await {
+        match outcome {
+            Ok(tls) => return Dialed { result: Ok((TlsStream::Client(tls), addr, index)), key_mismatches },
+            Err(Failure::KeyMismatch) => {
+                failures.push(format!("{addr}: presented a key other than the pinned one"));
+                key_mismatches.push(addr);
+            }
+            Err(Failure::Other(e)) => failures.push(format!("{addr}: {e}")),
+        }
+    }
+    Dialed { result: Err(failures.join("; ")), key_mismatches }
+}
+
+enum Failure {
+    KeyMismatch,
+    Other(String),
+}
+
+async fn attempt(
+    connector: &TlsConnector,
+    server_name: tokio_rustls::rustls::pki_types::ServerName<'static>,
+    addr: &str,
+    peer: &str,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Failure> {
+    let tcp = match tokio::time::timeout(Duration::from_millis(connect_timeout_ms), TcpStream::connect(addr)).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => return Err(Failure::Other(e.to_string())),
+        Err(_) => return Err(Failure::Other(format!("no answer within {connect_timeout_ms} ms"))),
+    };
+    let _ = tcp.set_nodelay(true);
+    match tokio::time::timeout(Duration::from_millis(handshake_timeout_ms), connector.connect(server_name, tcp)).await {
+        Ok(Ok(tls)) => Ok(tls),
+        Ok(Err(e)) => {
+            tracing::warn!(%peer, %addr, error = %e, "line handshake refused");
+            // The verifier logged both fingerprints; the line task raises the alarm.
+            Err(if is_key_mismatch(&e) { Failure::KeyMismatch } else { Failure::Other(e.to_string()) })
+        }
+        Err(_) => Err(Failure::Other(format!("TLS handshake took over {handshake_timeout_ms} ms"))),
+    }
+}
 
 /// Whether a handshake failed because our verifier refused the key the peer presented
 /// (`hotline_tls` refuses exactly that way; it logs both fingerprints).
@@ -135,6 +169,7 @@ pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: Arc
                 stream: Box::new(TlsStream::Server(tls)),
                 dialed_by_us: false,
                 remote: remote.to_string(),
+                addr_index: None,
             };
             let _ = line.commands.send(command).await;
         });

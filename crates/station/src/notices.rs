@@ -56,27 +56,63 @@ pub fn conflict_json(c: &ConflictRow) -> Value {
     })
 }
 
-/// Re-checks notice `changed` against the line's active notices: raises the conflicts it
-/// now has and resolves those it no longer has.
-pub fn detect_conflicts(j: &mut Journal<'_>, peer: &str, changed: &str) -> Result<(), StoreError> {
-    let sep = Separation::default();
-    let limits = Limits::default();
-    let now = j.now_ms;
-    let buffer_ms = sep.time_buffer.whole_milliseconds() as i64;
-    let mut index = ConflictIndex::new(sep);
-    for n in j.tx.latest_notices(peer)? {
+/// One line's active notices in an R-tree, kept in memory by the line task and updated
+/// with every stored version, so a check is an index query, not a rebuild. `None` means
+/// "rebuild from the store before use": the start, and after a transaction that may have
+/// changed the index and then rolled back.
+pub type LiveIndex = std::sync::Arc<std::sync::Mutex<Option<ConflictIndex<String>>>>;
+
+/// Notices are active until their end plus the time buffer: until then a new notice may
+/// still come within the buffer of them.
+fn active(n: &NoticeRow, now_ms: i64, buffer_ms: i64) -> bool {
+    matches!(n.state.as_str(), "filed" | "amended") && n.end_ms + buffer_ms >= now_ms
+}
+
+fn loaded<'i>(
+    j: &Journal<'_>,
+    peer: &str,
+    live: &'i mut Option<ConflictIndex<String>>,
+) -> Result<&'i mut ConflictIndex<String>, StoreError> {
+    if live.is_none() {
+        let sep = Separation::default();
+        let buffer_ms = sep.time_buffer.whole_milliseconds() as i64;
+        let limits = Limits::default();
+        let notices = j.tx.latest_notices(peer)?;
         // Stored bodies were validated on the way in; one that no longer parses (a newer
         // build's stricter check) is left out rather than stopping the line.
-        if n.state != "cancelled"
-            && n.end_ms + buffer_ms >= now
-            && let Ok(parsed) = parse_notice(&n.body, &limits)
-        {
-            index.insert(n.id.clone(), parsed);
+        let parsed = notices
+            .into_iter()
+            .filter(|n| active(n, j.now_ms, buffer_ms))
+            .filter_map(|n| parse_notice(&n.body, &limits).ok().map(|p| (n.id, p)));
+        *live = Some(ConflictIndex::bulk_load(sep, parsed));
+    }
+    Ok(live.get_or_insert_with(|| ConflictIndex::new(Separation::default())))
+}
+
+/// Re-checks notice `changed` (its latest stored version) against the line's active
+/// notices: updates the live index, raises the conflicts it now has and resolves those it
+/// no longer has.
+pub fn detect_conflicts(j: &mut Journal<'_>, peer: &str, changed: &str, live: &LiveIndex) -> Result<(), StoreError> {
+    let sep = Separation::default();
+    let buffer_ms = sep.time_buffer.whole_milliseconds() as i64;
+    let now = j.now_ms;
+    let mut guard = live.lock().unwrap_or_else(|p| p.into_inner());
+    let index = loaded(j, peer, &mut guard)?;
+    let changed_id = changed.to_owned();
+    match j.tx.latest_notice(changed)? {
+        Some(n) if active(&n, now, buffer_ms) => match parse_notice(&n.body, &Limits::default()) {
+            Ok(parsed) => index.insert(changed_id.clone(), parsed),
+            Err(_) => {
+                index.remove(&changed_id);
+            }
+        },
+        _ => {
+            index.remove(&changed_id);
         }
     }
-    let changed_id = changed.to_owned();
     let now_conflicting =
         if index.get(&changed_id).is_some() { index.conflicts_of_id(&changed_id) } else { Vec::new() };
+    let mut raised = Vec::new();
     for other in &now_conflicting {
         let (a, b) = if changed_id <= *other {
             (changed_id.clone(), other.clone())
@@ -90,7 +126,7 @@ pub fn detect_conflicts(j: &mut Journal<'_>, peer: &str, changed: &str) -> Resul
             "vertical_gap_m": close.vertical_gap_m,
             "time_gap_s": close.time_gap.whole_seconds(),
         });
-        let row = ConflictRow {
+        raised.push(ConflictRow {
             id: conflict_id(&a, &b),
             peer: peer.to_owned(),
             a,
@@ -100,20 +136,57 @@ pub fn detect_conflicts(j: &mut Journal<'_>, peer: &str, changed: &str) -> Resul
             acked_by: None,
             acked_ms: None,
             resolved_ms: None,
-        };
+        });
+    }
+    drop(guard);
+    for row in raised {
         if j.tx.raise_conflict(&row)? {
             j.append("conflict.raised", json!({"peer": peer, "conflict": conflict_json(&row)}))?;
         }
     }
+    resolve_gone(j, peer, &changed_id, &now_conflicting)
+}
+
+/// Resolves the open conflicts of notice `id` with any notice not in `still`.
+fn resolve_gone(j: &mut Journal<'_>, peer: &str, id: &str, still: &[String]) -> Result<(), StoreError> {
     for c in j.tx.conflicts()? {
-        let involved = c.a == changed_id || c.b == changed_id;
-        let other = if c.a == changed_id { &c.b } else { &c.a };
-        if c.peer == peer && involved && c.resolved_ms.is_none() && !now_conflicting.contains(other) {
-            j.tx.resolve_conflict(&c.id, now)?;
+        let involved = c.a == id || c.b == id;
+        let other = if c.a == id { &c.b } else { &c.a };
+        if c.peer == peer && involved && c.resolved_ms.is_none() && !still.contains(other) {
+            j.tx.resolve_conflict(&c.id, j.now_ms)?;
             j.append("conflict.resolved", json!({"peer": peer, "id": c.id, "notices": [c.a, c.b]}))?;
         }
     }
     Ok(())
+}
+
+/// Expires the line's notices whose end plus the time buffer has passed: each gets one
+/// `notice.expired` entry (both stations write their own, from the same end time) and
+/// leaves the live index, and its open conflicts are resolved. Returns how many expired.
+pub fn expire_notices(j: &mut Journal<'_>, peer: &str, local: &str, live: &LiveIndex) -> Result<usize, StoreError> {
+    let buffer_ms = Separation::default().time_buffer.whole_milliseconds() as i64;
+    let now = j.now_ms;
+    {
+        let mut guard = live.lock().unwrap_or_else(|p| p.into_inner());
+        let index = loaded(j, peer, &mut guard)?;
+        index.remove_ended_before(now - buffer_ms);
+    }
+    let mut expired = 0;
+    for n in j.tx.latest_notices(peer)? {
+        if matches!(n.state.as_str(), "filed" | "amended")
+            && n.end_ms + buffer_ms < now
+            && j.tx.expire_notice(&n.id, now)?
+        {
+            expired += 1;
+            let row = j.tx.latest_notice(&n.id)?.unwrap_or(n.clone());
+            j.append(
+                "notice.expired",
+                json!({"peer": peer, "id": n.id, "version": n.version, "notice": notice_json(&row, local)}),
+            )?;
+            resolve_gone(j, peer, &n.id, &[])?;
+        }
+    }
+    Ok(expired)
 }
 
 #[cfg(test)]

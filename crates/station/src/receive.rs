@@ -205,7 +205,7 @@ fn store_item(
                                "notice": crate::notices::notice_json(&row, &ends.local),
                                "item": signed.text, "sig": signed.sig}),
                     )?;
-                    crate::notices::detect_conflicts(j, peer, id)?;
+                    crate::notices::detect_conflicts(j, peer, id, &ends.notices)?;
                 }
                 other => {
                     let why = match other {

@@ -129,7 +129,10 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         let shutdown = async move {
             let _ = stop_rx.wait_for(|stop| *stop).await;
         };
-        if let Err(e) = axum::serve(http_listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(e) = axum::serve(http_listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::error!(error = %e, "HTTP server failed");
         }
     });

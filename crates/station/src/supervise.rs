@@ -330,13 +330,15 @@ impl Supervisor {
                 tracing::warn!(alarm = %row.id, cause = %cause, severity = %row.severity, text = %row.text, "ALARM raised");
                 let r = row.clone();
                 let written = self.core.write(move |j| alarms::record_raised(j, &r, json!({}))).await;
-                if written.is_err() {
+                if let Err(e) = written {
+                    // Kept, shown and escalated; written when the disk takes it (one log line).
+                    tracing::error!(alarm = %row.id, error = %e, "alarm could not be recorded yet; held in memory");
                     let mut unrecorded = lock(&self.unrecorded);
                     if unrecorded.len() < unrecorded_alarms_max && !unrecorded.iter().any(|a| a.key == row.key) {
                         unrecorded.push(row);
                     }
                 }
-                written.map(|_| ())
+                Ok(())
             }
             Action::Clear { cause, .. } => {
                 let key = cause.key();
@@ -354,7 +356,10 @@ impl Supervisor {
             Action::Notify { cause, step, target, .. } => self.escalate(cause, step, target).await,
         };
         if let Err(e) = result {
-            tracing::error!(error = %e, "the watch could not write to the store");
+            // While the disk refuses writes every action would say so; say it once.
+            if self.core.storage.borrow().is_none() || !matches!(e, StoreError::DiskFull) {
+                tracing::error!(error = %e, "the watch could not write to the store");
+            }
         }
     }
 

@@ -169,6 +169,14 @@ CREATE TABLE peer_presence (
     since_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+-- Notices whose window (plus the line's time buffer) has passed: the station marks them
+-- expired itself, so both stations do so from the same end time without an item.
+CREATE TABLE notice_expiries (
+    id         TEXT PRIMARY KEY,
+    expired_ms INTEGER NOT NULL
+);
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

@@ -436,7 +436,9 @@ impl<'a> Tx<'a> {
     /// The latest version of every notice on the line to `peer`, oldest first.
     pub fn latest_notices(&self, peer: &str) -> Result<Vec<NoticeRow>, StoreError> {
         let mut st = self.tx.prepare(
-            "SELECT id, version, peer, side, state, body, end_ms, created_ms, acked_by, acked_ms FROM notices n \
+            "SELECT id, version, peer, side, \
+             CASE WHEN state != 'cancelled' AND id IN (SELECT id FROM notice_expiries) THEN 'expired' ELSE state END, \
+             body, end_ms, created_ms, acked_by, acked_ms FROM notices n \
              WHERE peer = ?1 AND version = (SELECT max(version) FROM notices WHERE id = n.id) \
              ORDER BY created_ms, id",
         )?;
@@ -448,12 +450,23 @@ impl<'a> Tx<'a> {
         Ok(self
             .tx
             .query_row(
-                "SELECT id, version, peer, side, state, body, end_ms, created_ms, acked_by, acked_ms FROM notices \
+                "SELECT id, version, peer, side, \
+                 CASE WHEN state != 'cancelled' AND id IN (SELECT id FROM notice_expiries) THEN 'expired' ELSE state END, \
+                 body, end_ms, created_ms, acked_by, acked_ms FROM notices \
                  WHERE id = ?1 ORDER BY version DESC LIMIT 1",
                 [id],
                 notice_from_row,
             )
             .optional()?)
+    }
+
+    /// Marks notice `id` expired (its state reads `expired` from now on unless it was
+    /// cancelled); `false` if it already was.
+    pub fn expire_notice(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self
+            .tx
+            .execute("INSERT OR IGNORE INTO notice_expiries (id, expired_ms) VALUES (?1, ?2)", params![id, now_ms])?;
+        Ok(n == 1)
     }
 
     /// Records a conflict; `false` if one with this id is already open.

@@ -182,3 +182,82 @@ fn index_matches_brute_force_on_random_notices() {
     assert!(found > 20, "the random set should hold conflicts, found {found}");
     assert_eq!(forward.all_conflicts(), backward.all_conflicts());
 }
+
+/// The index's shortcuts (`distance_up_to_m` skips far edges, `within_m` stops at the
+/// first pair that proves closeness) must give exactly the answer of the full measure.
+#[test]
+fn limited_and_early_measures_equal_the_full_one() {
+    use hotline_notice::{PreparedArea, distance_up_to_m, prepared_distance_m, within_m};
+    let mut rng = shapes::Rng(7);
+    let (mut checked, mut within) = (0, 0);
+    for i in 0..600 {
+        let (a, b) = shapes::random_pair(&mut rng, i);
+        let (Ok(na), Ok(nb)) =
+            (parse_notice(&a.notice_json(), &Limits::default()), parse_notice(&b.notice_json(), &Limits::default()))
+        else {
+            continue;
+        };
+        let (pa, pb) = (PreparedArea::new(&na.area), PreparedArea::new(&nb.area));
+        let full = prepared_distance_m(&pa, &pb);
+        for limit in [0.0, 1_000.0, 9_260.0, full, full * 1.0001, full * 0.9999, 30_000.0] {
+            let limited = distance_up_to_m(&pa, &pb, limit);
+            if full <= limit {
+                assert_eq!(limited.to_bits(), full.to_bits(), "pair {i}, limit {limit}");
+            } else {
+                assert!(limited > limit, "pair {i}, limit {limit}: {limited} vs full {full}");
+            }
+            assert_eq!(within_m(&pa, &pb, limit), full <= limit, "pair {i}, limit {limit}, full {full}");
+            within += usize::from(full <= limit);
+            checked += 1;
+        }
+    }
+    assert!(checked > 3_000 && within > 1_000, "{checked} checked, {within} within");
+}
+
+#[test]
+fn bulk_load_equals_inserts_and_expiry_removes_by_end() {
+    let mut rng = shapes::Rng(99);
+    let mut notices = Vec::new();
+    for i in 0..300 {
+        let (a, b) = shapes::random_pair(&mut rng, i);
+        for (k, s) in [a, b].into_iter().enumerate() {
+            // Windows end one hour apart, so expiry has an order to follow.
+            let mut v: Value = serde_json::from_str(&s.notice_json()).expect("json");
+            let hour = (2 * i + k) % 24;
+            v["end"] = json!(format!("2026-11-25T{:02}:30:00Z", hour.max(11)));
+            if let Ok(n) = parse_notice(&v.to_string(), &Limits::default()) {
+                notices.push(n);
+            }
+        }
+    }
+    let sep = Separation::default();
+    let mut inserted = ConflictIndex::new(sep);
+    for (i, n) in notices.iter().enumerate() {
+        inserted.insert(i, n.clone());
+    }
+    // A repeated id in the bulk input keeps the last notice, as an amendment would.
+    let bulk_input = std::iter::once((0, notices[5].clone())).chain(notices.iter().cloned().enumerate());
+    let mut bulk = ConflictIndex::bulk_load(sep, bulk_input);
+    assert_eq!(bulk.len(), notices.len());
+    assert_eq!(bulk.all_conflicts(), inserted.all_conflicts());
+    assert!(!bulk.all_conflicts().is_empty());
+    let cutoff = time::macros::datetime!(2026-11-25 14:00 UTC);
+    let cutoff_ms = (cutoff.unix_timestamp_nanos() / 1_000_000) as i64;
+    let expected: Vec<usize> = (0..notices.len()).filter(|&i| notices[i].end < cutoff).collect();
+    assert!(!expected.is_empty() && expected.len() < notices.len());
+    assert_eq!(bulk.remove_ended_before(cutoff_ms), expected);
+    assert_eq!(bulk.len(), notices.len() - expected.len());
+    assert!(bulk.remove_ended_before(cutoff_ms).is_empty());
+    for &i in &expected {
+        assert!(bulk.get(&i).is_none());
+        inserted.remove(&i);
+    }
+    assert_eq!(bulk.all_conflicts(), inserted.all_conflicts());
+    // Freed slots are reused by later inserts without mixing notices up.
+    for &i in &expected {
+        bulk.insert(i, notices[i].clone());
+        inserted.insert(i, notices[i].clone());
+    }
+    assert_eq!(bulk.all_conflicts(), inserted.all_conflicts());
+    assert_eq!(bulk.ids().count(), notices.len());
+}

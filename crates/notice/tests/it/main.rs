@@ -3,6 +3,7 @@
 
 mod conflict;
 mod distance_bound;
+#[allow(dead_code)] // shared with benches/conflicts, which uses other parts of it
 mod pg;
 mod postgis_oracle;
 mod shapes;

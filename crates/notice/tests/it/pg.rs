@@ -1,6 +1,7 @@
 //! Why: the oracle needs a real PostGIS but must not depend on one being set up; this
 //! starts a throwaway server (temp dir, free loopback port, `postgres` user) and always
-//! stops it, or says why it could not.
+//! stops it, or says why it could not. The benchmark (`benches/conflicts`) includes this
+//! file too, with its own server settings (fsync on).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -51,7 +52,13 @@ fn free_port() -> Result<u16, String> {
 }
 
 impl Server {
+    /// A server for correctness tests: fsync off, since nothing here must survive.
     pub fn start() -> Result<Server, String> {
+        Server::start_with("-c fsync=off")
+    }
+
+    /// A server with extra `postgres` options (`-c name=value ...`).
+    pub fn start_with(options: &str) -> Result<Server, String> {
         ensure_installed()?;
         let as_postgres = is_root();
         let nanos =
@@ -66,7 +73,7 @@ impl Server {
         let d = server.dir.display().to_string();
         server.pg(&format!("{BIN}/initdb -D {d}/data -U postgres -A trust --no-sync -E UTF8"))?;
         server.pg(&format!(
-            "{BIN}/pg_ctl -D {d}/data -l {d}/server.log -w -o '-p {} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off' start",
+            "{BIN}/pg_ctl -D {d}/data -l {d}/server.log -w -o '-p {} -k {d} -c listen_addresses=127.0.0.1 {options}' start",
             server.port
         ))
         .map_err(|e| format!("PostgreSQL did not start: {e}"))?;
@@ -77,11 +84,16 @@ impl Server {
     }
 
     fn pg(&self, shell: &str) -> Result<Output, String> {
-        if self.as_postgres {
-            run(Command::new("su").args(["postgres", "-c", shell]))
-        } else {
-            run(Command::new("sh").args(["-c", shell]))
-        }
+        pg_shell(self.as_postgres, shell)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// What `stop` needs, for a signal handler that cannot own the `Server`.
+    pub fn stop_handle(&self) -> (PathBuf, bool) {
+        (self.dir.clone(), self.as_postgres)
     }
 
     /// Runs a script; rows unaligned, `|`-separated, without headers.
@@ -112,12 +124,25 @@ impl Server {
     }
 }
 
+fn pg_shell(as_postgres: bool, shell: &str) -> Result<Output, String> {
+    if as_postgres {
+        run(Command::new("su").args(["postgres", "-c", shell]))
+    } else {
+        run(Command::new("sh").args(["-c", shell]))
+    }
+}
+
+/// Stops the server in `dir` and removes the directory.
+pub fn stop((dir, as_postgres): &(PathBuf, bool)) {
+    let d = dir.display().to_string();
+    if let Err(e) = pg_shell(*as_postgres, &format!("{BIN}/pg_ctl -D {d}/data -w -m fast stop")) {
+        eprintln!("stopping the throwaway PostgreSQL: {e}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        let d = self.dir.display().to_string();
-        if let Err(e) = self.pg(&format!("{BIN}/pg_ctl -D {d}/data -w -m fast stop")) {
-            eprintln!("stopping the throwaway PostgreSQL: {e}");
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        stop(&self.stop_handle());
     }
 }
