@@ -21,11 +21,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn the_protocol_core_depends_on_no_runtime_and_no_io() {
+/// A sans-IO crate: no runtime, socket, store or station among its dependencies, and no
+/// clock, socket, file or sleep in its source.
+fn assert_sans_io(package: &str, dir: &str) {
     let root = workspace_root();
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "-p", "hotline-proto", "-e", "normal", "--prefix", "none", "--offline"])
+        .args(["tree", "-p", package, "-e", "normal", "--prefix", "none", "--offline"])
         .current_dir(&root)
         .output()
         .expect("cargo tree");
@@ -34,11 +35,12 @@ fn the_protocol_core_depends_on_no_runtime_and_no_io() {
     for forbidden in ["tokio", "mio", "socket2", "async-std", "rusqlite", "hotline-store", "hotline-station"] {
         assert!(
             !tree.lines().any(|l| l.starts_with(&format!("{forbidden} "))),
-            "hotline-proto depends on {forbidden}:\n{tree}"
+            "{package} depends on {forbidden}:\n{tree}"
         );
     }
     let mut files = Vec::new();
-    rust_files(&root.join("crates/proto/src"), &mut files);
+    rust_files(&root.join(dir), &mut files);
+    assert!(!files.is_empty(), "no sources under {dir}");
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
         for forbidden in ["Instant::now", "SystemTime::now", "std::net", "std::fs", "thread::sleep"] {
@@ -49,6 +51,16 @@ fn the_protocol_core_depends_on_no_runtime_and_no_io() {
             );
         }
     }
+}
+
+#[test]
+fn the_protocol_core_depends_on_no_runtime_and_no_io() {
+    assert_sans_io("hotline-proto", "crates/proto/src");
+}
+
+#[test]
+fn the_watch_core_depends_on_no_runtime_and_no_io() {
+    assert_sans_io("hotline-watch", "crates/watch/src");
 }
 
 #[test]
