@@ -64,7 +64,7 @@ pub struct Report {
     pub machine: Option<Machine>,
     pub floor: Option<Floor>,
     pub loads: Vec<LoadPair>,
-    /// Hotline at 100 msg/s again after the catch-up, with its 100k-message history.
+    /// Hotline at 100 msg/s again after the catch-up, with its history in the outbox.
     pub after_history: Option<LoadResult>,
     pub catch_up: Option<CatchUp>,
     pub failover: Option<Failover>,
@@ -231,7 +231,8 @@ impl Report {
             }
             if let Some(r) = &self.after_history {
                 let mut r = r.clone();
-                r.system = "hotline, after 100k history".into();
+                let history = self.catch_up.as_ref().map_or(0, |c| c.messages);
+                r.system = format!("hotline, after the catch-up ({history} messages of history)");
                 load_row(&mut out, &r);
             }
             let _ = writeln!(

@@ -367,9 +367,16 @@ impl LineTask {
             }
             if now >= self.next_expiry {
                 self.next_expiry = now + Duration::from_millis(notice_expiry_check_ms);
-                let (peer, local, live) = (self.setup.peer.clone(), self.setup.core.name.clone(), self.notices.clone());
-                let expired =
-                    self.setup.core.write(move |j| crate::notices::expire_notices(j, &peer, &local, &live)).await;
+                let (peer, live) = (self.setup.peer.clone(), self.notices.clone());
+                let (local, lang) = (self.setup.core.name.clone(), self.setup.core.lang.clone());
+                let expired = self
+                    .setup
+                    .core
+                    .write(move |j| {
+                        let names = crate::notices::Names { local: &local, lang: &lang };
+                        crate::notices::expire_notices(j, &names, &peer, &live)
+                    })
+                    .await;
                 if let Err(e) = expired {
                     tracing::error!(peer = %self.setup.peer, error = %e, "could not expire notices");
                     self.forget_notice_index();
@@ -909,9 +916,11 @@ impl LineTask {
                     &format!("notice.{state}"),
                     json!({"peer": ends.peer, "id": id, "version": version,
                            "notice": crate::notices::notice_json(&row, &ends.local),
+                           "summary": crate::notices::summary(&ends.lang, &row.body),
                            "item": signed.text, "sig": signed.sig}),
                 )?;
-                crate::notices::detect_conflicts(j, &ends.peer, &id, &ends.notices)?;
+                let names = crate::notices::Names { local: &ends.local, lang: &ends.lang };
+                crate::notices::detect_conflicts(j, &names, &ends.peer, &id, &ends.notices)?;
                 Ok(Ok((row, outbound)))
             })
             .await

@@ -92,7 +92,13 @@ fn loaded<'i>(
 /// Re-checks notice `changed` (its latest stored version) against the line's active
 /// notices: updates the live index, raises the conflicts it now has and resolves those it
 /// no longer has.
-pub fn detect_conflicts(j: &mut Journal<'_>, peer: &str, changed: &str, live: &LiveIndex) -> Result<(), StoreError> {
+pub fn detect_conflicts(
+    j: &mut Journal<'_>,
+    names: &Names<'_>,
+    peer: &str,
+    changed: &str,
+    live: &LiveIndex,
+) -> Result<(), StoreError> {
     let sep = Separation::default();
     let buffer_ms = sep.time_buffer.whole_milliseconds() as i64;
     let now = j.now_ms;
@@ -121,7 +127,18 @@ pub fn detect_conflicts(j: &mut Journal<'_>, peer: &str, changed: &str, live: &L
         };
         let (Some(na), Some(nb)) = (index.get(&a), index.get(&b)) else { continue };
         let Some(close) = conflict(na, nb, &sep) else { continue };
+        let station_of = |id: &str| -> Result<String, StoreError> {
+            Ok(match j.tx.latest_notice(id)? {
+                Some(n) if n.side == "ours" => names.local.to_owned(),
+                _ => peer.to_owned(),
+            })
+        };
+        let text = crate::texts::render(
+            names.lang,
+            &hotline_i18n::texts::conflict_raised(na, &station_of(&a)?, nb, &station_of(&b)?, &close),
+        );
         let detail = json!({
+            "text": text,
             "lateral_m": (close.lateral_m * 10.0).round() / 10.0,
             "vertical_gap_m": close.vertical_gap_m,
             "time_gap_s": close.time_gap.whole_seconds(),
@@ -141,10 +158,25 @@ pub fn detect_conflicts(j: &mut Journal<'_>, peer: &str, changed: &str, live: &L
     drop(guard);
     for row in raised {
         if j.tx.raise_conflict(&row)? {
-            j.append("conflict.raised", json!({"peer": peer, "conflict": conflict_json(&row)}))?;
+            let text =
+                serde_json::from_str::<Value>(&row.detail).ok().and_then(|d| d["text"].as_str().map(str::to_owned));
+            j.append("conflict.raised", json!({"peer": peer, "conflict": conflict_json(&row), "text": text}))?;
         }
     }
     resolve_gone(j, peer, &changed_id, &now_conflicting)
+}
+
+/// Who "we" are and in which language system texts are written.
+pub struct Names<'a> {
+    pub local: &'a str,
+    pub lang: &'a str,
+}
+
+/// The notice's one-line summary in `lang` (kind, title, area, altitudes in metres and
+/// flight levels, window in UTC and DTG), or `None` if the body does not parse.
+pub fn summary(lang: &str, body: &str) -> Option<String> {
+    let notice = parse_notice(body, &Limits::default()).ok()?;
+    Some(crate::texts::render(lang, &hotline_i18n::texts::notice_summary(&notice)))
 }
 
 /// Resolves the open conflicts of notice `id` with any notice not in `still`.
@@ -163,7 +195,13 @@ fn resolve_gone(j: &mut Journal<'_>, peer: &str, id: &str, still: &[String]) -> 
 /// Expires the line's notices whose end plus the time buffer has passed: each gets one
 /// `notice.expired` entry (both stations write their own, from the same end time) and
 /// leaves the live index, and its open conflicts are resolved. Returns how many expired.
-pub fn expire_notices(j: &mut Journal<'_>, peer: &str, local: &str, live: &LiveIndex) -> Result<usize, StoreError> {
+pub fn expire_notices(
+    j: &mut Journal<'_>,
+    names: &Names<'_>,
+    peer: &str,
+    live: &LiveIndex,
+) -> Result<usize, StoreError> {
+    let local = names.local;
     let buffer_ms = Separation::default().time_buffer.whole_milliseconds() as i64;
     let now = j.now_ms;
     {
@@ -181,7 +219,8 @@ pub fn expire_notices(j: &mut Journal<'_>, peer: &str, local: &str, live: &LiveI
             let row = j.tx.latest_notice(&n.id)?.unwrap_or(n.clone());
             j.append(
                 "notice.expired",
-                json!({"peer": peer, "id": n.id, "version": n.version, "notice": notice_json(&row, local)}),
+                json!({"peer": peer, "id": n.id, "version": n.version, "notice": notice_json(&row, local),
+                       "summary": summary(names.lang, &n.body)}),
             )?;
             resolve_gone(j, peer, &n.id, &[])?;
         }

@@ -203,9 +203,11 @@ fn store_item(
                         "notice.received",
                         json!({"peer": peer, "id": id, "version": version, "state": state,
                                "notice": crate::notices::notice_json(&row, &ends.local),
+                               "summary": crate::notices::summary(&ends.lang, notice),
                                "item": signed.text, "sig": signed.sig}),
                     )?;
-                    crate::notices::detect_conflicts(j, peer, id, &ends.notices)?;
+                    let names = crate::notices::Names { local: &ends.local, lang: &ends.lang };
+                    crate::notices::detect_conflicts(j, &names, peer, id, &ends.notices)?;
                 }
                 other => {
                     let why = match other {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use hotline_station::core::Core;
-use hotline_station::notices::{LiveIndex, detect_conflicts, expire_notices};
+use hotline_station::notices::{LiveIndex, Names, detect_conflicts, expire_notices};
 use hotline_store::{NoticeRow, Store};
 use serde_json::json;
 
@@ -55,7 +55,7 @@ async fn a_notice_past_its_end_and_buffer_expires_once_and_its_conflict_resolves
                     (n.id.clone(), hotline_notice::parse_notice(&n.body, &Default::default()).expect("valid"))
                 }),
             ));
-            detect_conflicts(j, "bravo", "current", &l)?;
+            detect_conflicts(j, &Names { local: "alpha", lang: "en" }, "bravo", "current", &l)?;
             j.tx.conflicts()
         })
         .await
@@ -64,10 +64,11 @@ async fn a_notice_past_its_end_and_buffer_expires_once_and_its_conflict_resolves
     assert!(conflicts[0].resolved_ms.is_none());
 
     let l = live.clone();
-    let expired = core.write(move |j| expire_notices(j, "bravo", "alpha", &l)).await.expect("expire");
+    let names = || Names { local: "alpha", lang: "en" };
+    let expired = core.write(move |j| expire_notices(j, &names(), "bravo", &l)).await.expect("expire");
     assert_eq!(expired, 1);
     let l = live.clone();
-    assert_eq!(core.write(move |j| expire_notices(j, "bravo", "alpha", &l)).await.expect("again"), 0, "once only");
+    assert_eq!(core.write(move |j| expire_notices(j, &names(), "bravo", &l)).await.expect("again"), 0, "once only");
     let (state, entries, conflicts) = core
         .read(|tx| Ok((tx.latest_notice("old")?.map(|n| n.state), tx.entries_after(0, 100)?, tx.conflicts()?)))
         .await
@@ -78,6 +79,10 @@ async fn a_notice_past_its_end_and_buffer_expires_once_and_its_conflict_resolves
     let expired_entries: Vec<_> = entries.iter().filter(|e| e.kind == "notice.expired").collect();
     assert_eq!(expired_entries.len(), 1);
     assert!(expired_entries[0].body.contains("\"id\":\"old\""), "{}", expired_entries[0].body);
+    // The summary is rendered from the catalogs: altitudes with flight levels, and a DTG.
+    assert!(expired_entries[0].body.contains("SFC"), "{}", expired_entries[0].body);
+    let raised = entries.iter().find(|e| e.kind == "conflict.raised").expect("conflict.raised");
+    assert!(raised.body.contains("\"text\":\"") && raised.body.contains("old"), "{}", raised.body);
     assert!(live.lock().expect("lock").as_ref().is_some_and(|i| i.get(&"old".to_owned()).is_none()), "left the index");
     assert!(
         live.lock().expect("lock").as_ref().is_some_and(|i| i.get(&"current".to_owned()).is_some()),
