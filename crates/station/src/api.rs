@@ -349,6 +349,7 @@ async fn get_lines(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
             })
             .await?;
         let peer_on_watch = presence.map(|(n, since)| json!({"count": n, "since": rfc3339(since)}));
+        let figures = watch_api::responsiveness(&state, &line.peer).await?;
         out.push(json!({
             "peer": line.peer,
             "state": status.state.as_str(),
@@ -358,6 +359,7 @@ async fn get_lines(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
             "last_watch_check": last_out.as_ref().map(watch_api::check_json),
             "last_watch_check_received": last_in.as_ref().map(watch_api::check_json),
             "peer_on_watch": peer_on_watch,
+            "responsiveness_24h": figures["windows"]["24h"],
             "undelivered": undelivered,
             "oldest_undelivered": oldest_ms.map(rfc3339),
             "key": line.key.to_string(),

@@ -54,6 +54,8 @@ line-presence = { $count ->
    *[other] { $peer }: { $count } on watch
 }
 line-presence-unknown = Far end on watch: not reported yet
+line-figures = 24 h: { $answered }/{ $sent } checks answered in time ({ $missed } missed), p50 { $p50 } s, max { $max } s; FLASH acknowledged p50 { $flash } s
+line-figures-none = 24 h: no watch checks yet
 lines-none = This station has no lines.
 
 conversation-heading = Conversation with { $peer }

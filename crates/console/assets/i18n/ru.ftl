@@ -54,6 +54,8 @@ line-presence = { $count ->
    *[other] { $peer }: на дежурстве { $count }
 }
 line-presence-unknown = Дежурство на той стороне: нет сведений
+line-figures = 24 ч: ответов в срок { $answered } из { $sent } (пропущено { $missed }), p50 { $p50 } с, макс. { $max } с; FLASH подтверждены p50 { $flash } с
+line-figures-none = 24 ч: проверок дежурства ещё не было
 lines-none = У этой станции нет линий.
 
 conversation-heading = Переписка с { $peer }

@@ -409,7 +409,8 @@ function renderLines() {
           : t("line-rtt", { rtt: l.rtt_ms.toFixed(1) }) }),
         h("span", { class: `line-waiting${waiting ? " some" : ""}`, text: waiting ? t("line-undelivered", { count: waiting }) : "" }),
         h("span", { class: "line-watch", text: watchText(l.last_watch_check) }),
-        h("span", { class: `line-presence${presenceClass(l.peer_on_watch)}`, text: presenceText(peer, l.peer_on_watch) })));
+        h("span", { class: `line-presence${presenceClass(l.peer_on_watch)}`, text: presenceText(peer, l.peer_on_watch) }),
+        h("span", { class: "line-figures", text: figuresText(l.responsiveness_24h) })));
     return h("li", { class: `line ${l.state}`, dataset: { peer, state: l.state } }, btn);
   }));
   if (focusedPeer) ul.querySelector(`li[data-peer="${focusedPeer}"] button`)?.focus();
@@ -421,6 +422,20 @@ function watchText(w) {
   if (w.state === "pending") return t("line-watch-pending", { time: stamp(w.sent) });
   if (w.state === "missed" || w.late) return t("line-watch-missed", { time: stamp(w.sent) });
   return t("line-watch", { time: stamp(w.sent), seconds: Math.round(w.answered_in_s), user: w.answered_by || "?" });
+}
+
+/** The peer's responsiveness over 24 h: watch checks answered and time to answer, and
+ * the time to acknowledge our FLASH messages. */
+function figuresText(f) {
+  const out = f && f.out;
+  if (!out || !out.watch_checks || !out.watch_checks.sent) return t("line-figures-none");
+  const w = out.watch_checks;
+  const flash = out.time_to_acknowledge && out.time_to_acknowledge.FLASH;
+  return t("line-figures", {
+    answered: w.answered, sent: w.sent, missed: w.missed,
+    p50: w.p50_s == null ? "–" : Math.round(w.p50_s), max: w.max_s == null ? "–" : Math.round(w.max_s),
+    flash: flash && flash.p50_s != null ? Math.round(flash.p50_s) : "–",
+  });
 }
 
 /** "bravo: 2 on watch"; nobody on watch at the far end is a warning. */

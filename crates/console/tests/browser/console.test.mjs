@@ -349,6 +349,8 @@ test("a watch check from alpha: bravo's console asks for an answer; alpha shows 
   await board.locator(".line-watch", { hasText: /answered in \d+ s by op/ }).waitFor({ timeout: 5000 });
   // Bravo's console is open: alpha's board shows one operator on watch there.
   await board.locator(".line-presence", { hasText: "BRAVO: 1 on watch" }).waitFor({ timeout: 5000 });
+  // And the day's figures: one check sent, answered in time.
+  await board.locator(".line-figures", { hasText: /24 h: 1\/1 checks answered in time \(0 missed\)/ }).waitFor({ timeout: 5000 });
   await shot(alpha, "12-alpha-watch-check-answered");
 });
 
