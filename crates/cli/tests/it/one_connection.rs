@@ -13,7 +13,10 @@ fn two_dialing_stations_settle_on_one_connection() {
     bravo.start();
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)));
     assert!(bravo.wait_line("alpha", "up", Duration::from_secs(20)));
-    std::thread::sleep(Duration::from_secs(3));
+    // If the line first came up on bravo's dial (alpha's own dial having found bravo not
+    // yet listening), alpha, the preferred dialer, moves it onto its own dial of the
+    // primary address after one probe interval (5 s); after that it is settled.
+    std::thread::sleep(Duration::from_secs(7));
     let remote = |s: &crate::harness::Station| {
         let (_, lines) = s.api("GET", "/api/v1/lines", None);
         (
