@@ -44,6 +44,30 @@ pub enum NoticeError {
     )]
     SelfIntersection { polygon: usize, ring: usize, edge_a: usize, a0: Pos, a1: Pos, edge_b: usize, b0: Pos, b1: Pos },
     #[error(
+        "area: polygon {polygon}, ring {ring_a} and ring {ring_b} intersect: edge {edge_a} of ring {ring_a} \
+         ({a0} to {a1}) meets edge {edge_b} of ring {ring_b} ({b0} to {b1})"
+    )]
+    RingsIntersect {
+        polygon: usize,
+        ring_a: usize,
+        edge_a: usize,
+        a0: Pos,
+        a1: Pos,
+        ring_b: usize,
+        edge_b: usize,
+        b0: Pos,
+        b1: Pos,
+    },
+    #[error("area: polygon {polygon}, ring {ring} is a hole but lies outside the exterior ring (ring 1)")]
+    HoleOutside { polygon: usize, ring: usize },
+    #[error("area: polygon {polygon}, ring {inner} lies inside ring {outer}; holes must not nest")]
+    HolesNested { polygon: usize, outer: usize, inner: usize },
+    #[error(
+        "area: polygons {polygon_a} and {polygon_b} overlap (at {at}); the polygons of a MultiPolygon may touch \
+         but not overlap (RFC 7946, OGC simple features)"
+    )]
+    PolygonsOverlap { polygon_a: usize, polygon_b: usize, at: Pos },
+    #[error(
         "area: polygon {polygon}, ring {ring}, edge {edge} ({from} to {to}) spans more than 180 degrees of longitude; \
          split an area that crosses the antimeridian into a MultiPolygon at ±180 (RFC 7946, section 3.1.9)"
     )]

@@ -6,12 +6,14 @@
 //! Geometry follows PostGIS `geography`: polygon edges are great-circle arcs, distances
 //! are geodesics on WGS84 (see `distance` for the error bound).
 
+mod arcs;
 mod bbox;
 mod conflict;
 mod distance;
 mod error;
 mod index;
 mod model;
+mod overlap;
 mod parse;
 mod ring;
 mod sphere;

@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 
 use crate::error::NoticeError;
 use crate::model::{AltitudeBand, Area, Kind, Limits, Notice, Polygon, Position};
-use crate::validate::check_polygon;
+use crate::validate::check_area;
 
 /// Parses and validates a notice in the JSON shape of PRODUCT.md.
 pub fn parse_notice(json: &str, limits: &Limits) -> Result<Notice, NoticeError> {
@@ -152,9 +152,7 @@ fn parse_area(v: &Value, limits: &Limits) -> Result<Area, NoticeError> {
     if count > limits.vertices_max {
         return Err(NoticeError::TooManyVertices { count, max: limits.vertices_max });
     }
-    for (i, p) in area.polygons().iter().enumerate() {
-        check_polygon(i + 1, p)?;
-    }
+    check_area(area.polygons())?;
     Ok(area)
 }
 

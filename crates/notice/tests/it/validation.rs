@@ -231,3 +231,164 @@ fn polygon_larger_than_a_hemisphere() {
     parse_notice(&poly(json!([[[-10, 30], [50, 30], [50, 70], [-10, 70], [-10, 30]]])), &Limits::default())
         .expect("large but within a hemisphere");
 }
+
+fn multi(polygons: Value) -> String {
+    with("area", json!({"type": "MultiPolygon", "coordinates": polygons}))
+}
+
+fn ok(s: &str) {
+    if let Err(e) = parse_notice(s, &Limits::default()) {
+        panic!("refused: {e}");
+    }
+}
+
+#[test]
+fn self_intersection_reads_edges_as_great_circle_arcs() {
+    // Simple in longitude/latitude, but the 40° edge along 60°N bulges to about 61.6°N
+    // at 20°E on the sphere, above the notch's tip at 61°N: the notch crosses it.
+    let e = err(&poly(json!([[[0, 60], [40, 60], [40, 70], [20, 61], [0, 70], [0, 60]]])));
+    assert_eq!(
+        e.to_string(),
+        "area: polygon 1, ring 1 intersects itself: edge 1 ([0, 60] to [40, 60]) crosses edge 3 ([40, 70] to [20, 61])"
+    );
+    // The other way round: crossing in longitude/latitude (the tip at 61°N is above the
+    // straight line along 60°N), but below the arc, which bulges to 61.6°N: valid.
+    ok(&poly(json!([[[0, 60], [0, 50], [20, 61], [40, 50], [40, 60], [0, 60]]])));
+    // Touching: a vertex on a non-neighbouring edge (within 6.4 cm) is refused.
+    let e = err(&poly(json!([[[0, 0], [2, 0], [2, 2], [1, 0], [0, 2], [0, 0]]])));
+    assert!(matches!(e, NoticeError::SelfIntersection { edge_a: 1, edge_b: 3, .. }), "{e}");
+    // Near-duplicate consecutive positions (1 mm apart) are one vertex, not a crossing.
+    ok(&poly(json!([[[0, 0], [1, 0], [1, 0.00000001], [1, 1], [0, 1], [0, 0]]])));
+}
+
+#[test]
+fn hole_crossing_the_exterior_ring() {
+    let outer = json!([[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]);
+    let hole = json!([[5, 5], [15, 5], [15, 6], [5, 6], [5, 5]]);
+    let e = err(&poly(json!([outer, hole])));
+    assert_eq!(
+        e.to_string(),
+        "area: polygon 1, ring 1 and ring 2 intersect: edge 2 of ring 1 ([10, 0] to [10, 10]) meets \
+         edge 1 of ring 2 ([5, 5] to [15, 5])"
+    );
+    // A hole touching the exterior ring at a vertex is refused too (never ambiguous).
+    let touching = json!([[0, 0], [5, 2], [5, 5], [0, 0]]);
+    let e = err(&poly(json!([outer, touching])));
+    assert!(matches!(e, NoticeError::RingsIntersect { polygon: 1, ring_a: 1, ring_b: 2, .. }), "{e}");
+}
+
+#[test]
+fn holes_crossing_each_other() {
+    let outer = json!([[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]);
+    let h1 = json!([[2, 2], [5, 2], [5, 5], [2, 5], [2, 2]]);
+    let h2 = json!([[4, 4], [7, 4], [7, 7], [4, 7], [4, 4]]);
+    let s = multi(json!([[[[20, 0], [21, 0], [21, 1], [20, 0]]], [outer, h1, h2]]));
+    let e = err(&s);
+    assert!(matches!(e, NoticeError::RingsIntersect { polygon: 2, ring_a: 2, ring_b: 3, .. }), "{e}");
+    assert!(e.to_string().starts_with("area: polygon 2, ring 2 and ring 3 intersect: edge "), "{e}");
+}
+
+#[test]
+fn hole_outside_the_exterior_ring_or_nested() {
+    let outer = json!([[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]);
+    let hole = json!([[20, 20], [21, 20], [21, 21], [20, 21], [20, 20]]);
+    let e = err(&poly(json!([outer, hole])));
+    assert_eq!(e.to_string(), "area: polygon 1, ring 2 is a hole but lies outside the exterior ring (ring 1)");
+    let big = json!([[1, 1], [9, 1], [9, 9], [1, 9], [1, 1]]);
+    let small = json!([[4, 4], [5, 4], [5, 5], [4, 5], [4, 4]]);
+    let e = err(&poly(json!([outer, small, big])));
+    assert_eq!(e.to_string(), "area: polygon 1, ring 2 lies inside ring 3; holes must not nest");
+    // Two separate holes are fine.
+    ok(&poly(json!([outer, [[1, 1], [3, 1], [3, 3], [1, 1]], [[5, 5], [8, 5], [8, 8], [5, 5]]])));
+}
+
+#[test]
+fn overlapping_multipolygon_members() {
+    let a = json!([[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]]);
+    // Edges crossing.
+    let b = json!([[[5, 5], [15, 5], [15, 15], [5, 15], [5, 5]]]);
+    let e = err(&multi(json!([a, b])));
+    assert!(matches!(e, NoticeError::PolygonsOverlap { polygon_a: 1, polygon_b: 2, .. }), "{e}");
+    assert!(e.to_string().starts_with("area: polygons 1 and 2 overlap (at ["), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("); the polygons of a MultiPolygon may touch but not overlap (RFC 7946, OGC simple features)"),
+        "{e}"
+    );
+    // One inside the other, with no edges meeting.
+    let inner = json!([[[2, 2], [3, 2], [3, 3], [2, 2]]]);
+    let e = err(&multi(json!([inner, [[[20, 0], [21, 0], [21, 1], [20, 0]]], a])));
+    assert!(matches!(e, NoticeError::PolygonsOverlap { polygon_a: 1, polygon_b: 3, .. }), "{e}");
+    // The same polygon twice.
+    let e = err(&multi(json!([a, a])));
+    assert!(matches!(e, NoticeError::PolygonsOverlap { polygon_a: 1, polygon_b: 2, .. }), "{e}");
+    // Inside, with vertices on the other's boundary: a triangle on the square's corners.
+    let e = err(&multi(json!([a, [[[0, 0], [10, 0], [10, 10], [0, 0]]]])));
+    assert!(matches!(e, NoticeError::PolygonsOverlap { .. }), "{e}");
+    // An edge through two of the other's vertices (no strict crossing anywhere).
+    let diamond = json!([[[5, -1], [11, 5], [5, 11], [-1, 5], [5, -1]]]);
+    let e = err(&multi(json!([a, diamond])));
+    assert!(matches!(e, NoticeError::PolygonsOverlap { .. }), "{e}");
+}
+
+#[test]
+fn touching_multipolygon_members_are_accepted() {
+    // Sharing a meridian edge (a great circle), part of it, or a vertex.
+    ok(&multi(json!([
+        [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]],
+        [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]],
+        [[[2, 0.5], [3, 0.2], [3, 0.8], [2, 0.5]]],
+        [[[3, 0.8], [4, 0.8], [4, 2], [3, 0.8]]]
+    ])));
+    // A polygon filling another's hole exactly.
+    let hole = json!([[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]);
+    ok(&multi(json!([[[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], hole], [hole]])));
+    // Split at ±180 near the pole, where the edges are far from lines of latitude.
+    ok(&multi(json!([
+        [[[170, 80], [180, 80], [180, 85], [170, 85], [170, 80]]],
+        [[[-180, 80], [-170, 80], [-170, 85], [-180, 85], [-180, 80]]]
+    ])));
+    // Members overlapping across ±180 are still refused.
+    let e = err(&multi(json!([
+        [[[170, 50], [180, 50], [180, 55], [170, 55], [170, 50]]],
+        [[[-180, 50], [-170, 50], [-170, 55], [-180, 55], [-180, 50]]],
+        [[[179, 52], [180, 52], [180, 53], [179, 52]]]
+    ])));
+    assert!(matches!(e, NoticeError::PolygonsOverlap { polygon_a: 1, polygon_b: 3, .. }), "{e}");
+}
+
+/// A ring of `n` positions (closed) around a circle of radius 1° at (lon0, 0).
+fn circle_ring(n: usize, lon0: f64) -> Vec<[f64; 2]> {
+    let mut ring: Vec<[f64; 2]> = (0..n - 1)
+        .map(|i| {
+            let a = i as f64 / (n - 1) as f64 * std::f64::consts::TAU;
+            [lon0 + a.cos(), a.sin()]
+        })
+        .collect();
+    ring.push(ring[0]);
+    ring
+}
+
+#[test]
+fn ten_thousand_vertices_are_checked_quickly() {
+    // The sweep over edge boxes keeps the self-intersection check near O(n log n).
+    let s = poly(json!([circle_ring(10_000, 30.0)]));
+    let t = std::time::Instant::now();
+    ok(&s);
+    let one_ring = t.elapsed();
+    // Five polygons with a hole each, touching one another: all the checks at once.
+    let mut polygons = Vec::new();
+    for k in 0..5 {
+        let lon0 = 2.0 * k as f64;
+        let hole: Vec<[f64; 2]> =
+            circle_ring(1_000, lon0).iter().map(|p| [lon0 + (p[0] - lon0) * 0.5, p[1] * 0.5]).collect();
+        polygons.push(json!([circle_ring(1_000, lon0), hole]));
+    }
+    let s = multi(json!(polygons));
+    let t = std::time::Instant::now();
+    ok(&s);
+    let touching = t.elapsed();
+    println!("validation of a 10,000-vertex ring: {one_ring:?}; of 5 touching polygons with holes: {touching:?}");
+    assert!(one_ring < std::time::Duration::from_secs(1), "{one_ring:?}");
+    assert!(touching < std::time::Duration::from_secs(1), "{touching:?}");
+}
