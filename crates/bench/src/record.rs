@@ -162,7 +162,12 @@ pub async fn run(bin: &Path, base: &Path, entries: usize, starts: usize, keep: b
     let mut startup_s = Vec::new();
     let mut rss_after_start_mib = 0.0;
     for _ in 0..starts {
-        let took = alpha.start().await?;
+        // The record was written by this benchmark's copy of the store; the binary must
+        // be built from the same sources to read it.
+        let took = alpha.start().await.context(
+            "the hotline binary cannot serve the record this benchmark wrote; rebuild both with \
+             `cargo build --release -p hotline-cli -p hotline-bench`",
+        )?;
         startup_s.push(took.as_secs_f64());
         tokio::time::sleep(Duration::from_millis(300)).await;
         rss_after_start_mib = memory(alpha.pid().context("pid")?)?.0;
