@@ -111,7 +111,8 @@ impl StationKey {
 
     /// The public half, in verifier-key form.
     pub fn verifier(&self) -> VerifierKey {
-        VerifierKey { name: self.name.clone(), key: self.signing.verifying_key().to_bytes() }
+        let vk = self.signing.verifying_key();
+        VerifierKey { name: self.name.clone(), key: vk.to_bytes(), parsed: Some(vk) }
     }
 
     /// Signs `message` with the station key (Ed25519 is deterministic).
@@ -136,16 +137,34 @@ impl std::fmt::Debug for StationKey {
 }
 
 /// A station's public key, named: the C2SP signed-note verifier key.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct VerifierKey {
     name: String,
     key: [u8; 32],
+    /// The key decompressed once (`None` if the bytes are not a curve point): verifying a
+    /// million signatures must not decompress the key a million times.
+    parsed: Option<ed25519_dalek::VerifyingKey>,
+}
+
+impl PartialEq for VerifierKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.key == other.key
+    }
+}
+
+impl Eq for VerifierKey {}
+
+impl std::hash::Hash for VerifierKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.key.hash(state);
+    }
 }
 
 impl VerifierKey {
     pub fn new(name: &str, key: [u8; 32]) -> Result<VerifierKey, IdentityError> {
         check_station_name(name)?;
-        Ok(VerifierKey { name: name.to_owned(), key })
+        Ok(VerifierKey { name: name.to_owned(), key, parsed: ed25519_dalek::VerifyingKey::from_bytes(&key).ok() })
     }
 
     /// Builds a verifier key for any signed-note name (which may be wider than a station
@@ -154,7 +173,7 @@ impl VerifierKey {
         if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '+') {
             return Err(IdentityError::BadName(name.to_owned()));
         }
-        Ok(VerifierKey { name: name.to_owned(), key })
+        Ok(VerifierKey { name: name.to_owned(), key, parsed: ed25519_dalek::VerifyingKey::from_bytes(&key).ok() })
     }
 
     pub fn name(&self) -> &str {
@@ -206,10 +225,7 @@ impl VerifierKey {
 
     /// Checks an Ed25519 signature by this key.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
-        match ed25519_dalek::VerifyingKey::from_bytes(&self.key) {
-            Ok(vk) => vk.verify(message, signature).is_ok(),
-            Err(_) => false,
-        }
+        self.parsed.as_ref().is_some_and(|vk| vk.verify(message, signature).is_ok())
     }
 }
 

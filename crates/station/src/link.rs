@@ -52,6 +52,9 @@ const write_chunk_bytes: usize = 256 * 1024;
 /// Pause after a failed store write before the line task tries again.
 #[allow(non_upper_case_globals)]
 const store_retry_ms: u64 = 200;
+/// Longest a round of "sent" marks waits to share a commit with something durable.
+#[allow(non_upper_case_globals)]
+const deferred_events_ms: u64 = 100;
 /// How often the line looks for notices past their end (plus the time buffer).
 #[allow(non_upper_case_globals)]
 const notice_expiry_check_ms: u64 = 10_000;
@@ -222,6 +225,8 @@ pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHan
         probing: false,
         next_primary_probe: None,
         notices: Default::default(),
+        deferred: Vec::new(),
+        deferred_since: None,
         next_expiry: Instant::now(),
         backoff: Duration::from_millis(reconnect_backoff_min_ms),
         next_dial_at: Instant::now(),
@@ -249,6 +254,9 @@ struct LineTask {
     probing: bool,
     /// The line's active notices (see `notices::LiveIndex`).
     notices: crate::notices::LiveIndex,
+    /// Events waiting to share the next commit (see `apply_events_or_flush`), and since when.
+    deferred: Vec<Event>,
+    deferred_since: Option<Instant>,
     /// When to next look for notices past their end.
     next_expiry: Instant,
     /// When to try the primary again (`Some` only at the preferred dialer, while the line
@@ -382,8 +390,17 @@ impl LineTask {
                     self.forget_notice_index();
                 }
             }
+            if let Some(since) = self.deferred_since
+                && now >= since + Duration::from_millis(deferred_events_ms)
+                && let Err(e) = self.flush_deferred().await
+            {
+                tracing::error!(peer = %peer, error = %e, "could not record sent marks");
+            }
             let mut wake = self.line.poll_timeout().map(Instant::from_std).unwrap_or(now + Duration::from_secs(3600));
             wake = wake.min(self.next_expiry);
+            if let Some(since) = self.deferred_since {
+                wake = wake.min(since + Duration::from_millis(deferred_events_ms));
+            }
             if self.connection.is_none() && !self.dialing {
                 wake = wake.min(self.next_dial_at);
             }
@@ -631,6 +648,15 @@ impl LineTask {
     }
 
     async fn apply_events(&mut self, events: Vec<Event>) -> Result<(), StoreError> {
+        self.apply_events_or_flush(events, false).await
+    }
+
+    /// Commits the deferred events now (their wait is over).
+    async fn flush_deferred(&mut self) -> Result<(), StoreError> {
+        self.apply_events_or_flush(Vec::new(), true).await
+    }
+
+    async fn apply_events_or_flush(&mut self, events: Vec<Event>, flush: bool) -> Result<(), StoreError> {
         let peer = self.setup.peer.clone();
         let mut received = Vec::new();
         let mut to_store = Vec::new();
@@ -673,9 +699,24 @@ impl LineTask {
                 other => to_store.push(other),
             }
         }
-        if to_store.is_empty() {
+        // A round of nothing but "sent" marks and receipts for our own control items
+        // promises nothing durable: it waits (at most `deferred_events_ms`) to share the
+        // next commit, so a message costs one fsync fewer at each end.
+        let deferrable = |e: &Event| matches!(e, Event::Sent { .. } | Event::Delivered { lane: Lane::Control, .. });
+        if !to_store.is_empty() && to_store.iter().all(deferrable) && !flush {
+            if self.deferred.is_empty() {
+                self.deferred_since = Some(Instant::now());
+            }
+            self.deferred.append(&mut to_store);
             return Ok(());
         }
+        if to_store.is_empty() && (self.deferred.is_empty() || !flush) {
+            return Ok(());
+        }
+        let mut deferred = std::mem::take(&mut self.deferred);
+        self.deferred_since = None;
+        deferred.append(&mut to_store);
+        let to_store = deferred;
         let remote = self.status_tx.borrow().remote.clone();
         let ends = self.ends();
         let round = self.setup.core.write(move |j| receive::store_events(j, &ends, to_store, remote)).await?;
@@ -1103,6 +1144,7 @@ impl LineTask {
     async fn shutdown(&mut self) {
         self.line.close(Instant::now().into_std(), "the station is shutting down");
         let _ = self.drain().await;
+        let _ = self.flush_deferred().await;
         self.connection = None;
     }
 }

@@ -323,8 +323,9 @@ impl<'a> Tx<'a> {
         let mut rows = st.query([])?;
         while let Some(row) = rows.next()? {
             let idx: i64 = row.get(0)?;
-            let body: String = row.get(1)?;
-            f(idx, &body);
+            // Borrowed from SQLite's row buffer: no allocation per entry at start-up.
+            let body = row.get_ref(1)?.as_str().map_err(|e| StoreError::Corrupt(format!("entry {idx}: {e}")))?;
+            f(idx, body);
         }
         Ok(())
     }
