@@ -23,6 +23,10 @@ use std::path::Path;
 use rusqlite::Connection;
 
 /// Why a storage operation failed.
+/// Prepared statements kept per connection.
+#[allow(non_upper_case_globals)]
+const prepared_statements_max: usize = 128;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the disk is full: nothing was written")]
@@ -70,6 +74,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Room for every statement the store runs (see `Tx::exec`).
+        conn.set_prepared_statement_cache_capacity(prepared_statements_max);
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut store = Store { conn };
         schema::migrate(&mut store.conn)?;

@@ -109,7 +109,7 @@ impl Tx<'_> {
         if self.open_alarm(&a.key)?.is_some() {
             return Ok(false);
         }
-        self.tx.execute(
+        self.exec(
             &format!(
                 "INSERT INTO alarms ({ALARM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
             ),
@@ -154,7 +154,7 @@ impl Tx<'_> {
     /// Alarms, open ones first, newest first; at most `limit`.
     pub fn alarms(&self, open_only: bool, limit: i64) -> Result<Vec<AlarmRow>, StoreError> {
         let filter = if open_only { "WHERE cleared_ms IS NULL" } else { "" };
-        let mut st = self.tx.prepare(&format!(
+        let mut st = self.tx.prepare_cached(&format!(
             "SELECT {ALARM_COLUMNS} FROM alarms {filter} ORDER BY cleared_ms IS NOT NULL, raised_ms DESC LIMIT ?1"
         ))?;
         let rows = st.query_map([limit], alarm_from_row)?;
@@ -163,7 +163,7 @@ impl Tx<'_> {
 
     /// Marks the alarm acknowledged; `false` if it was already acknowledged or cleared.
     pub fn ack_alarm(&self, id: &str, by: &str, at_ms: i64) -> Result<bool, StoreError> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "UPDATE alarms SET acked_by = ?2, acked_ms = ?3 WHERE id = ?1 AND acked_ms IS NULL AND cleared_ms IS NULL",
             params![id, by, at_ms],
         )?;
@@ -173,7 +173,7 @@ impl Tx<'_> {
     /// Marks the alarm cleared (by a person, or by the station when `by` is `None`);
     /// `false` if it was already cleared.
     pub fn clear_alarm(&self, id: &str, by: Option<&str>, at_ms: i64) -> Result<bool, StoreError> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "UPDATE alarms SET cleared_by = ?2, cleared_ms = ?3 WHERE id = ?1 AND cleared_ms IS NULL",
             params![id, by, at_ms],
         )?;
@@ -181,7 +181,7 @@ impl Tx<'_> {
     }
 
     pub fn set_alarm_steps(&self, id: &str, steps_done: i64) -> Result<(), StoreError> {
-        self.tx.execute("UPDATE alarms SET steps_done = max(steps_done, ?2) WHERE id = ?1", params![id, steps_done])?;
+        self.exec("UPDATE alarms SET steps_done = max(steps_done, ?2) WHERE id = ?1", params![id, steps_done])?;
         Ok(())
     }
 
@@ -189,7 +189,7 @@ impl Tx<'_> {
 
     /// Records a watch check; `false` if one with this id exists (a repeated item).
     pub fn insert_watch_check(&self, c: &WatchCheckRow) -> Result<bool, StoreError> {
-        let n = self.tx.execute(
+        let n = self.exec(
             &format!("INSERT OR IGNORE INTO watch_checks ({CHECK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
             params![c.id, c.peer, c.direction, c.sent_ms, c.deadline_ms, c.answered_ms, c.answered_by, c.missed as i64],
         )?;
@@ -205,7 +205,7 @@ impl Tx<'_> {
 
     /// Marks the check answered; `false` if it already was.
     pub fn answer_watch_check(&self, id: &str, by: &str, at_ms: i64) -> Result<bool, StoreError> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "UPDATE watch_checks SET answered_ms = ?3, answered_by = ?2 WHERE id = ?1 AND answered_ms IS NULL",
             params![id, by, at_ms],
         )?;
@@ -222,7 +222,7 @@ impl Tx<'_> {
 
     /// Checks neither answered nor missed, oldest first.
     pub fn pending_watch_checks(&self) -> Result<Vec<WatchCheckRow>, StoreError> {
-        let mut st = self.tx.prepare(&format!(
+        let mut st = self.tx.prepare_cached(&format!(
             "SELECT {CHECK_COLUMNS} FROM watch_checks WHERE answered_ms IS NULL AND missed = 0 ORDER BY sent_ms"
         ))?;
         let rows = st.query_map([], check_from_row)?;
@@ -246,7 +246,7 @@ impl Tx<'_> {
 
     /// Checks on `peer`'s line sent at or after `since_ms`, oldest first; at most `limit`.
     pub fn watch_checks_since(&self, peer: &str, since_ms: i64, limit: i64) -> Result<Vec<WatchCheckRow>, StoreError> {
-        let mut st = self.tx.prepare(&format!(
+        let mut st = self.tx.prepare_cached(&format!(
             "SELECT {CHECK_COLUMNS} FROM watch_checks WHERE peer = ?1 AND sent_ms >= ?2 ORDER BY sent_ms LIMIT ?3"
         ))?;
         let rows = st.query_map(params![peer, since_ms, limit], check_from_row)?;
@@ -257,8 +257,9 @@ impl Tx<'_> {
 
     /// Messages on any line not yet acknowledged, oldest first (for the watch's deadlines).
     pub fn unacknowledged_messages(&self) -> Result<Vec<MessageRow>, StoreError> {
-        let mut st =
-            self.tx.prepare(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE acked_ms IS NULL ORDER BY pos"))?;
+        let mut st = self
+            .tx
+            .prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE acked_ms IS NULL ORDER BY pos"))?;
         let rows = st.query_map([], message_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -271,7 +272,7 @@ impl Tx<'_> {
         peer: &str,
         since_ms: i64,
     ) -> Result<Vec<(String, String, i64, Option<i64>)>, StoreError> {
-        let mut st = self.tx.prepare(
+        let mut st = self.tx.prepare_cached(
             "SELECT direction, precedence, created_ms, acked_ms FROM messages WHERE peer = ?1 AND created_ms >= ?2",
         )?;
         let rows = st.query_map(params![peer, since_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
@@ -279,7 +280,7 @@ impl Tx<'_> {
     }
 
     pub fn set_peer_presence(&self, peer: &str, on_watch: i64, since_ms: i64) -> Result<(), StoreError> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO peer_presence (peer, on_watch, since_ms) VALUES (?1, ?2, ?3) \
              ON CONFLICT (peer) DO UPDATE SET on_watch = ?2, since_ms = ?3",
             params![peer, on_watch, since_ms],
