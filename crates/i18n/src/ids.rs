@@ -126,35 +126,3 @@ pub const ALL: &[&str] = &[
     ESCALATION_SUBJECT,
     ESCALATION_BODY,
 ];
-
-/// The alarm message of a cause as the station names causes (`line_down`,
-/// `watch_check_missed`, ...), if the catalog has one.
-pub fn alarm(cause: &str) -> Option<&'static str> {
-    CAUSES.iter().copied().find(|id| id.strip_prefix("sys-alarm-") == Some(cause))
-}
-
-/// The alarm messages named by cause, `sys-alarm-{cause}`.
-const CAUSES: [&str; 10] = [
-    ALARM_LINE_DOWN,
-    ALARM_WATCH_CHECK_MISSED,
-    ALARM_ACK_OVERDUE,
-    ALARM_PEER_KEY_MISMATCH,
-    ALARM_RECORD_FORK,
-    ALARM_STORAGE,
-    ALARM_LOW_DISK,
-    ALARM_NOBODY_ON_WATCH,
-    ALARM_COSIGNATURE_REFUSED,
-    ALARM_RECORD_INTEGRITY,
-];
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn alarm_messages_by_cause() {
-        assert_eq!(super::alarm("line_down"), Some(super::ALARM_LINE_DOWN));
-        assert_eq!(super::alarm("low_disk"), Some(super::ALARM_LOW_DISK));
-        assert_eq!(super::alarm("acknowledged"), None);
-        assert_eq!(super::alarm("cleared-auto"), None);
-        assert_eq!(super::alarm("nonsense"), None);
-    }
-}

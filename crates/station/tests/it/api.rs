@@ -1,18 +1,11 @@
 //! Authentication on every route, role checks, and bad input that changes nothing.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use hotline_identity::StationKey;
 use hotline_station::api::{AppState, router};
-use hotline_station::core::Core;
-use hotline_station::link::{self, LineSetup};
-use hotline_station::presence::Presence;
-use hotline_station::supervise::Supervisor;
-use hotline_store::{Role, Store};
+use hotline_store::Role;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -24,36 +17,8 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let store = Store::open_in_memory().expect("store");
-    let core = Core::new("alpha".into(), "en".into(), store).expect("core");
-    let key = Arc::new(StationKey::generate("alpha").expect("key"));
-    let peer_key = StationKey::generate("bravo").expect("key").verifier();
-    let config = hotline_station::config::Config::parse(
-        std::path::Path::new("station.toml"),
-        &format!(
-            "name = \"alpha\"\n[listen]\nhttp = \"127.0.0.1:1\"\nline = \"127.0.0.1:2\"\n\
-             [[line]]\npeer = \"bravo\"\nkey = \"{peer_key}\"\naddrs = [\"127.0.0.1:9\"]\n"
-        ),
-    )
-    .expect("config");
-    let supervisor = Supervisor::new(core.clone(), &config, std::env::temp_dir()).await.expect("supervisor");
-    let presence = Presence::new();
-    let setup = LineSetup {
-        core: core.clone(),
-        own_key: key.clone(),
-        peer: "bravo".into(),
-        peer_key,
-        // Nothing listens here: the line stays down and messages stay queued.
-        addrs: vec!["127.0.0.1:9".into()],
-        config: hotline_proto::LineConfig::default(),
-        backoff_max: Duration::from_secs(5),
-        checkpoints: tokio::sync::watch::channel(None).1,
-        supervisor: supervisor.clone(),
-        presence: presence.subscribe(),
-    };
-    let (handle, _task) = link::start(setup).await.expect("line");
-    let mut lines = BTreeMap::new();
-    lines.insert("bravo".to_owned(), handle);
+    let state = crate::fixture::one_line_state().await;
+    let core = state.core.clone();
     let (operator, op_hash) = hotline_station::auth::new_secret().expect("secret");
     let (auditor, au_hash) = hotline_station::auth::new_secret().expect("secret");
     core.write(move |j| {
@@ -64,7 +29,7 @@ async fn fixture() -> Fixture {
     })
     .await
     .expect("users");
-    Fixture { state: AppState { core, key, lines: Arc::new(lines), supervisor, presence }, operator, auditor }
+    Fixture { state, operator, auditor }
 }
 
 async fn call(

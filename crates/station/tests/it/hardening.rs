@@ -3,21 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 use argon2::password_hash::PasswordHasher as _;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode};
-use hotline_identity::StationKey;
 use hotline_station::api::{AppState, router};
-use hotline_station::core::Core;
-use hotline_station::link::{self, LineSetup};
-use hotline_station::presence::Presence;
-use hotline_station::supervise::Supervisor;
-use hotline_store::{Role, Store};
+use hotline_store::Role;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -43,33 +36,8 @@ fn cheap_hash() -> String {
 }
 
 pub async fn station() -> Station {
-    let store = Store::open_in_memory().expect("store");
-    let core = Core::new("alpha".into(), "en".into(), store).expect("core");
-    let key = Arc::new(StationKey::generate("alpha").expect("key"));
-    let peer_key = StationKey::generate("bravo").expect("key").verifier();
-    let config = hotline_station::config::Config::parse(
-        std::path::Path::new("station.toml"),
-        &format!(
-            "name = \"alpha\"\n[listen]\nhttp = \"127.0.0.1:1\"\nline = \"127.0.0.1:2\"\n\
-             [[line]]\npeer = \"bravo\"\nkey = \"{peer_key}\"\naddrs = [\"127.0.0.1:9\"]\n"
-        ),
-    )
-    .expect("config");
-    let supervisor = Supervisor::new(core.clone(), &config, std::env::temp_dir()).await.expect("supervisor");
-    let presence = Presence::new();
-    let setup = LineSetup {
-        core: core.clone(),
-        own_key: key.clone(),
-        peer: "bravo".into(),
-        peer_key,
-        addrs: vec!["127.0.0.1:9".into()],
-        config: hotline_proto::LineConfig::default(),
-        backoff_max: Duration::from_secs(5),
-        checkpoints: tokio::sync::watch::channel(None).1,
-        supervisor: supervisor.clone(),
-        presence: presence.subscribe(),
-    };
-    let (handle, _task) = link::start(setup).await.expect("line");
+    let state = crate::fixture::one_line_state().await;
+    let core = state.core.clone();
     let mut tokens = BTreeMap::new();
     let mut rows = Vec::new();
     for (name, role) in [("operator", Role::Operator), ("supervisor", Role::Supervisor), ("auditor", Role::Auditor)] {
@@ -87,8 +55,7 @@ pub async fn station() -> Station {
     })
     .await
     .expect("users");
-    let lines = Arc::new(BTreeMap::from([("bravo".to_owned(), handle)]));
-    Station { state: AppState { core, key, lines, supervisor, presence }, tokens }
+    Station { state, tokens }
 }
 
 /// Sends one request; returns status, headers and the body as JSON (or a JSON string).

@@ -2,5 +2,6 @@
 
 mod api;
 mod expiry;
+mod fixture;
 mod hardening;
 mod roles;
