@@ -4,7 +4,7 @@
 
 use time::Duration;
 
-use crate::distance::{PreparedArea, distance_up_to_m, within_m};
+use crate::distance::{PreparedArea, distance_up_to_m};
 use crate::model::{AltitudeBand, Notice};
 
 /// A line's separation minima. "Within" is inclusive: a gap equal to the minimum conflicts.
@@ -68,17 +68,4 @@ pub(crate) fn conflict_prepared(
     // Exact whenever it is within the separation, which is all the rule needs.
     let lateral_m = distance_up_to_m(pa, pb, sep.lateral_m);
     (lateral_m <= sep.lateral_m).then_some(Closeness { lateral_m, vertical_gap_m, time_gap })
-}
-
-/// `conflict_prepared(..).is_some()`, without measuring how close: the index's test.
-pub(crate) fn conflicts_prepared(
-    a: &Notice,
-    pa: &PreparedArea,
-    b: &Notice,
-    pb: &PreparedArea,
-    sep: &Separation,
-) -> bool {
-    time_gap(a, b) <= sep.time_buffer
-        && vertical_gap_m(a.band(), b.band()) <= sep.vertical_m
-        && within_m(pa, pb, sep.lateral_m)
 }

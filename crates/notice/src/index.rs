@@ -1,31 +1,67 @@
 //! Why: a new notice must be checked against every active notice on a line at once, and
 //! the station keeps that set live (file, amend, cancel, expire) instead of rebuilding it.
-//! An R-tree over boxes in longitude, latitude, time and altitude finds the few
-//! candidates, and the exact rule in `conflict` decides. Both stations get the same
-//! sorted answer.
+//! An R-tree over boxes in longitude, latitude and time finds the few candidates, and the
+//! rule of `conflict` decides. Both stations get the same sorted answer.
+//!
+//! With a million notices the cost of a check is memory traffic, not arithmetic, so the
+//! layout follows it. Altitude is left out of the tree: a quarter of real notices have no
+//! band (surface to unlimited), which made every node span all altitudes, so the fourth
+//! dimension bought no pruning and cost a third of the tree's fan-out per level (1,648
+//! leaf boxes read per check with it, 534 without). Each candidate is first decided from
+//! a small `Hot` record kept in one array (exact window, band, the area's outer and inner
+//! caps); only the pairs the caps cannot settle read the notice's edges.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
+use rstar::{AABB, RStarInsertionStrategy, RTree, RTreeParams};
 use time::OffsetDateTime;
 
 use crate::bbox::{LonLatBox, area_boxes, expand};
-use crate::conflict::{Separation, conflicts_prepared};
-use crate::distance::PreparedArea;
-use crate::model::Notice;
+use crate::conflict::{Separation, vertical_gap_m};
+use crate::distance::{Bounds, PreparedArea, Reach, within_m};
+use crate::model::{AltitudeBand, Notice};
 
-/// Dimensions of an index box: longitude, latitude (degrees), time (Unix milliseconds),
-/// altitude (metres).
-type Point4 = [f64; 4];
-type Entry = GeomWithData<Rectangle<Point4>, Slot>;
+/// Dimensions of an index box: longitude, latitude (degrees), time (Unix milliseconds).
+type Point3 = [f64; 3];
+type Entry = GeomWithData<Rectangle<Point3>, Slot>;
 
-/// Where a stored notice lives in `ConflictIndex::slots`.
+/// Where a stored notice lives in `ConflictIndex::slots` and `ConflictIndex::hot`.
 type Slot = usize;
 
-/// Altitudes are clamped to this in the tree (an absent band is ± this). Clamping is
-/// monotone, so bands that come within the vertical separation still meet in the tree.
-const TREE_ALTITUDE_ABS_MAX_M: f64 = 1e9;
+/// Node sizes of the tree. Wider nodes than rstar's default (3–6) make a shallower tree,
+/// so a check follows fewer pointers to scattered nodes: 94 → 68 µs median per check
+/// with a million notices, while an insert stays under 0.1 ms.
+struct NodeParams;
+
+impl RTreeParams for NodeParams {
+    const MIN_SIZE: usize = 6;
+    const MAX_SIZE: usize = 16;
+    const REINSERTION_COUNT: usize = 4;
+    type DefaultInsertionStrategy = RStarInsertionStrategy;
+}
+
+/// What a check reads of every candidate, kept together in one array so that most
+/// candidates cost a cache line or two: the rule's time and altitude inputs, exactly, and
+/// the caps of the area.
+#[derive(Clone, Copy)]
+struct Hot {
+    start_ns: i128,
+    end_ns: i128,
+    band: AltitudeBand,
+    bounds: Bounds,
+}
+
+impl Hot {
+    fn of(notice: &Notice, area: &PreparedArea) -> Hot {
+        Hot {
+            start_ns: notice.start.unix_timestamp_nanos(),
+            end_ns: notice.end.unix_timestamp_nanos(),
+            band: notice.band(),
+            bounds: area.bounds,
+        }
+    }
+}
 
 struct Stored<Id> {
     id: Id,
@@ -33,8 +69,6 @@ struct Stored<Id> {
     area: PreparedArea,
     /// The tree entries of this notice (one per polygon, more for boxes split at ±180).
     entries: Box<[Entry]>,
-    /// End of the window in Unix nanoseconds, the key of `by_end`.
-    end_ns: i128,
 }
 
 /// Active notices of one line, indexed for conflict queries under one `Separation`.
@@ -44,8 +78,10 @@ struct Stored<Id> {
 /// start-up in one packed pass.
 pub struct ConflictIndex<Id> {
     sep: Separation,
-    tree: RTree<Entry>,
+    tree: RTree<Entry, NodeParams>,
     slots: Vec<Option<Stored<Id>>>,
+    /// `Hot` of the notice in the same slot (stale for a free slot, which no tree entry names).
+    hot: Vec<Hot>,
     free_slots: Vec<Slot>,
     keys: BTreeMap<Id, Slot>,
     by_end: BTreeSet<(i128, Slot)>,
@@ -58,27 +94,19 @@ fn millis(t: OffsetDateTime, up: bool) -> f64 {
     ms as f64
 }
 
-fn clamp_altitude(m: f64) -> f64 {
-    m.clamp(-TREE_ALTITUDE_ABS_MAX_M, TREE_ALTITUDE_ABS_MAX_M)
-}
-
-fn rect(b: &LonLatBox, t: (f64, f64), alt: (f64, f64)) -> Rectangle<Point4> {
-    Rectangle::from_corners([b.0[0], b.0[1], t.0, alt.0], [b.1[0], b.1[1], t.1, alt.1])
-}
-
 fn entries_of(notice: &Notice, slot: Slot) -> Box<[Entry]> {
     let t = (millis(notice.start, false), millis(notice.end, true));
-    let band = notice.band();
-    let alt = (clamp_altitude(band.min_m), clamp_altitude(band.max_m));
-    area_boxes(&notice.area).iter().map(|b| GeomWithData::new(rect(b, t, alt), slot)).collect()
+    let rect = |b: &LonLatBox| Rectangle::from_corners([b.0[0], b.0[1], t.0], [b.1[0], b.1[1], t.1]);
+    area_boxes(&notice.area).iter().map(|b| GeomWithData::new(rect(b), slot)).collect()
 }
 
 impl<Id: Ord + Clone> ConflictIndex<Id> {
     pub fn new(sep: Separation) -> Self {
         ConflictIndex {
             sep,
-            tree: RTree::new(),
+            tree: RTree::new_with_params(),
             slots: Vec::new(),
+            hot: Vec::new(),
             free_slots: Vec::new(),
             keys: BTreeMap::new(),
             by_end: BTreeSet::new(),
@@ -97,7 +125,7 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
             debug_assert!(index.slots[slot].is_some());
         }
         let entries: Vec<Entry> = index.slots.iter().flatten().flat_map(|s| s.entries.iter().copied()).collect();
-        index.tree = RTree::bulk_load(entries);
+        index.tree = RTree::bulk_load_with_params(entries);
         index
     }
 
@@ -128,19 +156,24 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
 
     /// Puts a notice in a free slot and the maps, not in the tree; returns the slot.
     fn store(&mut self, id: Id, notice: Notice) -> Slot {
+        let area = PreparedArea::new(&notice.area);
+        let hot = Hot::of(&notice, &area);
         let slot = match self.free_slots.pop() {
-            Some(s) => s,
+            Some(s) => {
+                self.hot[s] = hot;
+                s
+            }
             None => {
                 self.slots.push(None);
+                self.hot.push(hot);
                 self.slots.len() - 1
             }
         };
+        debug_assert_eq!(self.slots.len(), self.hot.len());
         let entries = entries_of(&notice, slot);
-        let end_ns = notice.end.unix_timestamp_nanos();
-        let area = PreparedArea::new(&notice.area);
         self.keys.insert(id.clone(), slot);
-        self.by_end.insert((end_ns, slot));
-        self.slots[slot] = Some(Stored { id, notice, area, entries, end_ns });
+        self.by_end.insert((hot.end_ns, slot));
+        self.slots[slot] = Some(Stored { id, notice, area, entries });
         slot
     }
 
@@ -148,7 +181,7 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
     fn release(&mut self, slot: Slot) -> Option<Stored<Id>> {
         let stored = self.slots.get_mut(slot)?.take()?;
         self.keys.remove(&stored.id);
-        self.by_end.remove(&(stored.end_ns, slot));
+        self.by_end.remove(&(self.hot[slot].end_ns, slot));
         self.free_slots.push(slot);
         Some(stored)
     }
@@ -194,30 +227,44 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
 
     /// Ids of stored notices that conflict with `notice`, sorted. A notice stored in the
     /// index is reported against itself too; callers leave out its own id.
+    ///
+    /// The same rule as `conflict::conflict_prepared`, in the order that reads least
+    /// memory: window and band from `Hot`, then the caps, then (for the pairs the caps
+    /// leave open) the edges. `index_matches_brute_force_on_random_notices` holds it to
+    /// the plain rule.
     pub fn conflicts_of(&self, notice: &Notice) -> Vec<Id> {
         let area = PreparedArea::new(&notice.area);
-        let mut ids: Vec<Id> = self
-            .candidates(notice)
-            .into_iter()
-            .filter_map(|slot| self.stored(slot))
-            .filter(|s| conflicts_prepared(notice, &area, &s.notice, &s.area, &self.sep))
-            .map(|s| s.id.clone())
-            .collect();
+        let query = Hot::of(notice, &area);
+        let buffer_ns = self.sep.time_buffer.whole_nanoseconds();
+        let reach = Reach::of(self.sep.lateral_m);
+        let mut ids: Vec<Id> = Vec::new();
+        for slot in self.candidates(notice) {
+            let Some(hot) = self.hot.get(slot) else { continue };
+            let time_gap_ns = (hot.start_ns - query.end_ns).max(query.start_ns - hot.end_ns).max(0);
+            if time_gap_ns > buffer_ns || vertical_gap_m(query.band, hot.band) > self.sep.vertical_m {
+                continue;
+            }
+            let conflicts = match query.bounds.settle(&hot.bounds, &reach) {
+                Some(settled) => settled,
+                None => self.stored(slot).is_some_and(|s| within_m(&area, &s.area, self.sep.lateral_m)),
+            };
+            if conflicts && let Some(s) = self.stored(slot) {
+                ids.push(s.id.clone());
+            }
+        }
         ids.sort();
         ids
     }
 
-    /// Slots whose boxes meet the query boxes: `notice`'s boxes widened by the
-    /// separation in all four dimensions. Sorted, without repeats.
+    /// Slots whose boxes meet the query boxes: `notice`'s boxes widened by the lateral
+    /// separation and its window by the time buffer. Sorted, without repeats.
     fn candidates(&self, notice: &Notice) -> Vec<Slot> {
         let buffer_ms = self.sep.time_buffer.whole_milliseconds() as f64;
         let t = (millis(notice.start, false) - buffer_ms, millis(notice.end, true) + buffer_ms);
-        let band = notice.band();
-        let alt = (clamp_altitude(band.min_m - self.sep.vertical_m), clamp_altitude(band.max_m + self.sep.vertical_m));
         let mut slots: Vec<Slot> = Vec::new();
         for b in area_boxes(&notice.area) {
             for q in expand(b, self.sep.lateral_m) {
-                let env = AABB::from_corners([q.0[0], q.0[1], t.0, alt.0], [q.1[0], q.1[1], t.1, alt.1]);
+                let env = AABB::from_corners([q.0[0], q.0[1], t.0], [q.1[0], q.1[1], t.1]);
                 slots.extend(self.tree.locate_in_envelope_intersecting(&env).map(|e| e.data));
             }
         }
