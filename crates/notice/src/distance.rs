@@ -147,6 +147,36 @@ impl PreparedArea {
     fn contains(&self, p: V3) -> bool {
         self.polys.iter().any(|rings| polygon_contains(rings, p))
     }
+
+    /// What this area's own edges say of `within_m(self, other)` when all that is known
+    /// of `other` is its `Bounds`: the conflict index asks it of the notice being checked,
+    /// whose edges are already in cache, before it reads a candidate's edges from memory.
+    /// `near` is scratch space, kept by the caller across candidates.
+    ///
+    /// - No edge comes within reach of `other`'s outer cap: the cap lies wholly inside
+    ///   this area (then so does `other`: within) or wholly outside and beyond reach (not
+    ///   within); the cap's centre tells which.
+    /// - An edge comes within `reach.accept_angle` of `other`'s inner cap, or the inner
+    ///   cap's centre is inside this area: within (the rule of `Goal::Within`).
+    /// - Otherwise only `other`'s edges can tell: `None`.
+    pub(crate) fn settle_against(&self, other: &Bounds, reach: &Reach, near: &mut Vec<NearEdge>) -> Option<bool> {
+        if self.polys.is_empty() {
+            return None; // a circle: its caps said all they can
+        }
+        near.clear();
+        for ring in self.polys.iter().flatten() {
+            ring.near_edges(other.outer, reach.chord, near);
+        }
+        if near.is_empty() {
+            return Some(self.contains(other.outer.c));
+        }
+        let (c, r) = other.inner?;
+        let inner = Ball::cap(c, r);
+        let close = near.iter().any(|&(a, b, e)| {
+            e.near(inner, reach.chord) && angle(c, closest_on_arc(c, a, b)) - r <= reach.accept_angle
+        });
+        (close || self.contains(c)).then_some(true)
+    }
 }
 
 /// Minimum distance in metres between two areas: 0 when they touch, overlap or one
@@ -412,5 +442,71 @@ mod tests {
             let outside = rim(c, rho * 1.05).into_iter().filter(|&p| !prepared.contains(p)).count();
             assert!(outside > 0, "{name}: cap of {rho} rad could be larger; it should touch the boundary");
         }
+    }
+
+    /// splitmix64, for the random areas below.
+    struct Rng(u64);
+
+    impl Rng {
+        fn unit(&mut self) -> f64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn range(&mut self, lo: f64, hi: f64) -> f64 {
+            lo + (hi - lo) * self.unit()
+        }
+    }
+
+    /// A circle or a star-shaped polygon (sometimes concave) near `c`, degrees.
+    fn random_area(rng: &mut Rng, c: [f64; 2]) -> Area {
+        let size = rng.range(0.005, 0.6);
+        let centre = [c[0] + rng.range(-0.5, 0.5), c[1] + rng.range(-0.3, 0.3)];
+        if rng.unit() < 0.3 {
+            return Area::Circle { center: centre, radius_m: size * 100_000.0 };
+        }
+        let n = rng.range(3.0, 40.0) as usize;
+        let dent = rng.range(0.1, 1.0); // how deep the spikes may go: concave rings
+        let mut ring: Vec<[f64; 2]> = (0..n)
+            .map(|k| {
+                let a = std::f64::consts::TAU * (k as f64 + rng.range(0.0, 0.8)) / n as f64;
+                let r = size * rng.range(dent, 1.0);
+                [centre[0] + r * a.cos() / c[1].to_radians().cos(), centre[1] + r * a.sin()]
+            })
+            .collect();
+        ring.push(ring[0]);
+        polygon(&[&ring])
+    }
+
+    /// The shortcuts the conflict index takes before it reads a candidate's edges (the
+    /// caps, then the checked notice's own edges against the candidate's caps) must give
+    /// exactly `within_m`'s answer whenever they give one, and they must give one often.
+    #[test]
+    fn caps_and_one_sided_settling_agree_with_within_m() {
+        let mut rng = Rng(0x1ce);
+        let mut near = Vec::new();
+        let (mut settled, mut total) = (0, 0);
+        for i in 0..3_000 {
+            let c = if i % 10 == 0 { [179.0, 70.0] } else { [rng.range(-20.0, 40.0), rng.range(-60.0, 60.0)] };
+            let (a, b) = (random_area(&mut rng, c), random_area(&mut rng, c));
+            let (pa, pb) = (PreparedArea::new(&a), PreparedArea::new(&b));
+            for limit in [0.0, 1_000.0, 9_260.0, 40_000.0] {
+                let reach = Reach::of(limit);
+                let truth = within_m(&pa, &pb, limit);
+                assert_eq!(truth, distance_up_to_m(&pa, &pb, limit) <= limit, "pair {i}, limit {limit}");
+                let by_caps = pa.bounds.settle(&pb.bounds, &reach);
+                let by_edges = pa.settle_against(&pb.bounds, &reach, &mut near);
+                for (how, answer) in [("caps", by_caps), ("one side's edges", by_edges)] {
+                    if let Some(answer) = answer {
+                        assert_eq!(answer, truth, "pair {i}, limit {limit}: {how} say {answer}\n{a:?}\n{b:?}");
+                    }
+                }
+                settled += usize::from(by_caps.is_some() || by_edges.is_some());
+                total += 1;
+            }
+        }
+        assert!(settled * 10 > total * 7, "only {settled} of {total} settled without the other's edges");
     }
 }

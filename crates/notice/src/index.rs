@@ -237,21 +237,37 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
         let query = Hot::of(notice, &area);
         let buffer_ns = self.sep.time_buffer.whole_nanoseconds();
         let reach = Reach::of(self.sep.lateral_m);
-        let mut ids: Vec<Id> = Vec::new();
-        for slot in self.candidates(notice) {
-            let Some(hot) = self.hot.get(slot) else { continue };
+        // In passes, so that the loads of each pass are independent of one another and
+        // the processor overlaps their cache misses: gather the candidates' `Hot`
+        // records, decide what the window, band and caps decide, measure the rest, and
+        // only then fetch the ids of the conflicting ones.
+        let hots: Vec<(Slot, Hot)> =
+            self.candidates(notice).into_iter().filter_map(|slot| self.hot.get(slot).map(|h| (slot, *h))).collect();
+        let mut conflicting: Vec<Slot> = Vec::with_capacity(hots.len());
+        let mut open: Vec<(Slot, Bounds)> = Vec::new();
+        for (slot, hot) in hots {
             let time_gap_ns = (hot.start_ns - query.end_ns).max(query.start_ns - hot.end_ns).max(0);
             if time_gap_ns > buffer_ns || vertical_gap_m(query.band, hot.band) > self.sep.vertical_m {
                 continue;
             }
-            let conflicts = match query.bounds.settle(&hot.bounds, &reach) {
+            match query.bounds.settle(&hot.bounds, &reach) {
+                Some(true) => conflicting.push(slot),
+                Some(false) => {}
+                None => open.push((slot, hot.bounds)),
+            }
+        }
+        let mut near = Vec::new();
+        for (slot, bounds) in open {
+            let conflicts = match area.settle_against(&bounds, &reach, &mut near) {
                 Some(settled) => settled,
                 None => self.stored(slot).is_some_and(|s| within_m(&area, &s.area, self.sep.lateral_m)),
             };
-            if conflicts && let Some(s) = self.stored(slot) {
-                ids.push(s.id.clone());
+            if conflicts {
+                conflicting.push(slot);
             }
         }
+        let mut ids: Vec<Id> =
+            conflicting.into_iter().filter_map(|slot| self.stored(slot).map(|s| s.id.clone())).collect();
         ids.sort();
         ids
     }
