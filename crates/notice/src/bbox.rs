@@ -51,18 +51,21 @@ fn point_box(p: Position) -> LonLatBox {
 fn polygon_box(ring: &[Position]) -> LonLatBox {
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     let mut full_lon = false;
-    for w in ring.windows(2) {
-        let (p, q) = (w[0], w[1]);
-        for v in [p, q] {
-            lo = [lo[0].min(v[0]), lo[1].min(v[1])];
-            hi = [hi[0].max(v[0]), hi[1].max(v[1])];
+    // Each vertex converted once: this runs for every notice the index loads.
+    let mut prev: Option<(Position, V3)> = None;
+    for &q in ring {
+        lo = [lo[0].min(q[0]), lo[1].min(q[1])];
+        hi = [hi[0].max(q[0]), hi[1].max(q[1])];
+        let vq = to_v3(q);
+        if let Some((p, vp)) = prev {
+            if (p[0] - q[0]).abs() >= 180.0 {
+                full_lon = true; // the edge crosses the antimeridian or a pole
+            }
+            let (lat_min, lat_max) = edge_lat_extremes(vp, vq);
+            lo[1] = lo[1].min(lat_min);
+            hi[1] = hi[1].max(lat_max);
         }
-        if (p[0] - q[0]).abs() >= 180.0 {
-            full_lon = true; // the edge crosses the antimeridian or a pole
-        }
-        let (lat_min, lat_max) = edge_lat_extremes(to_v3(p), to_v3(q));
-        lo[1] = lo[1].min(lat_min);
-        hi[1] = hi[1].max(lat_max);
+        prev = Some((q, vq));
     }
     if full_lon {
         // Such a ring may also go round a pole: reach it, to stay conservative.

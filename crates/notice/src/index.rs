@@ -100,6 +100,27 @@ fn entries_of(notice: &Notice, slot: Slot) -> Box<[Entry]> {
     area_boxes(&notice.area).iter().map(|b| GeomWithData::new(rect(b), slot)).collect()
 }
 
+/// The prepared areas of many notices, in order, on every core: at start-up this is most
+/// of the work of loading the index (unit vectors, caps, the inner cap's search).
+fn prepare_all<Id>(notices: &[(Id, Notice)]) -> Vec<PreparedArea> {
+    let areas: Vec<&crate::model::Area> = notices.iter().map(|(_, n)| &n.area).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, PREPARE_THREADS_MAX);
+    let chunk = areas.len().div_ceil(threads).max(PREPARE_CHUNK_MIN);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = areas
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|a| PreparedArea::new(a)).collect::<Vec<_>>()))
+            .collect();
+        // A panic in a worker is a bug in `PreparedArea::new`; surface it here.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
+/// Bounds of `prepare_all`: at most this many threads, and none for fewer notices than
+/// this (a thread costs more than preparing a few hundred areas).
+const PREPARE_THREADS_MAX: usize = 16;
+const PREPARE_CHUNK_MIN: usize = 512;
+
 impl<Id: Ord + Clone> ConflictIndex<Id> {
     pub fn new(sep: Separation) -> Self {
         ConflictIndex {
@@ -116,12 +137,15 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
     /// Builds the index from many notices at once (start-up): a packed R-tree, faster to
     /// build and to query than one grown by `insert`. A repeated id keeps the last notice.
     pub fn bulk_load(sep: Separation, notices: impl IntoIterator<Item = (Id, Notice)>) -> Self {
+        let notices: Vec<(Id, Notice)> = notices.into_iter().collect();
+        let mut areas = prepare_all(&notices).into_iter();
         let mut index = ConflictIndex::new(sep);
         for (id, notice) in notices {
+            let Some(area) = areas.next() else { break };
             if let Some(old) = index.keys.get(&id).copied() {
                 index.release(old);
             }
-            let slot = index.store(id, notice);
+            let slot = index.store_prepared(id, notice, area);
             debug_assert!(index.slots[slot].is_some());
         }
         let entries: Vec<Entry> = index.slots.iter().flatten().flat_map(|s| s.entries.iter().copied()).collect();
@@ -157,6 +181,10 @@ impl<Id: Ord + Clone> ConflictIndex<Id> {
     /// Puts a notice in a free slot and the maps, not in the tree; returns the slot.
     fn store(&mut self, id: Id, notice: Notice) -> Slot {
         let area = PreparedArea::new(&notice.area);
+        self.store_prepared(id, notice, area)
+    }
+
+    fn store_prepared(&mut self, id: Id, notice: Notice, area: PreparedArea) -> Slot {
         let hot = Hot::of(&notice, &area);
         let slot = match self.free_slots.pop() {
             Some(s) => {
