@@ -5,10 +5,11 @@
 //! entry's shape, time and item (type, direction, fields) while the Merkle tree is rebuilt
 //! from the entries' exact text; every checkpoint (note shape, the station's signature,
 //! origin, size, root) and every cosignature on it; that the last checkpoint covers every
-//! entry; and last, every item signature. Item signatures come last because they are most
-//! of the cost (one Ed25519 verification per signed entry) and because an entry changed
-//! after it was checkpointed is better named by the checkpoint whose root it breaks,
-//! which also says which range of entries the change is in. A verified record is kept as
+//! entry; and last, every item signature. Signatures are checked with the parsing, on
+//! every core (they are most of the cost: one Ed25519 verification per signed entry), but
+//! a bad one is named last, because an entry changed after it was checkpointed is better
+//! named by the checkpoint whose root it breaks, which also says which range of entries
+//! the change is in. A verified record is kept as
 //! [`Audited`] so that the cross-check and the transcript work only from checked facts.
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,30 +26,62 @@ use crate::export::{EXPORT_FORMAT, EXPORT_VERSION, Export, origin_of};
 use crate::text::clean;
 use crate::transcript::rfc3339;
 
-/// Threads that check item signatures at once (at most; fewer on a smaller machine).
+/// Threads that read entries at once (at most; fewer on a smaller machine).
 #[allow(non_upper_case_globals)]
-const signature_threads_max: usize = 16;
+const entry_threads_max: usize = 16;
 
-/// Checks every item signature, on all cores: one Ed25519 verification per signed entry is
-/// most of the cost of verifying a record. Entries are split into contiguous chunks, so the
-/// first failure reported is still the one with the lowest index.
-fn check_signatures(entries: &[Entry]) -> Result<(), AuditError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, signature_threads_max);
-    let chunk = entries.len().div_ceil(threads).max(1);
+/// What the parallel pass learns of one entry: the entry, its Merkle leaf, and whether its
+/// item signature (if it carries one) verifies.
+struct ReadEntry {
+    entry: Entry,
+    leaf: Hash,
+    signature_ok: bool,
+}
+
+/// Reads, hashes and checks the signature of every entry, on all cores: one Ed25519
+/// verification per signed entry is most of the cost of verifying a record, and parsing
+/// is most of the rest. Entries are split into contiguous chunks and each chunk stops at
+/// its first bad entry, so walking the chunks in order meets the failures in index order,
+/// exactly as a single pass would. The signature results are only looked at last (see
+/// the module's order).
+///
+/// The chunks come back as they are, to be consumed one after the other: flattening them
+/// into one vector first would hold every entry twice.
+fn read_entries(texts: &[String], keys: &Keys<'_>) -> Vec<Vec<Result<ReadEntry, AuditError>>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, entry_threads_max);
+    let chunk = texts.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = entries
+        let handles: Vec<_> = texts
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().find_map(|e| check_signature(e).err())))
+            .enumerate()
+            .map(|(k, part)| {
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity(part.len());
+                    for (i, text) in part.iter().enumerate() {
+                        let index = (k * chunk + i) as u64 + 1;
+                        let read = read_entry(index, text, keys).map(|entry| ReadEntry {
+                            signature_ok: check_signature(&entry).is_ok(),
+                            leaf: leaf_hash(text.as_bytes()),
+                            entry,
+                        });
+                        let failed = read.is_err();
+                        out.push(read);
+                        if failed {
+                            break;
+                        }
+                    }
+                    out
+                })
+            })
             .collect();
-        for handle in handles {
-            match handle.join() {
-                Ok(None) => {}
-                Ok(Some(failure)) => return Err(failure),
-                // A thread that panicked checked nothing: never report that as verified.
-                Err(_) => return Err(AuditError::Format("a signature-checking thread failed".to_owned())),
-            }
-        }
-        Ok(())
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(part) => part,
+                // A thread that panicked read nothing: never report that as verified.
+                Err(_) => vec![Err(AuditError::Format("an entry-reading thread failed".to_owned()))],
+            })
+            .collect()
     })
 }
 
@@ -190,12 +223,13 @@ pub(crate) fn audit(export: &Export) -> Result<Audited, AuditError> {
 
     let keys = Keys { station: &key, peers: &peers };
     let mut entries = Vec::with_capacity(export.entries.len());
+    let mut signatures_ok = Vec::with_capacity(export.entries.len());
     let mut tree = MerkleTree::new();
     let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
     let mut message_ids: HashMap<String, u64> = HashMap::new();
-    for (i, text) in export.entries.iter().enumerate() {
-        let index = i as u64 + 1;
-        let entry = read_entry(index, text, &keys)?;
+    for read in read_entries(&export.entries, &keys).into_iter().flatten() {
+        let ReadEntry { entry, leaf, signature_ok } = read?;
+        let index = entry.index;
         if matches!(entry.kind.as_str(), "message.queued" | "message.received")
             && let Some(signed) = &entry.signed
             && let crate::item::Item::Message { id, .. } = &signed.item
@@ -207,8 +241,12 @@ pub(crate) fn audit(export: &Export) -> Result<Audited, AuditError> {
             ));
         }
         *kinds.entry(entry.kind.clone()).or_default() += 1;
-        tree.push(leaf_hash(text.as_bytes()));
+        tree.push(leaf);
         entries.push(entry);
+        signatures_ok.push(signature_ok);
+    }
+    if entries.len() != export.entries.len() {
+        return Err(AuditError::Format("not every entry was read".to_owned()));
     }
 
     let mut witnesses: Vec<PeerWitness> = peers
@@ -241,7 +279,11 @@ pub(crate) fn audit(export: &Export) -> Result<Audited, AuditError> {
             what: format!("the last checkpoint covers {latest_size} entries, but the export has {entry_count}"),
         });
     }
-    check_signatures(&entries)?;
+    // The first entry whose signature failed, named as `check_signature` names it.
+    if let Some(bad) = entries.iter().zip(&signatures_ok).find(|(_, ok)| !**ok).map(|(e, _)| e) {
+        check_signature(bad)?;
+        return Err(AuditError::entry(bad.index, "item signature does not verify".to_owned()));
+    }
     let summary = Summary {
         station: export.station.clone(),
         fingerprint: key.fingerprint(),
