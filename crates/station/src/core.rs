@@ -84,21 +84,95 @@ pub struct Core {
     storage_failed_ms: AtomicI64,
 }
 
+/// Start-up reads the record on up to this many threads, each with its own connection.
+#[allow(non_upper_case_globals)]
+const startup_readers_max: usize = 4;
+/// Below this many entries one thread reads them all (a connection costs more).
+#[allow(non_upper_case_globals)]
+const startup_entries_per_reader_min: i64 = 50_000;
+
+/// The leaf hash of every entry, in index order. Reading and hashing every body is most of
+/// a station's start-up (840 MB and a million SHA-256 for a million entries), so the
+/// index range is split among several read connections, each hashing its own part (WAL
+/// lets readers run side by side). The bodies, not a stored copy of their hashes, stay
+/// the source: a body changed behind the station's back changes the tree, and the
+/// start-up check against our signed checkpoints (and the peer's witness) notices.
+fn leaf_hashes(store: &mut Store) -> Result<Vec<Hash>, StoreError> {
+    let last = store.read(|tx| tx.last_entry_idx())?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, startup_readers_max);
+    let readers = (last / startup_entries_per_reader_min).clamp(1, threads as i64);
+    let path = store.path().filter(|_| readers > 1);
+    let ranges: Vec<(i64, i64)> = match path {
+        Some(_) => {
+            let part = (last + readers - 1) / readers;
+            (0..readers).map(|k| (k * part + 1, ((k + 1) * part).min(last))).collect()
+        }
+        None => vec![(1, last)],
+    };
+    let read_range = |store: &mut Store, (from, to): (i64, i64)| {
+        let mut leaves = Vec::with_capacity((to - from + 1).max(0) as usize);
+        let mut gap = None;
+        store.read(|tx| {
+            tx.for_each_entry_body_in(from, to, |idx, body| {
+                if idx != from + leaves.len() as i64 && gap.is_none() {
+                    gap = Some(idx);
+                }
+                leaves.push(leaf_hash(body.as_bytes()));
+            })
+        })?;
+        match gap {
+            Some(idx) => Err(StoreError::Corrupt(format!("the record skips to entry {idx}"))),
+            None if leaves.len() as i64 != (to - from + 1).max(0) => {
+                Err(StoreError::Corrupt(format!("the record lacks entries between {from} and {to}")))
+            }
+            None => Ok(leaves),
+        }
+    };
+    let mut parts: Vec<Result<Vec<Hash>, StoreError>> = std::thread::scope(|scope| {
+        let others: Vec<_> = ranges
+            .iter()
+            .skip(1)
+            .map(|&range| {
+                let path = path.clone();
+                scope.spawn(move || {
+                    let mut reader = Store::open(&path.ok_or_else(|| StoreError::Corrupt("no path".into()))?)?;
+                    read_range(&mut reader, range)
+                })
+            })
+            .collect();
+        let mut parts = vec![read_range(store, ranges[0])];
+        for handle in others {
+            parts.push(handle.join().unwrap_or_else(|_| Err(StoreError::Corrupt("a start-up reader failed".into()))));
+        }
+        parts
+    });
+    let mut leaves = Vec::with_capacity(last.max(0) as usize);
+    for part in parts.drain(..) {
+        leaves.extend(part?);
+    }
+    // Entries appended while we read (a CLI command beside a starting station) come last.
+    let done = leaves.len() as i64;
+    let mut gap = None;
+    store.read(|tx| {
+        tx.for_each_entry_body_in(done + 1, i64::MAX, |idx, body| {
+            if idx != leaves.len() as i64 + 1 && gap.is_none() {
+                gap = Some(idx);
+            }
+            leaves.push(leaf_hash(body.as_bytes()));
+        })
+    })?;
+    match gap {
+        Some(idx) => Err(StoreError::Corrupt(format!("the record skips to entry {idx}"))),
+        None => Ok(leaves),
+    }
+}
+
 impl Core {
     /// Wraps an open store, rebuilding the Merkle tree from every entry.
     pub fn new(name: String, lang: String, mut store: Store) -> Result<Arc<Core>, StoreError> {
         let mut tree = MerkleTree::new();
-        let mut gap = None;
-        store.read(|tx| {
-            tx.for_each_entry_body(|idx, body| {
-                if idx != tree.len() as i64 + 1 && gap.is_none() {
-                    gap = Some(idx);
-                }
-                tree.push(leaf_hash(body.as_bytes()));
-            })
-        })?;
-        if let Some(idx) = gap {
-            return Err(StoreError::Corrupt(format!("the record skips to entry {idx}")));
+        for leaf in leaf_hashes(&mut store)? {
+            tree.push(leaf);
         }
         let (entries, _) = broadcast::channel(event_backlog_max);
         let (storage, _) = watch::channel(None);
@@ -227,5 +301,61 @@ impl Core {
         })
         .await;
         result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record_with(entries: i64) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("station.db")).expect("open");
+        store
+            .write(|tx| {
+                for i in 0..entries {
+                    tx.append_entry(i, "test.entry", &format!("{{\"kind\":\"test.entry\",\"n\":{i}}}"))?;
+                }
+                Ok(())
+            })
+            .expect("append");
+        (dir, store)
+    }
+
+    fn one_by_one(store: &mut Store) -> Vec<Hash> {
+        let mut leaves = Vec::new();
+        store.read(|tx| tx.for_each_entry_body(|_, body| leaves.push(leaf_hash(body.as_bytes())))).expect("read");
+        leaves
+    }
+
+    /// Enough entries for several readers: the split read gives exactly the leaves of one
+    /// reader going through the record in order.
+    #[test]
+    fn start_up_read_on_several_connections_equals_one_pass() {
+        let entries = startup_entries_per_reader_min * 2 + 7;
+        let (_dir, mut store) = record_with(entries);
+        let leaves = leaf_hashes(&mut store).expect("leaves");
+        assert_eq!(leaves.len() as i64, entries);
+        assert!(leaves == one_by_one(&mut store), "the split read differs from one pass");
+        let (_dir, mut small) = record_with(3);
+        assert!(leaf_hashes(&mut small).expect("leaves") == one_by_one(&mut small));
+    }
+
+    /// An entry missing from the middle (the database edited behind the station's back)
+    /// stops the start-up with a clear error, whichever reader meets it.
+    #[test]
+    fn a_missing_entry_is_refused_at_start_up() {
+        let entries = startup_entries_per_reader_min * 2 + 7;
+        for missing in [2, entries - 3] {
+            let (dir, mut store) = record_with(entries);
+            let db = rusqlite::Connection::open(dir.path().join("station.db")).expect("open");
+            db.execute_batch(&format!(
+                "DROP TRIGGER entries_append_only_delete; DELETE FROM entries WHERE idx = {missing};"
+            ))
+            .expect("delete");
+            drop(db);
+            let err = leaf_hashes(&mut store).expect_err("a gap must be refused");
+            assert!(err.to_string().contains("entr"), "{err}");
+        }
     }
 }

@@ -18,7 +18,7 @@ mod watch_tx;
 pub use tx::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, Tx, User};
 pub use watch_tx::{AlarmRow, WatchCheckRow};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
@@ -80,6 +80,11 @@ impl Store {
         let mut store = Store { conn };
         schema::migrate(&mut store.conn)?;
         Ok(store)
+    }
+
+    /// The database file, or `None` for an in-memory database.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.conn.path().filter(|p| !p.is_empty()).map(PathBuf::from)
     }
 
     /// Runs `f` in one transaction: all of it is committed (and synced), or none of it.

@@ -334,9 +334,19 @@ impl<'a> Tx<'a> {
     }
 
     /// Every entry body in index order, for rebuilding the Merkle tree at start-up.
-    pub fn for_each_entry_body(&self, mut f: impl FnMut(i64, &str)) -> Result<(), StoreError> {
-        let mut st = self.tx.prepare_cached("SELECT idx, body FROM entries ORDER BY idx")?;
-        let mut rows = st.query([])?;
+    pub fn for_each_entry_body(&self, f: impl FnMut(i64, &str)) -> Result<(), StoreError> {
+        self.for_each_entry_body_in(1, i64::MAX, f)
+    }
+
+    /// The largest entry index (0 for an empty record).
+    pub fn last_entry_idx(&self) -> Result<i64, StoreError> {
+        Ok(self.tx.query_row("SELECT coalesce(max(idx), 0) FROM entries", [], |r| r.get(0))?)
+    }
+
+    /// As `for_each_entry_body`, for the entries with `from <= idx <= to`.
+    pub fn for_each_entry_body_in(&self, from: i64, to: i64, mut f: impl FnMut(i64, &str)) -> Result<(), StoreError> {
+        let mut st = self.tx.prepare_cached("SELECT idx, body FROM entries WHERE idx BETWEEN ?1 AND ?2 ORDER BY idx")?;
+        let mut rows = st.query(params![from, to])?;
         while let Some(row) = rows.next()? {
             let idx: i64 = row.get(0)?;
             // Borrowed from SQLite's row buffer: no allocation per entry at start-up.
