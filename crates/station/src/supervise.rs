@@ -74,6 +74,7 @@ impl Supervisor {
         let peers: Vec<String> = config.lines.iter().map(|l| l.peer.clone()).collect();
         let now = now_ms().max(0) as u64;
         let mut w = Watch::new(policy, &peers, now);
+        let tracked: Vec<Precedence> = Precedence::ALL.into_iter().filter(|&p| w.has_ack_deadline(p)).collect();
         let (open, checks, last_sent, unacked, presence) = {
             let peers = peers.clone();
             core.read(move |tx| {
@@ -89,7 +90,11 @@ impl Supervisor {
                         presence.push((p.clone(), pr));
                     }
                 }
-                Ok((open, checks, last_sent, tx.unacknowledged_messages()?, presence))
+                let mut unacked = Vec::new();
+                for p in &tracked {
+                    unacked.extend(tx.unacknowledged_messages(p.as_str())?.into_iter().map(|m| (*p, m)));
+                }
+                Ok((open, checks, last_sent, unacked, presence))
             })
             .await?
         };
@@ -111,14 +116,12 @@ impl Supervisor {
         for (peer, sent) in last_sent {
             w.restore_last_check_sent(&peer, sent.max(0) as u64);
         }
-        for m in unacked {
-            if let Some(p) = Precedence::parse(&m.precedence) {
-                let direction = match m.direction {
-                    hotline_store::Direction::Out => Direction::Out,
-                    hotline_store::Direction::In => Direction::In,
-                };
-                w.on_message(&m.peer, &m.id, p, direction, m.created_ms.max(0) as u64);
-            }
+        for (p, (peer, id, direction, created_ms)) in unacked {
+            let direction = match direction {
+                hotline_store::Direction::Out => Direction::Out,
+                hotline_store::Direction::In => Direction::In,
+            };
+            w.on_message(&peer, &id, p, direction, created_ms.max(0) as u64);
         }
         for (peer, (on_watch, since)) in presence {
             w.on_peer_presence(&peer, on_watch.max(0) as u32, since.max(0) as u64, now);

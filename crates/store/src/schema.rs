@@ -183,6 +183,12 @@ CREATE TABLE notice_expiries (
 -- found 87 % of a sender's CPU there after 100,000 messages).
 CREATE INDEX outbox_unreceipted ON outbox (peer, lane, seq) WHERE receipted_ms IS NULL;
 "#,
+    r#"
+-- At start-up the watch restores the deadlines of unacknowledged messages of the
+-- precedences that have one: without this index that read every message ever sent (with
+-- 500,000 unacknowledged ROUTINE messages, a third of a second of every start-up).
+CREATE INDEX messages_unacknowledged ON messages (precedence, pos) WHERE acked_ms IS NULL;
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

@@ -131,3 +131,45 @@ fn listing_pages_by_message_id() {
     let rest = store.read(|tx| tx.list_messages("bravo", Some("m4"), 2)).expect("list");
     assert!(rest.is_empty());
 }
+
+/// What the watch restores at start-up: unacknowledged messages of one precedence only,
+/// oldest first, whatever their direction; acknowledged ones and other precedences not.
+#[test]
+fn unacknowledged_messages_of_one_precedence() {
+    let mut store = Store::open_in_memory().expect("open");
+    store
+        .write(|tx| {
+            for (id, precedence, direction) in [
+                ("f1", "FLASH", Direction::Out),
+                ("r1", "ROUTINE", Direction::Out),
+                ("f2", "FLASH", Direction::In),
+                ("f3", "FLASH", Direction::Out),
+                ("p1", "PRIORITY", Direction::In),
+            ] {
+                let mut m = message(id, direction);
+                m.precedence = precedence.into();
+                assert!(tx.insert_message(&m)?);
+            }
+            assert!(tx.set_acked("f3", "op", 5)?);
+            Ok(())
+        })
+        .expect("write");
+    let flash = store.read(|tx| tx.unacknowledged_messages("FLASH")).expect("read");
+    let ids: Vec<(&str, Direction)> = flash.iter().map(|(_, id, d, _)| (id.as_str(), *d)).collect();
+    assert_eq!(ids, vec![("f1", Direction::Out), ("f2", Direction::In)]);
+    let routine = store.read(|tx| tx.unacknowledged_messages("ROUTINE")).expect("read");
+    assert_eq!(routine.len(), 1);
+    assert!(store.read(|tx| tx.unacknowledged_messages("IMMEDIATE")).expect("read").is_empty());
+    // The index, not a scan of every message, answers it.
+    let sql = "EXPLAIN QUERY PLAN SELECT peer, id, direction, created_ms FROM messages \
+               WHERE acked_ms IS NULL AND precedence = 'FLASH' ORDER BY pos";
+    let plan: Vec<String> = store
+        .read(|tx| {
+            let mut st = tx.raw().prepare(sql)?;
+            let rows = st.query_map([], |r| r.get::<_, String>(3))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .expect("plan");
+    let plan = plan.join("; ");
+    assert!(plan.contains("messages_unacknowledged"), "{plan}");
+}

@@ -345,7 +345,8 @@ impl<'a> Tx<'a> {
 
     /// As `for_each_entry_body`, for the entries with `from <= idx <= to`.
     pub fn for_each_entry_body_in(&self, from: i64, to: i64, mut f: impl FnMut(i64, &str)) -> Result<(), StoreError> {
-        let mut st = self.tx.prepare_cached("SELECT idx, body FROM entries WHERE idx BETWEEN ?1 AND ?2 ORDER BY idx")?;
+        let mut st =
+            self.tx.prepare_cached("SELECT idx, body FROM entries WHERE idx BETWEEN ?1 AND ?2 ORDER BY idx")?;
         let mut rows = st.query(params![from, to])?;
         while let Some(row) = rows.next()? {
             let idx: i64 = row.get(0)?;

@@ -6,8 +6,8 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::StoreError;
-use crate::tx::{MESSAGE_COLUMNS, MessageRow, Tx, message_from_row};
+use crate::tx::Tx;
+use crate::{Direction, StoreError};
 
 /// An alarm and where it is in its life: raised → acknowledged → cleared.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,12 +255,21 @@ impl Tx<'_> {
 
     // --- acknowledgment times and presence --------------------------------------------
 
-    /// Messages on any line not yet acknowledged, oldest first (for the watch's deadlines).
-    pub fn unacknowledged_messages(&self) -> Result<Vec<MessageRow>, StoreError> {
-        let mut st = self
-            .tx
-            .prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE acked_ms IS NULL ORDER BY pos"))?;
-        let rows = st.query_map([], message_from_row)?;
+    /// Messages of `precedence` on any line not yet acknowledged, oldest first, as (peer,
+    /// id, direction, created_ms): what the watch needs to restore their deadlines. A
+    /// partial index keeps this cheap however many messages the record holds.
+    pub fn unacknowledged_messages(
+        &self,
+        precedence: &str,
+    ) -> Result<Vec<(String, String, Direction, i64)>, StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT peer, id, direction, created_ms FROM messages
+             WHERE acked_ms IS NULL AND precedence = ?1 ORDER BY pos",
+        )?;
+        let rows = st.query_map(params![precedence], |r| {
+            let direction: String = r.get(2)?;
+            Ok((r.get(0)?, r.get(1)?, if direction == "in" { Direction::In } else { Direction::Out }, r.get(3)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

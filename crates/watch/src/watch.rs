@@ -159,6 +159,13 @@ impl Watch {
         }
     }
 
+    /// Does any line give messages of `precedence` an acknowledgment deadline? Messages of
+    /// other precedences need not be reported (a station restoring its unacknowledged
+    /// messages at start-up skips them).
+    pub fn has_ack_deadline(&self, precedence: Precedence) -> bool {
+        self.lines.values().any(|l| l.policy.ack_deadline(precedence).is_some())
+    }
+
     /// Message `id` was acknowledged (here or by the peer).
     pub fn on_message_acknowledged(&mut self, peer: &str, id: &str, now_ms: u64) {
         let Some(line) = self.lines.get_mut(peer) else { return };
