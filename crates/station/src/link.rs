@@ -52,6 +52,11 @@ const write_chunk_bytes: usize = 256 * 1024;
 /// Pause after a failed store write before the line task tries again.
 #[allow(non_upper_case_globals)]
 const store_retry_ms: u64 = 200;
+/// Messages accepted in one transaction at most: sends that wait in the command queue
+/// while a commit is under way share the next one (group commit), so a burst costs one
+/// sync per batch instead of one per message.
+#[allow(non_upper_case_globals)]
+const accept_batch_max: usize = 64;
 /// Longest a round of "sent" marks waits to share a commit with something durable.
 #[allow(non_upper_case_globals)]
 const deferred_events_ms: u64 = 100;
@@ -233,6 +238,7 @@ pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHan
         witness_pending: false,
         witness_blocked: false,
         presence_sent: None,
+        pending_command: None,
         setup,
     };
     let join = tokio::spawn(task.run());
@@ -270,6 +276,8 @@ struct LineTask {
     witness_blocked: bool,
     /// The operators-on-watch count last sent to the peer since start.
     presence_sent: Option<u32>,
+    /// A command taken from the queue while gathering a batch of sends, to handle next.
+    pending_command: Option<Command>,
 }
 
 /// What a line task needs inside a store transaction.
@@ -411,6 +419,15 @@ impl LineTask {
                     None => {}
                 }
             }
+            if let Some(command) = self.pending_command.take() {
+                if let Command::Shutdown { done } = command {
+                    self.shutdown().await;
+                    let _ = done.send(());
+                    return;
+                }
+                self.handle_command(command).await;
+                continue;
+            }
             tokio::select! {
                 command = self.command_rx.recv() => match command {
                     Some(Command::Shutdown { done }) => {
@@ -440,7 +457,18 @@ impl LineTask {
     async fn handle_command(&mut self, command: Command) {
         match command {
             Command::Send { message, reply } => {
-                let _ = reply.send(self.accept_message(message).await);
+                let mut batch = vec![(message, reply)];
+                while batch.len() < accept_batch_max {
+                    match self.command_rx.try_recv() {
+                        Ok(Command::Send { message, reply }) => batch.push((message, reply)),
+                        Ok(other) => {
+                            self.pending_command = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                self.accept_messages(batch).await;
             }
             Command::Ack { id, by, reply } => {
                 let _ = reply.send(self.accept_ack(id, by).await);
@@ -768,10 +796,9 @@ impl LineTask {
         Ok(())
     }
 
-    async fn accept_message(&mut self, m: NewMessage) -> Result<MessageRow, ApiError> {
-        let ends = self.ends();
+    /// Signs a new message for the line, without storing it.
+    fn prepare_message(&self, ends: &Ends, m: NewMessage) -> Result<Prepared, ApiError> {
         let lane = lane_for(&m.precedence);
-        let seq = self.line.next_seq(lane);
         let created_ms = now_ms();
         let row = MessageRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -810,39 +837,89 @@ impl LineTask {
                 hotline_proto::payload_bytes_max
             )));
         }
-        let stored = row.clone();
-        let stored_payload = payload.clone();
-        let accepted = self
+        Ok(Prepared { row, lane, payload, signed })
+    }
+
+    /// Accepts a batch of sends in one transaction: each message is stored, queued in the
+    /// outbox under the next sequence number of its lane and logged, in the order the
+    /// sends arrived, exactly as one transaction per message would have done; one that
+    /// replies to no message on this line is refused alone. Every sender gets its own
+    /// answer after the commit.
+    async fn accept_messages(&mut self, batch: Vec<(NewMessage, oneshot::Sender<Result<MessageRow, ApiError>>)>) {
+        debug_assert!(batch.len() <= accept_batch_max);
+        let ends = self.ends();
+        let mut prepared = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for (message, reply) in batch {
+            match self.prepare_message(&ends, message) {
+                Ok(p) => {
+                    prepared.push(p);
+                    replies.push(reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        }
+        if prepared.is_empty() {
+            return;
+        }
+        let first_seq: Vec<u64> = Lane::ALL.iter().map(|&lane| self.line.next_seq(lane)).collect();
+        let (stored, peer) = (prepared.clone(), ends.peer.clone());
+        let outcome = self
             .setup
             .core
             .write(move |j| {
-                check_seq(j, &stored.peer, lane, seq)?;
-                if let Some(reply_to) = &stored.reply_to
-                    && j.tx.message(reply_to)?.is_none_or(|m| m.peer != stored.peer)
-                {
-                    return Ok(false);
+                let mut next = first_seq;
+                for &lane in Lane::ALL.iter().filter(|&&lane| stored.iter().any(|p| p.lane == lane)) {
+                    check_seq(j, &peer, lane, next[lane.index()])?;
                 }
-                j.tx.insert_message(&stored)?;
-                j.tx.insert_outbox(&stored.peer, lane, seq, &stored_payload, Some(&stored.id), created_ms)?;
-                j.append(
-                    "message.queued",
-                    json!({"peer": stored.peer, "message": message_json(&stored), "item": signed.text, "sig": signed.sig}),
-                )?;
-                Ok(true)
+                let mut seqs = Vec::with_capacity(stored.len());
+                for p in &stored {
+                    let row = &p.row;
+                    if let Some(reply_to) = &row.reply_to
+                        && j.tx.message(reply_to)?.is_none_or(|m| m.peer != row.peer)
+                    {
+                        seqs.push(None);
+                        continue;
+                    }
+                    let seq = next[p.lane.index()];
+                    next[p.lane.index()] += 1;
+                    j.tx.insert_message(row)?;
+                    j.tx.insert_outbox(&row.peer, p.lane, seq, &p.payload, Some(&row.id), row.created_ms)?;
+                    j.append(
+                        "message.queued",
+                        json!({"peer": row.peer, "message": message_json(row), "item": p.signed.text, "sig": p.signed.sig}),
+                    )?;
+                    seqs.push(Some(seq));
+                }
+                Ok(seqs)
             })
-            .await
-            .map_err(ApiError::from)?;
-        if !accepted {
-            return Err(ApiError::bad("bad_reply_to", "reply_to names no message on this line"));
+            .await;
+        let seqs = match outcome {
+            Ok(seqs) => seqs,
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(api_error_of(&e)));
+                }
+                return;
+            }
+        };
+        for ((p, seq), reply) in prepared.into_iter().zip(seqs).zip(replies) {
+            let Some(seq) = seq else {
+                let _ = reply.send(Err(ApiError::bad("bad_reply_to", "reply_to names no message on this line")));
+                continue;
+            };
+            let Prepared { row, lane, payload, .. } = p;
+            self.line.push(lane, seq, payload);
+            if let Some(precedence) = hotline_watch::Precedence::parse(&row.precedence) {
+                let (peer, id, created_ms) = (row.peer.clone(), row.id.clone(), row.created_ms);
+                self.setup.supervisor.observe(|w, _| {
+                    w.on_message(&peer, &id, precedence, hotline_watch::Direction::Out, created_ms.max(0) as u64)
+                });
+            }
+            let _ = reply.send(Ok(row));
         }
-        self.line.push(lane, seq, payload);
-        if let Some(p) = hotline_watch::Precedence::parse(&row.precedence) {
-            let (peer, id) = (row.peer.clone(), row.id.clone());
-            self.setup
-                .supervisor
-                .observe(|w, _| w.on_message(&peer, &id, p, hotline_watch::Direction::Out, created_ms.max(0) as u64));
-        }
-        Ok(row)
     }
 
     async fn accept_ack(&mut self, id: String, by: String) -> Result<MessageRow, ApiError> {
@@ -1209,6 +1286,23 @@ fn refuse_change(current: &NoticeRow, peer: &str) -> Option<ApiError> {
 }
 
 /// The line's counter and the store agree, or the outbox would get a gap.
+/// A message signed and encoded for the line, waiting for its transaction.
+#[derive(Clone)]
+struct Prepared {
+    row: MessageRow,
+    lane: Lane,
+    payload: Vec<u8>,
+    signed: SignedItem,
+}
+
+/// The API's answer to a store failure, for each of the senders whose batch it failed.
+fn api_error_of(e: &StoreError) -> ApiError {
+    match e {
+        StoreError::DiskFull => ApiError::DiskFull,
+        other => ApiError::Internal(format!("store: {other}")),
+    }
+}
+
 pub(crate) fn check_seq(j: &Journal<'_>, peer: &str, lane: Lane, seq: u64) -> Result<(), StoreError> {
     let expected = j.tx.next_out_seq(peer, lane)?;
     if expected != seq {

@@ -329,3 +329,55 @@ async fn metrics_show_line_state_queue_depth_and_oldest_undelivered_age() {
     assert!(text.contains("hotline_queue_depth{peer=\"bravo\"} 1"), "{text}");
     assert!(text.contains("hotline_oldest_undelivered_seconds{peer=\"bravo\"}"), "{text}");
 }
+
+/// Sends that arrive together share a transaction (group commit) but must come out
+/// exactly as if accepted one by one: every sender its own answer, a bad `reply_to`
+/// refused alone, each lane's sequence numbers contiguous, and the record's
+/// `message.queued` entries in the same order as the outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_sends_are_each_accepted_in_order_or_refused_alone() {
+    let f = fixture().await;
+    let precedences = ["ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH"];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..120 {
+        let (state, token) = (f.state.clone(), f.operator.clone());
+        let mut body = json!({"body": format!("burst {i}"), "precedence": precedences[i % 4]});
+        if i % 10 == 3 {
+            body["reply_to"] = json!("0190f0c0-0000-7000-8000-000000000000");
+        }
+        tasks.spawn(async move {
+            let body = Body::from(body.to_string());
+            (i, call(&state, "POST", "/api/v1/lines/bravo/messages", Some(&token), Some(body)).await)
+        });
+    }
+    let mut accepted = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (i, (status, v)) = done.expect("task");
+        if i % 10 == 3 {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "send {i}: {v}");
+            assert_eq!(v["error"]["code"], "bad_reply_to", "send {i}: {v}");
+        } else {
+            assert_eq!(status, StatusCode::ACCEPTED, "send {i}: {v}");
+            accepted.push(v["id"].as_str().expect("id").to_owned());
+        }
+    }
+    assert_eq!(accepted.len(), 108);
+    assert_eq!(message_count(&f.state).await, 108);
+    let (restored, entries) =
+        f.state.core.read(|tx| Ok((tx.restore_line("bravo")?, tx.entries_after(0, 10_000)?))).await.expect("read");
+    // `restore_line` itself refuses an outbox whose sequence numbers skip.
+    assert_eq!(restored.outbound.len(), 108);
+    let id_in = |text: &[u8]| {
+        let text = String::from_utf8_lossy(text);
+        accepted.iter().find(|id| text.contains(id.as_str())).cloned()
+    };
+    let queued: Vec<String> =
+        entries.iter().filter(|e| e.kind == "message.queued").filter_map(|e| id_in(e.body.as_bytes())).collect();
+    assert_eq!(queued.len(), 108, "one message.queued entry per accepted send");
+    for lane in hotline_proto::Lane::ALL {
+        let by_seq: Vec<String> =
+            restored.outbound.iter().filter(|(l, _, _)| *l == lane).filter_map(|(_, _, p)| id_in(p)).collect();
+        let in_record: Vec<String> = queued.iter().filter(|id| by_seq.contains(id)).cloned().collect();
+        assert_eq!(by_seq, in_record, "lane {lane:?}: outbox order and record order differ");
+    }
+}
