@@ -300,3 +300,21 @@ fn conditions_the_station_observes_are_raised_once_and_evidence_is_never_cleared
     assert!(alpha.watch.on_cleared("record_fork:bravo"));
     assert!(alpha.watch.alarm("record_fork:bravo").is_none());
 }
+
+/// What a station restores at start-up depends on it: precedences that have a deadline on
+/// some line are tracked, the others need not be read back at all.
+#[test]
+fn precedences_with_a_deadline_on_any_line_are_the_tracked_ones() {
+    let defaults = Watch::new(policy(), &["bravo".to_owned()], T0);
+    assert!(!defaults.has_ack_deadline(Precedence::Routine));
+    for p in [Precedence::Priority, Precedence::Immediate, Precedence::Flash] {
+        assert!(defaults.has_ack_deadline(p), "{p:?}");
+    }
+    // One line that gives ROUTINE a deadline is enough.
+    let mut strict = policy();
+    let mut line = LinePolicy::default();
+    line.ack_deadline_ms[Precedence::Routine as usize] = Some(24 * 60 * MIN);
+    strict.lines.insert("charlie".into(), line);
+    let watch = Watch::new(strict, &["bravo".to_owned(), "charlie".to_owned()], T0);
+    assert!(watch.has_ack_deadline(Precedence::Routine));
+}
