@@ -220,7 +220,8 @@ enum Goal {
 }
 
 fn measure(a: &PreparedArea, b: &PreparedArea, limit_m: f64, goal: Goal) -> f64 {
-    match a.bounds.settle(&b.bounds, &Reach::of(limit_m)) {
+    let reach = Reach::of(limit_m);
+    match a.bounds.settle(&b.bounds, &reach) {
         Some(false) => return f64::INFINITY,
         Some(true) if goal == Goal::Within => return 0.0,
         _ => {}
@@ -229,7 +230,7 @@ fn measure(a: &PreparedArea, b: &PreparedArea, limit_m: f64, goal: Goal) -> f64 
         (Some((_, ca, ra)), Some((_, cb, rb))) => (geodesic_m(ca, cb) - ra - rb).max(0.0),
         (Some((va, _, ra)), None) => (point_distance(va, b, limit_m + ra, goal) - ra).max(0.0),
         (None, Some((vb, _, rb))) => (point_distance(vb, a, limit_m + rb, goal) - rb).max(0.0),
-        (None, None) => polygons_distance(a, b, limit_m, goal),
+        (None, None) => polygons_distance(a, b, &reach, goal),
     }
 }
 
@@ -306,12 +307,9 @@ fn first_vertex_inside(x: &PreparedArea, y: &PreparedArea) -> bool {
         .any(|v| Ball::point(v).near(y.bounds.outer, 0.0) && y.contains(v))
 }
 
-fn polygons_distance(a: &PreparedArea, b: &PreparedArea, limit_m: f64, goal: Goal) -> f64 {
+/// Distance between two polygonal areas whose outer caps `measure` found within reach.
+fn polygons_distance(a: &PreparedArea, b: &PreparedArea, reach: &Reach, goal: Goal) -> f64 {
     if a.polys.is_empty() || b.polys.is_empty() {
-        return f64::INFINITY;
-    }
-    let reach = Reach::of(limit_m);
-    if !a.bounds.outer.near(b.bounds.outer, reach.chord) {
         return f64::INFINITY;
     }
     let within = goal == Goal::Within;

@@ -7,6 +7,7 @@
 //! committed record and subscribers see entries in index order. Checkpoints are signed
 //! here too, under the same lock, so a checkpoint's size and root always agree.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -101,61 +102,46 @@ fn leaf_hashes(store: &mut Store) -> Result<Vec<Hash>, StoreError> {
     let last = store.read(|tx| tx.last_entry_idx())?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, startup_readers_max);
     let readers = (last / startup_entries_per_reader_min).clamp(1, threads as i64);
-    let path = store.path().filter(|_| readers > 1);
-    let ranges: Vec<(i64, i64)> = match path {
-        Some(_) => {
-            let part = (last + readers - 1) / readers;
-            (0..readers).map(|k| (k * part + 1, ((k + 1) * part).min(last))).collect()
-        }
-        None => vec![(1, last)],
+    let (path, readers) = match store.path() {
+        Some(path) if readers > 1 => (path, readers),
+        _ => (PathBuf::new(), 1), // in memory, or too small to share out
     };
-    let read_range = |store: &mut Store, (from, to): (i64, i64)| {
-        let mut leaves = Vec::with_capacity((to - from + 1).max(0) as usize);
-        let mut gap = None;
-        store.read(|tx| {
-            tx.for_each_entry_body_in(from, to, |idx, body| {
-                if idx != from + leaves.len() as i64 && gap.is_none() {
-                    gap = Some(idx);
-                }
-                leaves.push(leaf_hash(body.as_bytes()));
-            })
-        })?;
-        match gap {
-            Some(idx) => Err(StoreError::Corrupt(format!("the record skips to entry {idx}"))),
-            None if leaves.len() as i64 != (to - from + 1).max(0) => {
-                Err(StoreError::Corrupt(format!("the record lacks entries between {from} and {to}")))
-            }
-            None => Ok(leaves),
-        }
-    };
-    let mut parts: Vec<Result<Vec<Hash>, StoreError>> = std::thread::scope(|scope| {
+    let part = (last + readers - 1) / readers;
+    let ranges: Vec<(i64, i64)> = (0..readers).map(|k| (k * part + 1, ((k + 1) * part).min(last))).collect();
+    let parts: Vec<Result<Vec<Hash>, StoreError>> = std::thread::scope(|scope| {
+        let path = &path;
         let others: Vec<_> = ranges
             .iter()
             .skip(1)
-            .map(|&range| {
-                let path = path.clone();
-                scope.spawn(move || {
-                    let mut reader = Store::open(&path.ok_or_else(|| StoreError::Corrupt("no path".into()))?)?;
-                    read_range(&mut reader, range)
-                })
-            })
+            .map(|&(from, to)| scope.spawn(move || read_leaves(&mut Store::open(path)?, from, to)))
             .collect();
-        let mut parts = vec![read_range(store, ranges[0])];
+        let mut parts = vec![read_leaves(store, 1, ranges.first().map_or(0, |r| r.1))];
         for handle in others {
             parts.push(handle.join().unwrap_or_else(|_| Err(StoreError::Corrupt("a start-up reader failed".into()))));
         }
         parts
     });
     let mut leaves = Vec::with_capacity(last.max(0) as usize);
-    for part in parts.drain(..) {
-        leaves.extend(part?);
+    for (part, &(from, to)) in parts.into_iter().zip(&ranges) {
+        let part = part?;
+        // A part that ends early would shift every later leaf to the wrong index.
+        if part.len() as i64 != (to - from + 1).max(0) {
+            return Err(StoreError::Corrupt(format!("the record lacks entries between {from} and {to}")));
+        }
+        leaves.extend(part);
     }
     // Entries appended while we read (a CLI command beside a starting station) come last.
-    let done = leaves.len() as i64;
+    leaves.extend(read_leaves(store, leaves.len() as i64 + 1, i64::MAX)?);
+    Ok(leaves)
+}
+
+/// Leaf hashes of the entries `from..=to`, which must follow each other from `from`.
+fn read_leaves(store: &mut Store, from: i64, to: i64) -> Result<Vec<Hash>, StoreError> {
+    let mut leaves = Vec::new();
     let mut gap = None;
     store.read(|tx| {
-        tx.for_each_entry_body_in(done + 1, i64::MAX, |idx, body| {
-            if idx != leaves.len() as i64 + 1 && gap.is_none() {
+        tx.for_each_entry_body_in(from, to, |idx, body| {
+            if idx != from + leaves.len() as i64 && gap.is_none() {
                 gap = Some(idx);
             }
             leaves.push(leaf_hash(body.as_bytes()));

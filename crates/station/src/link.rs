@@ -420,22 +420,18 @@ impl LineTask {
                 }
             }
             if let Some(command) = self.pending_command.take() {
-                if let Command::Shutdown { done } = command {
-                    self.shutdown().await;
-                    let _ = done.send(());
+                if self.handle_command(command).await == Flow::Stop {
                     return;
                 }
-                self.handle_command(command).await;
                 continue;
             }
             tokio::select! {
                 command = self.command_rx.recv() => match command {
-                    Some(Command::Shutdown { done }) => {
-                        self.shutdown().await;
-                        let _ = done.send(());
-                        return;
+                    Some(command) => {
+                        if self.handle_command(command).await == Flow::Stop {
+                            return;
+                        }
                     }
-                    Some(command) => self.handle_command(command).await,
                     None => return,
                 },
                 Some((id, input)) = self.input_rx.recv() => self.handle_input(id, input),
@@ -454,7 +450,7 @@ impl LineTask {
         }
     }
 
-    async fn handle_command(&mut self, command: Command) {
+    async fn handle_command(&mut self, command: Command) -> Flow {
         match command {
             Command::Send { message, reply } => {
                 let mut batch = vec![(message, reply)];
@@ -511,8 +507,13 @@ impl LineTask {
                 let detail = format!("{presented}\u{1f}{}", self.setup.peer_key.fingerprint());
                 self.setup.supervisor.key_mismatch(&self.setup.peer, &detail);
             }
-            Command::Shutdown { .. } => {}
+            Command::Shutdown { done } => {
+                self.shutdown().await;
+                let _ = done.send(());
+                return Flow::Stop;
+            }
         }
+        Flow::Continue
     }
 
     fn start_dial(&mut self) {
@@ -1286,6 +1287,13 @@ fn refuse_change(current: &NoticeRow, peer: &str) -> Option<ApiError> {
 }
 
 /// The line's counter and the store agree, or the outbox would get a gap.
+/// Whether the line task goes on after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
 /// A message signed and encoded for the line, waiting for its transaction.
 #[derive(Clone)]
 struct Prepared {
