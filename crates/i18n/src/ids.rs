@@ -60,6 +60,8 @@ pub const ALARM_STORAGE: &str = "sys-alarm-storage";
 pub const ALARM_LOW_DISK: &str = "sys-alarm-low_disk";
 /// `$peer`, `$minutes`.
 pub const ALARM_NOBODY_ON_WATCH: &str = "sys-alarm-nobody_on_watch";
+/// `$peer`, `$detail` (how the task ended).
+pub const ALARM_LINE_TASK_FAILED: &str = "sys-alarm-line_task_failed";
 /// `$peer`, `$size`, `$reason`.
 pub const ALARM_COSIGNATURE_REFUSED: &str = "sys-alarm-cosignature_refused";
 /// `$detail`.

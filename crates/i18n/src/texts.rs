@@ -206,6 +206,11 @@ pub fn alarm_nobody_on_watch(peer: &str, minutes: u64) -> Text {
     Text::new(ids::ALARM_NOBODY_ON_WATCH, Args::new().str("peer", peer).num("minutes", minutes as f64))
 }
 
+/// The task running the line to `peer` ended (`detail`: how); the station restarts it.
+pub fn alarm_line_task_failed(peer: &str, detail: &str) -> Text {
+    Text::new(ids::ALARM_LINE_TASK_FAILED, Args::new().str("peer", peer).str("detail", detail))
+}
+
 /// `peer` refused to cosign our checkpoint of `size`, for `reason`.
 pub fn alarm_cosignature_refused(peer: &str, size: u64, reason: &str) -> Text {
     Text::new(

@@ -45,6 +45,7 @@ pub fn cause_of(row: &AlarmRow) -> Option<Cause> {
         "storage" => Cause::Storage,
         "low_disk" => Cause::LowDisk,
         "nobody_on_watch" => Cause::NobodyOnWatch { peer: peer()? },
+        "line_task_failed" => Cause::LineTaskFailed { peer: peer()? },
         _ => return None,
     })
 }

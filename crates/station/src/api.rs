@@ -27,7 +27,7 @@ use crate::core::Core;
 use crate::error::{ApiError, ErrorBody};
 use crate::guard::{ClientAddress, Lockout, LoginGuard, LoginKey, LoginLimits};
 use crate::item::{PRECEDENCES, message_body_bytes_max};
-use crate::link::{Command, LineHandle, NewMessage, message_json};
+use crate::line::{Command, LineHandle, NewMessage, message_json};
 use crate::{auth, events, guard, metrics, notice_api, now_ms, record_api, rfc3339, roles, watch_api};
 
 /// Largest request body accepted: a 64 KiB message body plus JSON escaping headroom.

@@ -21,7 +21,7 @@ pub mod events;
 pub mod export;
 pub mod guard;
 pub mod item;
-pub mod link;
+pub mod line;
 pub mod metrics;
 pub mod net;
 pub mod notice_api;

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::api::{AppState, Operator};
 use crate::error::{ApiError, ErrorBody};
-use crate::link::{Command, NoticeChange};
+use crate::line::{Command, NoticeChange};
 use crate::notices::{conflict_json, notice_json};
 use crate::now_ms;
 

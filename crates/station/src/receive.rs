@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::core::Journal;
 use crate::item::{Item, ReceiptEntry, SignedItem, receipt_messages_max};
-use crate::link::{Ends, Observed, Round, message_json};
+use crate::line::{Ends, Observed, Round, message_json};
 use crate::{alarms, texts};
 
 /// Signs `item`, writes it to the outbox on the control lane, and lists it for pushing

@@ -23,7 +23,7 @@ use crate::admin::{AdminError, load_key};
 use crate::api::{AppState, router};
 use crate::config::{Config, DB_FILE};
 use crate::core::Core;
-use crate::link::{self, Command, LineHandle, LineSetup};
+use crate::line::{self, Command, LineHandle, LineSetup};
 use crate::presence::Presence;
 use crate::supervise::Supervisor;
 use crate::{alarms, net, now_ms};
@@ -109,7 +109,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
             supervisor: supervisor.clone(),
             presence: presence.subscribe(),
         };
-        let (handle, task) = link::start(setup).await?;
+        let (handle, task) = line::start(setup).await?;
         lines.insert(l.peer.clone(), handle);
         line_tasks.push(task);
     }

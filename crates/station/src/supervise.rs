@@ -23,7 +23,7 @@ use tokio::sync::{Notify, watch};
 use crate::alarms::{self, cause_of};
 use crate::config::{Config, EscalationConfig, SmtpConfig};
 use crate::core::Core;
-use crate::link::{Command, LineHandle};
+use crate::line::{Command, LineHandle};
 use crate::notify::{self, Notification};
 use crate::{now_ms, texts};
 
@@ -56,6 +56,8 @@ pub struct Supervisor {
     check_windows: Mutex<BTreeMap<(String, Direction), u64>>,
     /// What the last key mismatch per line was, for its alarm's text.
     mismatch_details: Mutex<BTreeMap<String, String>>,
+    /// How each line's task last failed, for its alarm's text.
+    task_failures: Mutex<BTreeMap<String, String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -142,6 +144,7 @@ impl Supervisor {
             console_url: format!("http://{}/", config.listen.http),
             check_windows: Mutex::new(BTreeMap::new()),
             mismatch_details: Mutex::new(BTreeMap::new()),
+            task_failures: Mutex::new(BTreeMap::new()),
             low_disk_bytes: config.watch.low_disk_alarm_mb.unwrap_or(low_disk_alarm_mb_default) * 1024 * 1024,
         }))
     }
@@ -180,6 +183,13 @@ impl Supervisor {
     pub fn key_mismatch(&self, peer: &str, detail: &str) {
         lock(&self.mismatch_details).insert(peer.to_owned(), detail.to_owned());
         self.observe(|w, now| w.raise(Cause::PeerKeyMismatch { peer: peer.to_owned() }, now));
+    }
+
+    /// The task running `peer`'s line ended and is being restarted: a critical alarm,
+    /// open until a supervisor clears it (one per line while open, however often it fails).
+    pub fn line_task_failed(&self, peer: &str, detail: &str) {
+        lock(&self.task_failures).insert(peer.to_owned(), detail.to_owned());
+        self.observe(|w, now| w.raise(crate::line::failure_cause(peer), now));
     }
 
     /// Alarms raised but not yet in the store (the disk refused the write).
@@ -326,6 +336,7 @@ impl Supervisor {
                     Cause::PeerKeyMismatch { peer } => {
                         lock(&self.mismatch_details).get(peer).cloned().unwrap_or_default()
                     }
+                    Cause::LineTaskFailed { peer } => lock(&self.task_failures).get(peer).cloned().unwrap_or_default(),
                     _ => String::new(),
                 };
                 let text = texts::alarm_text(&cause, &self.core.lang, &policy, &detail);

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::alarms::{self, alarm_json};
 use crate::api::{AppState, Operator};
 use crate::error::{ApiError, ErrorBody};
-use crate::link::Command;
+use crate::line::Command;
 use crate::{now_ms, rfc3339};
 
 /// Most alarms or checks returned by one listing.

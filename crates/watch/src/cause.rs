@@ -109,6 +109,10 @@ pub enum Cause {
     LowDisk,
     /// The peer reports nobody on watch for longer than the threshold.
     NobodyOnWatch { peer: String },
+    /// The task that runs the line to `peer` ended (a panic or an unexpected return):
+    /// the line was down until the station restarted the task. A defect, or an input
+    /// from the peer we did not survive; evidence, so only a person clears it.
+    LineTaskFailed { peer: String },
 }
 
 impl Cause {
@@ -123,6 +127,7 @@ impl Cause {
             Cause::Storage => "storage",
             Cause::LowDisk => "low_disk",
             Cause::NobodyOnWatch { .. } => "nobody_on_watch",
+            Cause::LineTaskFailed { .. } => "line_task_failed",
         }
     }
 
@@ -132,7 +137,8 @@ impl Cause {
             Cause::LineDown { peer }
             | Cause::PeerKeyMismatch { peer }
             | Cause::RecordFork { peer }
-            | Cause::NobodyOnWatch { peer } => format!("{}:{peer}", self.name()),
+            | Cause::NobodyOnWatch { peer }
+            | Cause::LineTaskFailed { peer } => format!("{}:{peer}", self.name()),
             Cause::WatchCheckMissed { peer, direction } => format!("{}:{peer}:{}", self.name(), direction.as_str()),
             Cause::AckOverdue { message, .. } => format!("{}:{message}", self.name()),
             Cause::Storage | Cause::LowDisk => self.name().to_owned(),
@@ -156,7 +162,8 @@ impl Cause {
             | Cause::AckOverdue { peer, .. }
             | Cause::PeerKeyMismatch { peer }
             | Cause::RecordFork { peer }
-            | Cause::NobodyOnWatch { peer } => Some(peer),
+            | Cause::NobodyOnWatch { peer }
+            | Cause::LineTaskFailed { peer } => Some(peer),
             Cause::Storage | Cause::LowDisk => None,
         }
     }
@@ -164,7 +171,7 @@ impl Cause {
     /// Whether the station clears this alarm by itself when the condition ends. Key
     /// mismatches and forks are evidence: only a person clears them.
     pub fn clears_itself(&self) -> bool {
-        !matches!(self, Cause::PeerKeyMismatch { .. } | Cause::RecordFork { .. })
+        !matches!(self, Cause::PeerKeyMismatch { .. } | Cause::RecordFork { .. } | Cause::LineTaskFailed { .. })
     }
 }
 

@@ -231,6 +231,7 @@ sys-alarm-record_fork = { $peer }'s record does not extend the record we cosigne
 sys-alarm-storage = Storage error: { $detail }
 sys-alarm-low_disk = Low disk space: { $free_mb } MB free.
 sys-alarm-nobody_on_watch = Nobody has been on watch at { $peer } for { $minutes } min.
+sys-alarm-line_task_failed = The line to { $peer } stopped working inside this station ({ $detail }); the station restarted it. Report this to the station's engineers.
 sys-alarm-cosignature_refused = { $peer } refused to cosign our record at size { $size }: { $reason }
 sys-alarm-record_integrity = The record on this station's disk does not match its signed checkpoints: { $detail }
 sys-alarm-acknowledged = Alarm acknowledged by { $by }: { $alarm }

@@ -233,6 +233,7 @@ sys-alarm-record_fork = Журнал станции { $peer } не продол�
 sys-alarm-storage = Ошибка хранилища: { $detail }
 sys-alarm-low_disk = Мало места на диске: свободно { $free_mb } МБ.
 sys-alarm-nobody_on_watch = На станции { $peer } никого нет на дежурстве уже { $minutes } мин.
+sys-alarm-line_task_failed = Линия со станцией { $peer } перестала работать внутри этой станции ({ $detail }); станция перезапустила её. Сообщите инженерам станции.
 sys-alarm-cosignature_refused = Станция { $peer } отказалась заверить наш журнал размера { $size }: { $reason }
 sys-alarm-record_integrity = Журнал на диске этой станции не совпадает с её подписанными контрольными точками: { $detail }
 sys-alarm-acknowledged = Тревога подтверждена ({ $by }): { $alarm }

@@ -71,6 +71,7 @@ pub fn all() -> Vec<Text> {
         texts::alarm_storage("disk I/O error"),
         texts::alarm_low_disk(512),
         texts::alarm_nobody_on_watch("bravo", 30),
+        texts::alarm_line_task_failed("bravo", "panicked: index out of bounds"),
         texts::alarm_cosignature_refused("bravo", 1_234, "the proof does not hold"),
         texts::alarm_record_integrity("checkpoint 3 does not match the entries"),
         texts::alarm_acknowledged("watch-officer", line_down.clone()),

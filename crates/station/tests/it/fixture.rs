@@ -8,7 +8,7 @@ use std::time::Duration;
 use hotline_identity::StationKey;
 use hotline_station::api::AppState;
 use hotline_station::core::Core;
-use hotline_station::link::{self, LineSetup};
+use hotline_station::line::{self, LineSetup};
 use hotline_station::presence::Presence;
 use hotline_station::supervise::Supervisor;
 use hotline_store::Store;
@@ -41,7 +41,7 @@ pub async fn one_line_state() -> AppState {
         supervisor: supervisor.clone(),
         presence: presence.subscribe(),
     };
-    let (handle, _task) = link::start(setup).await.expect("line");
+    let (handle, _task) = line::start(setup).await.expect("line");
     let lines = Arc::new(BTreeMap::from([("bravo".to_owned(), handle)]));
     AppState { core, key, lines, supervisor, presence }
 }
