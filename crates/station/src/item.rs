@@ -152,11 +152,7 @@ impl SignedItem {
         if from != peer.name() || to != local {
             return Err(format!("item is from {from:?} to {to:?}, not from {} to {local}", peer.name()));
         }
-        if let Item::Message { body, .. } = &item
-            && body.len() > message_body_bytes_max
-        {
-            return Err(format!("message body of {} bytes is over the limit", body.len()));
-        }
+        crate::peer_input::check(&item)?;
         Ok(SignedItem { item, text: envelope.item, sig: envelope.sig })
     }
 
@@ -185,7 +181,7 @@ mod tests {
         Item::Message {
             from: from.into(),
             to: to.into(),
-            id: "x".into(),
+            id: "01937a2c-0000-7000-8000-000000000001".into(),
             precedence: "FLASH".into(),
             lang: "en".into(),
             body: "radar contact".into(),

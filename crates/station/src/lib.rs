@@ -27,6 +27,7 @@ pub mod net;
 pub mod notice_api;
 pub mod notices;
 pub mod notify;
+pub mod peer_input;
 pub mod presence;
 pub mod receive;
 pub mod record_api;

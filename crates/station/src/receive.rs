@@ -9,6 +9,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use hotline_audit::origin_of;
 use hotline_proto::{Event, Lane};
 use hotline_record::checkpoint::Checkpoint;
 use hotline_record::cosignature::verify_cosignature;
@@ -22,6 +23,7 @@ use serde_json::json;
 use crate::core::Journal;
 use crate::item::{Item, ReceiptEntry, SignedItem, receipt_messages_max};
 use crate::line::{Ends, Observed, Round, message_json};
+use crate::peer_input::{bounded_reason, check_window_ms_max, check_window_ms_min};
 use crate::{alarms, texts};
 
 /// Signs `item`, writes it to the outbox on the control lane, and lists it for pushing
@@ -41,8 +43,18 @@ pub(crate) fn enqueue_control(
     peer: &str,
     signed: &SignedItem,
 ) -> Result<(Lane, u64, Vec<u8>), StoreError> {
-    let seq = j.tx.next_out_seq(peer, Lane::Control)?;
     let payload = signed.envelope();
+    // Every field of a control item is bounded (peer text through `peer_input`), so this
+    // holds by construction; were it ever broken, refusing here keeps the line task alive
+    // where `Line::push` would assert.
+    if payload.len() > hotline_proto::payload_bytes_max {
+        return Err(StoreError::Corrupt(format!(
+            "a control item of {} bytes is over the line's limit of {} bytes",
+            payload.len(),
+            hotline_proto::payload_bytes_max
+        )));
+    }
+    let seq = j.tx.next_out_seq(peer, Lane::Control)?;
     j.tx.insert_outbox(peer, Lane::Control, seq, &payload, None, j.now_ms)?;
     Ok((Lane::Control, seq, payload))
 }
@@ -82,6 +94,7 @@ pub(crate) fn store_events(
                 match SignedItem::open(&payload, &ends.peer_key, &ends.local) {
                     Ok(signed) => store_item(j, ends, &mut round, &mut stored_messages, signed)?,
                     Err(why) => {
+                        let why = bounded_reason(&why);
                         let text = String::from_utf8_lossy(&payload).into_owned();
                         j.append(
                             "line.item_refused",
@@ -130,10 +143,12 @@ fn store_item(
                 acked_by: None,
             };
             if j.tx.insert_message(&row)? {
+                // The deadline to acknowledge runs from when it reached us: the peer chooses
+                // `created_ms`, and a backdated message must not arrive overdue.
                 round.observed.push(Observed::Message {
                     id: id.clone(),
                     precedence: precedence.clone(),
-                    created_ms: *created_ms,
+                    created_ms: j.now_ms,
                 });
                 j.append(
                     "message.received",
@@ -224,11 +239,16 @@ fn store_item(
         }
         Item::Checkpoint { note, old_size, proof, .. } => witness(j, ends, round, note, *old_size, proof)?,
         Item::WatchCheck { id, sent_ms, deadline_ms, .. } => {
+            // The peer's clock and its choice of deadline are claims: we give the window it
+            // asks for (bounded), counted from when the check reached us, so a check sent
+            // with a past deadline cannot record us as having missed it.
+            let window_ms = (deadline_ms - sent_ms).clamp(check_window_ms_min, check_window_ms_max);
+            let deadline_ms = &(j.now_ms + window_ms);
             let row = WatchCheckRow {
                 id: id.clone(),
                 peer: peer.to_owned(),
                 direction: "in".into(),
-                sent_ms: *sent_ms,
+                sent_ms: j.now_ms.min(*sent_ms),
                 deadline_ms: *deadline_ms,
                 answered_ms: None,
                 answered_by: None,
@@ -274,6 +294,7 @@ fn store_item(
             }
         }
         Item::Presence { on_watch, since_ms, .. } => {
+            let since_ms = &(*since_ms).min(j.now_ms);
             j.tx.set_peer_presence(peer, i64::from(*on_watch), *since_ms)?;
             j.append(
                 "presence.received",
@@ -344,13 +365,23 @@ fn witness(
     if let Some(last) = j.tx.last_witnessed(peer)? {
         let restored = Checkpoint::open(&last, &ends.peer_key)
             .map_err(|e| StoreError::Corrupt(format!("stored checkpoint of {peer} does not open: {e}")))?;
-        last_size = restored.size;
-        witness.restore(restored).map_err(|e| StoreError::Corrupt(format!("witness state: {e}")))?;
+        // A station before this check could be made to cosign another origin; such a
+        // state is no history of the peer's log, so it is not what we extend.
+        if restored.origin == origin_of(&ends.peer_key) {
+            last_size = restored.size;
+            witness.restore(restored).map_err(|e| StoreError::Corrupt(format!("witness state: {e}")))?;
+        }
     }
-    let size = Checkpoint::open(note, &ends.peer_key).map(|c| c.size).unwrap_or(0);
+    let opened = Checkpoint::open(note, &ends.peer_key);
+    let size = opened.as_ref().map(|c| c.size).unwrap_or(0);
+    // The witness keeps one log per peer: the peer's own, named by its key. A checkpoint
+    // of any other origin would start a second log with no history to be consistent with.
+    let origin = origin_of(&ends.peer_key);
+    let wrong_origin = opened.as_ref().ok().filter(|c| c.origin != origin).map(|c| c.origin.clone());
     let proof: Result<Vec<Hash>, ()> =
         proof.iter().map(|p| BASE64.decode(p).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or(())).collect();
     let refuse = |j: &mut Journal<'_>, round: &mut Round, reason: String, critical: bool| -> Result<(), StoreError> {
+        let reason = bounded_reason(&reason);
         j.tx.insert_peer_checkpoint(peer, size, note, false, j.now_ms)?;
         let item = Item::WitnessRefusal {
             from: ends.local.clone(),
@@ -371,6 +402,11 @@ fn witness(
         }
         Ok(())
     };
+    if let Some(other) = wrong_origin {
+        let reason = format!("checkpoint origin {} is not {origin}", crate::peer_input::quote(&other));
+        j.append("line.item_refused", json!({"peer": peer, "why": reason, "checkpoint": note}))?;
+        return refuse(j, round, reason, false);
+    }
     let Ok(proof) = proof else {
         return refuse(j, round, "the consistency proof holds a hash that is not 32 bytes of base64".into(), false);
     };

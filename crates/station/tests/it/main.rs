@@ -4,4 +4,5 @@ mod api;
 mod expiry;
 mod fixture;
 mod hardening;
+mod hostile;
 mod roles;

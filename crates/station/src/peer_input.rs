@@ -1,0 +1,215 @@
+//! The peer is an adversary: every field of an item it sends is checked here, as strictly
+//! as the API checks our own operators' input, before anything is stored or answered.
+//!
+//! A signed item from the pinned key proves who sent it, not that it is sane. Ids become
+//! URLs in our console and keys in our store, names and reasons go into our record and
+//! into items we send back, and times drive our alarms — so ids must be canonical UUIDs
+//! (ours are; a peer that follows the protocol makes them the same way), names and texts
+//! are bounded, times lie in a plausible range. A refusal says what is wrong in our own
+//! words, quoting at most [`quoted_chars_max`] characters of the peer's text, so a
+//! refusal is always small enough to record and to send back.
+
+use crate::item::{Item, PRECEDENCES, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
+
+/// How many characters of a peer's text a refusal quotes.
+#[allow(non_upper_case_globals)]
+pub const quoted_chars_max: usize = 40;
+/// Longest operator name in `author`/`by` (the same rule as our user names).
+#[allow(non_upper_case_globals)]
+pub const operator_name_bytes_max: usize = 64;
+/// Longest checkpoint note: origin, size and root lines plus a few signatures.
+#[allow(non_upper_case_globals)]
+pub const checkpoint_note_bytes_max: usize = 4096;
+/// Most hashes in a consistency proof: a tree of 2^64 entries needs fewer.
+#[allow(non_upper_case_globals)]
+pub const proof_hashes_max: usize = 128;
+/// Longest cosignature line (`— name keyhash+base64`, about 150 bytes).
+#[allow(non_upper_case_globals)]
+pub const cosignature_line_bytes_max: usize = 512;
+/// Longest refusal reason the peer may send us, and the longest we send.
+#[allow(non_upper_case_globals)]
+pub const refusal_reason_bytes_max: usize = 1024;
+/// Longest notice JSON on the line (the notice parser bounds its vertices too).
+#[allow(non_upper_case_globals)]
+pub const notice_bytes_max: usize = 64 * 1024;
+/// Most operators a peer can report on watch.
+#[allow(non_upper_case_globals)]
+pub const on_watch_max: u32 = 10_000;
+/// The latest time an item may name: 2100-01-01 UTC. Anything later is nonsense.
+#[allow(non_upper_case_globals)]
+pub const item_time_ms_max: i64 = 4_102_444_800_000;
+/// The longest and shortest answer window a peer's watch check may ask of us.
+#[allow(non_upper_case_globals)]
+pub const check_window_ms_max: i64 = 24 * 3600 * 1000;
+#[allow(non_upper_case_globals)]
+pub const check_window_ms_min: i64 = 10_000;
+
+/// At most [`quoted_chars_max`] characters of `text`, escaped, for a refusal's reason.
+pub fn quote(text: &str) -> String {
+    let head: String = text.chars().take(quoted_chars_max).collect();
+    let more = if head.len() < text.len() { "…" } else { "" };
+    format!("{:?}{more}", head)
+}
+
+/// `reason` cut to [`refusal_reason_bytes_max`] bytes at a character boundary.
+pub fn bounded_reason(reason: &str) -> String {
+    if reason.len() <= refusal_reason_bytes_max {
+        return reason.to_owned();
+    }
+    let mut end = refusal_reason_bytes_max - 3;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &reason[..end])
+}
+
+/// Whether `id` is a UUID in its canonical form (lower-case hex, hyphenated): the only
+/// form our stations make, and one that is safe in a URL path segment.
+pub fn canonical_uuid(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok_and(|u| u.hyphenated().to_string() == id)
+}
+
+/// An operator name as our API allows it: 1 to 64 of a-z, A-Z, 0-9, '-', '_', '.'.
+pub fn valid_operator_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= operator_name_bytes_max
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+fn id(what: &str, value: &str) -> Result<(), String> {
+    if canonical_uuid(value) { Ok(()) } else { Err(format!("{what} {} is not a UUID", quote(value))) }
+}
+
+fn name(what: &str, value: &str) -> Result<(), String> {
+    if valid_operator_name(value) {
+        Ok(())
+    } else {
+        Err(format!("{what} {} is not an operator name (1 to 64 of a-z, A-Z, 0-9, '-', '_', '.')", quote(value)))
+    }
+}
+
+fn time(what: &str, ms: i64) -> Result<(), String> {
+    if (0..=item_time_ms_max).contains(&ms) { Ok(()) } else { Err(format!("{what} {ms} is not a time before 2100")) }
+}
+
+fn bytes(what: &str, value: &str, max: usize) -> Result<(), String> {
+    if value.len() <= max { Ok(()) } else { Err(format!("{what} of {} bytes is over the limit of {max}", value.len())) }
+}
+
+fn receipt_entry(e: &ReceiptEntry) -> Result<(), String> {
+    id("receipt entry", &e.id)?;
+    let hex = e.item_sha256.len() == 64 && e.item_sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if hex { Ok(()) } else { Err(format!("receipt hash {} is not 64 lower-case hex digits", quote(&e.item_sha256))) }
+}
+
+/// Checks every field of an item the peer sent; the error is the refusal's reason.
+pub fn check(item: &Item) -> Result<(), String> {
+    match item {
+        Item::Message { id: i, precedence, lang, body, reply_to, author, created_ms, .. } => {
+            id("message id", i)?;
+            if !PRECEDENCES.contains(&precedence.as_str()) {
+                return Err(format!("precedence {} is not one of {}", quote(precedence), PRECEDENCES.join(", ")));
+            }
+            if !crate::api::valid_lang_tag(lang) {
+                return Err(format!("language tag {} is not a BCP 47 tag", quote(lang)));
+            }
+            bytes("message body", body, message_body_bytes_max)?;
+            if let Some(r) = reply_to {
+                id("reply_to", r)?;
+            }
+            name("author", author)?;
+            time("created_ms", *created_ms)
+        }
+        Item::Ack { id: i, by, at_ms, .. } => {
+            id("acknowledged message id", i)?;
+            name("by", by)?;
+            time("at_ms", *at_ms)
+        }
+        Item::Receipt { at_ms, messages, .. } => {
+            if messages.len() > receipt_messages_max {
+                return Err(format!("receipt names {} messages, over the limit of {receipt_messages_max}", messages.len()));
+            }
+            messages.iter().try_for_each(receipt_entry)?;
+            time("at_ms", *at_ms)
+        }
+        Item::Checkpoint { note, proof, .. } => {
+            bytes("checkpoint note", note, checkpoint_note_bytes_max)?;
+            if proof.len() > proof_hashes_max {
+                return Err(format!("consistency proof of {} hashes is over the limit of {proof_hashes_max}", proof.len()));
+            }
+            match proof.iter().find(|h| h.len() != 44) {
+                Some(h) => Err(format!("proof hash {} is not 32 bytes of base64", quote(h))),
+                None => Ok(()),
+            }
+        }
+        Item::Cosignature { line, .. } => bytes("cosignature line", line, cosignature_line_bytes_max),
+        Item::Notice { id: i, version, state, notice, .. } => {
+            id("notice id", i)?;
+            if *version == 0 || *version > u64::from(u32::MAX) {
+                return Err(format!("notice version {version} is out of range"));
+            }
+            if !matches!(state.as_str(), "filed" | "amended" | "cancelled") {
+                return Err(format!("notice state {} is not filed, amended or cancelled", quote(state)));
+            }
+            bytes("notice", notice, notice_bytes_max)
+        }
+        Item::NoticeAck { id: i, by, at_ms, .. } => {
+            id("acknowledged notice id", i)?;
+            name("by", by)?;
+            time("at_ms", *at_ms)
+        }
+        Item::WitnessRefusal { reason, .. } => bytes("refusal reason", reason, refusal_reason_bytes_max),
+        Item::WatchCheck { id: i, sent_ms, deadline_ms, .. } => {
+            id("watch check id", i)?;
+            time("sent_ms", *sent_ms)?;
+            time("deadline_ms", *deadline_ms)?;
+            let window = deadline_ms - sent_ms;
+            if !(check_window_ms_min..=check_window_ms_max).contains(&window) {
+                return Err(format!(
+                    "watch check window of {window} ms is outside {check_window_ms_min}..={check_window_ms_max} ms"
+                ));
+            }
+            Ok(())
+        }
+        Item::WatchAnswer { id: i, by, at_ms, .. } => {
+            id("answered watch check id", i)?;
+            name("by", by)?;
+            time("at_ms", *at_ms)
+        }
+        Item::Presence { on_watch, since_ms, .. } => {
+            if *on_watch > on_watch_max {
+                return Err(format!("{on_watch} operators on watch is over the limit of {on_watch_max}"));
+            }
+            time("since_ms", *since_ms)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_canonical_uuids_are_ids() {
+        assert!(canonical_uuid("01937a2c-0000-7000-8000-000000000001"));
+        for bad in [
+            "../notices/01937a2c-0000-7000-8000-000000000001/ack#",
+            "01937A2C-0000-7000-8000-000000000001",
+            "{01937a2c-0000-7000-8000-000000000001}",
+            "01937a2c000070008000000000000001",
+            "",
+        ] {
+            assert!(!canonical_uuid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn refusals_quote_little_and_stay_bounded() {
+        let hostile = "\"".repeat(20_000);
+        assert!(quote(&hostile).len() < 4 * quoted_chars_max);
+        assert!(bounded_reason(&"é".repeat(5000)).len() <= refusal_reason_bytes_max);
+        let item = Item::Ack { from: "b".into(), to: "a".into(), id: hostile, by: "op".into(), at_ms: 1 };
+        let why = check(&item).expect_err("refused");
+        assert!(why.len() < 200, "{why}");
+    }
+}

@@ -1,0 +1,116 @@
+//! One test per attack: what the peer sends, and what our station must do about it.
+
+use hotline_proto::Lane;
+use hotline_record::checkpoint::Checkpoint;
+use hotline_record::note::NoteSigner;
+use hotline_station::item::{Item, ReceiptEntry};
+
+use super::{Attack, message};
+
+fn checkpoint_item(note: String, old_size: u64, proof: Vec<String>) -> Item {
+    Item::Checkpoint { from: "bravo".into(), to: "alpha".into(), note, old_size, proof }
+}
+
+/// A checkpoint whose size line is 20,000 `"`: its parse error quotes the text, which
+/// once escaped into a refusal item was over the frame limit — `Line::push` asserted and
+/// the line task died for good with the lamp green. Now the note is refused by size, a
+/// smaller one's refusal is bounded, and the line goes on.
+#[tokio::test]
+async fn a_checkpoint_with_a_huge_quoted_size_line_is_refused_and_the_line_survives() {
+    let mut attack = Attack::start().await;
+    let origin = format!("hotline/bravo/{}", attack.bravo.verifier().fingerprint());
+    for quotes in [20_000, 3_000] {
+        let note = format!("{origin}\n{}\nAAAA\n\n— bravo AAAA\n", "\"".repeat(quotes));
+        attack.send(Lane::Control, checkpoint_item(note, 0, Vec::new())).await;
+    }
+    attack.wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("checkpoint note"))).await;
+    let refusal = attack
+        .wait_item(|i| matches!(i, Item::WitnessRefusal { .. }))
+        .await;
+    let Item::WitnessRefusal { reason, critical, .. } = refusal else { unreachable!() };
+    assert!(reason.len() <= hotline_station::peer_input::refusal_reason_bytes_max, "{} bytes", reason.len());
+    assert!(!critical);
+    attack.still_serving().await;
+}
+
+/// The fork: a checkpoint with origin "junk" used to be cosigned as a new log and
+/// become "last witnessed"; then one with the real origin, any root and no proof was
+/// cosigned too. Another origin is refused; the real log's history is held to.
+#[tokio::test]
+async fn our_witness_cosigns_only_the_peers_own_origin_and_holds_it_to_its_history() {
+    let mut attack = Attack::start().await;
+    let signer = NoteSigner::from_station_key(&attack.bravo);
+    let junk = Checkpoint::new("junk", 5, [7; 32]).sign(&signer).expect("sign");
+    attack.send(Lane::Control, checkpoint_item(junk, 0, Vec::new())).await;
+    attack.wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("origin"))).await;
+    let refused = attack.wait_item(|i| matches!(i, Item::Cosignature { .. } | Item::WitnessRefusal { .. })).await;
+    assert!(matches!(&refused, Item::WitnessRefusal { reason, .. } if reason.contains("origin")), "{refused:?}");
+    let origin = format!("hotline/bravo/{}", attack.bravo.verifier().fingerprint());
+    let first = Checkpoint::new(&origin, 5, [1; 32]).sign(&signer).expect("sign");
+    attack.send(Lane::Control, checkpoint_item(first, 0, Vec::new())).await;
+    let cosigned = attack.wait_item(|i| matches!(i, Item::Cosignature { .. } | Item::WitnessRefusal { .. })).await;
+    assert!(matches!(cosigned, Item::Cosignature { size: 5, .. }), "the first real checkpoint is cosigned: {cosigned:?}");
+    let rewritten = Checkpoint::new(&origin, 6, [2; 32]).sign(&signer).expect("sign");
+    attack.send(Lane::Control, checkpoint_item(rewritten, 5, Vec::new())).await;
+    let answer = attack.wait_item(|i| matches!(i, Item::Cosignature { .. } | Item::WitnessRefusal { .. })).await;
+    assert!(matches!(answer, Item::WitnessRefusal { size: 6, .. }), "a checkpoint without a proof is refused: {answer:?}");
+    attack.still_serving().await;
+}
+
+/// Ids become console URLs and store keys: an id like `../notices/N/ack#` would make an
+/// operator's click acknowledge something else. Every peer id must be a canonical UUID.
+#[tokio::test]
+async fn peer_ids_that_are_not_uuids_are_refused() {
+    let attack = Attack::start().await;
+    let hostile = "../notices/01937a2c-0000-7000-8000-000000000001/ack#";
+    attack.send(Lane::Flash, message(hostile, "click me")).await;
+    let ack = Item::Ack { from: "bravo".into(), to: "alpha".into(), id: hostile.into(), by: "op".into(), at_ms: 1 };
+    attack.send(Lane::Control, ack).await;
+    let receipt = Item::Receipt {
+        from: "bravo".into(),
+        to: "alpha".into(),
+        at_ms: 1,
+        messages: vec![ReceiptEntry { id: "x".repeat(40_000), item_sha256: "0".repeat(64) }],
+    };
+    attack.send(Lane::Control, receipt).await;
+    for _ in 0..3 {
+        attack.wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("is not a UUID"))).await;
+    }
+    let refusals = attack.entries("line.item_refused").await;
+    assert_eq!(refusals.iter().filter(|e| e["why"].as_str().is_some_and(|w| w.contains("UUID"))).count(), 3);
+    assert!(refusals.iter().all(|e| e["why"].as_str().is_some_and(|w| w.len() < 300)), "reasons are bounded");
+    let stored = attack.core().read(|tx| tx.message(hostile)).await.expect("read");
+    assert!(stored.is_none(), "a message with a hostile id is not stored");
+    attack.still_serving().await;
+}
+
+/// The peer chooses `created_ms`, `sent_ms` and `deadline_ms`: a watch check sent "an
+/// hour ago" with a deadline already past must not record us as having missed it, and a
+/// message backdated a day must not arrive overdue.
+#[tokio::test]
+async fn backdated_peer_times_are_clamped_to_what_we_observed() {
+    let attack = Attack::start().await;
+    let now = hotline_station::now_ms();
+    let id = uuid::Uuid::now_v7().to_string();
+    let check = Item::WatchCheck {
+        from: "bravo".into(),
+        to: "alpha".into(),
+        id: id.clone(),
+        sent_ms: now - 3_600_000,
+        deadline_ms: now - 3_300_000,
+    };
+    attack.send(Lane::Control, check).await;
+    attack.wait_entry("watch_check.received", |e| e["id"] == id.as_str()).await;
+    let row = attack.core().read(move |tx| tx.watch_check(&id)).await.expect("read").expect("stored");
+    assert!(row.deadline_ms >= now + 300_000 - 1000, "the window counts from arrival: {row:?}");
+    assert!(!row.missed);
+    let mut old = message(&uuid::Uuid::now_v7().to_string(), "sent yesterday");
+    if let Item::Message { created_ms, .. } = &mut old {
+        *created_ms = now - 86_400_000;
+    }
+    attack.send(Lane::Flash, old).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let overdue = attack.core().read(|tx| tx.alarms(true, i64::MAX)).await.expect("alarms");
+    assert!(overdue.iter().all(|a| a.cause != "ack_overdue"), "no alarm on arrival: {overdue:?}");
+    attack.still_serving().await;
+}
