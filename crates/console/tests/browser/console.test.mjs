@@ -240,8 +240,37 @@ test("session expiry keeps the half-typed message", async () => {
   await alpha.dispatchEvent("#compose-body", "input");
 });
 
+// Notices and a conflict in the shapes the station sends (notices.rs `notice_json` and
+// `conflict_json`), served in place of alpha's own for the map-style test.
+function noticeFixtures() {
+  const notice = (id, side, kind, title, area, altitude, start, end, state) => ({
+    kind, title, area, altitude, start, end, remarks: "", lang: "en", id, version: 1, side, state,
+    acknowledged_by: state === "acknowledged" ? "op" : null,
+    acknowledged: state === "acknowledged" ? "2026-11-25T09:30:00Z" : null,
+    station: side === "ours" ? "alpha" : "bravo", peer: "bravo", updated: "2026-11-25T09:00:00Z",
+  });
+  const notices = [
+    notice("fixture-ours-1", "ours", "air_operations", "CAP North",
+      { type: "Point", coordinates: [30.5, 50.4], radius_m: 60000 }, { min_m: 0, max_m: 9000 },
+      "2026-11-25T10:00:00Z", "2026-11-25T12:00:00Z", "filed"),
+    notice("fixture-theirs-1", "theirs", "naval_exercise", "EX WINTER",
+      { type: "Polygon", coordinates: [[[30.9, 50.0], [32.2, 50.0], [32.2, 51.0], [30.9, 51.0], [30.9, 50.0]]] },
+      { min_m: 3000, max_m: 12000 }, "2026-11-25T11:00:00Z", "2026-11-25T14:00:00Z", "filed"),
+    notice("fixture-theirs-2", "theirs", "naval_exercise", "NAVEX",
+      { type: "Point", coordinates: [33.0, 45.0], radius_m: 40000 }, null,
+      "2026-11-25T08:00:00Z", "2026-11-25T18:00:00Z", "acknowledged"),
+  ];
+  const conflicts = [{ id: "fixture-conflict-1", peer: "bravo", notices: ["fixture-ours-1", "fixture-theirs-1"],
+    state: "open", detail: {}, raised: "2026-11-25T09:00:00Z", acknowledged_by: null, acknowledged: null, resolved: null }];
+  return { notices, conflicts };
+}
+
 test("map: basemap, both sides' notice styles, and drawing a circle and a polygon make notice JSON", async () => {
-  await alpha.goto(`${ALPHA}/?demo-notices`);
+  const { notices, conflicts } = noticeFixtures();
+  const serve = (body) => (route) => (route.request().method() === "GET" ? route.fulfill({ json: body }) : route.continue());
+  await alpha.route(`${ALPHA}/api/v1/lines/bravo/notices`, serve(notices));
+  await alpha.route(`${ALPHA}/api/v1/conflicts`, serve(conflicts));
+  await alpha.goto(ALPHA);
   await alpha.locator("#app").waitFor({ state: "visible" });
   await alpha.locator("#map path.land").waitFor();
   await alpha.locator('#map path.notice.ours').first().waitFor();
@@ -278,6 +307,8 @@ test("map: basemap, both sides' notice styles, and drawing a circle and a polygo
   await alpha.locator("details:has(#notice-json) summary").click();
   await shot(alpha, "10-alpha-drawn-notice");
   await alpha.click("#notice-discard");
+  await alpha.unroute(`${ALPHA}/api/v1/lines/bravo/notices`);
+  await alpha.unroute(`${ALPHA}/api/v1/conflicts`);
 });
 
 test("a notice drawn at alpha that overlaps one of bravo's shows the conflict at both consoles", async () => {
@@ -318,11 +349,19 @@ test("a notice drawn at alpha that overlaps one of bravo's shows the conflict at
 test("a critical record alarm shows a banner and sounds until acknowledged", async () => {
   // No test can fork a real record from here (the Rust fork test does); feed the console
   // the event exactly as the station's stream carries it.
-  await alpha.evaluate(() => window.hotline.onEvent("alarm.raised", {
-    lastEventId: "",
-    data: JSON.stringify({ kind: "alarm.raised", severity: "critical", cause: "record_fork", peer: "bravo",
-      message: "bravo's record does not extend what we cosigned: test" }),
-  }));
+  // The entry's body as alarms.rs `record_raised` writes it; the acknowledgment goes to the
+  // station, which knows no such alarm, so this test answers for it.
+  const alarm = { id: "test-record-fork", key: "record_fork:bravo", cause: "record_fork", severity: "critical",
+    peer: "bravo", detail: { peer: "bravo" }, text: "bravo's record does not extend what we cosigned: test",
+    state: "raised", raised: new Date().toISOString(), acknowledged_by: null, acknowledged: null,
+    cleared_by: null, cleared: null, escalation_steps: 0 };
+  const acks = [];
+  await alpha.route(`${ALPHA}/api/v1/alarms/test-record-fork/ack`, (route) => {
+    acks.push(route.request().method());
+    route.fulfill({ json: { ...alarm, state: "acknowledged", acknowledged_by: "op", acknowledged: new Date().toISOString() } });
+  });
+  await alpha.evaluate((body) => window.hotline.onEvent("alarm.raised", { lastEventId: "", data: JSON.stringify(body) }),
+    { alarm, severity: alarm.severity, cause: alarm.cause, peer: alarm.peer, message: alarm.text });
   const banner = alpha.locator("#alert-list li.alert.critical", { hasText: "does not extend what we cosigned: test" });
   await banner.waitFor({ timeout: 1000 });
   assert.match(await banner.textContent(), /CRITICAL: bravo's record does not extend/);
@@ -334,6 +373,8 @@ test("a critical record alarm shows a banner and sounds until acknowledged", asy
   await alpha.click("#mute-toggle");
   await banner.locator("button").click();
   await banner.waitFor({ state: "detached" });
+  assert.deepEqual(acks, ["POST"]);
+  await alpha.unroute(`${ALPHA}/api/v1/alarms/test-record-fork/ack`);
 });
 
 test("a watch check from alpha: bravo's console asks for an answer; alpha shows who answered and how fast", async () => {
@@ -352,6 +393,74 @@ test("a watch check from alpha: bravo's console asks for an answer; alpha shows 
   // And the day's figures: one check sent, answered in time.
   await board.locator(".line-figures", { hasText: /24 h: 1\/1 checks answered in time \(0 missed\)/ }).waitFor({ timeout: 5000 });
   await shot(alpha, "12-alpha-watch-check-answered");
+});
+
+test("every API path segment is encoded: a peer-chosen id cannot reach another route", async () => {
+  const got = await alpha.evaluate(async () => {
+    const { apiPath, withQuery } = await import("/js/api.js");
+    const id = "../notices/x/ack#";
+    const path = apiPath("messages", id, "ack");
+    const url = new URL(path, location.origin);
+    const refused = [];
+    for (const bad of ["..", ".", ""]) {
+      try {
+        apiPath("notices", bad, "ack");
+      } catch (e) {
+        refused.push(bad);
+      }
+    }
+    return {
+      path, pathname: url.pathname, hash: url.hash, segments: url.pathname.split("/").map(decodeURIComponent),
+      query: withQuery(apiPath("lines", "a b/c", "messages"), { limit: 5, after: "1&x=2", absent: null }), refused,
+    };
+  });
+  assert.equal(got.path, "/api/v1/messages/..%2Fnotices%2Fx%2Fack%23/ack");
+  assert.equal(got.pathname, got.path);
+  assert.equal(got.hash, "");
+  assert.deepEqual(got.segments, ["", "api", "v1", "messages", "../notices/x/ack#", "ack"]);
+  assert.equal(got.query, "/api/v1/lines/a%20b%2Fc/messages?limit=5&after=1%26x%3D2");
+  assert.deepEqual(got.refused, ["..", ".", ""]);
+});
+
+test("acknowledging a message whose id the peer chose posts to that message's own URL", async () => {
+  // A message as line/mod.rs `message_json` gives it, with an id made to climb out of its
+  // path segment; the station is not asked (it has no such message): this test answers.
+  const id = "../notices/x/ack#";
+  const message = { id, peer: "bravo", direction: "in", state: "delivered", precedence: "ROUTINE", lang: "en",
+    body: `hostile id ${Date.now()}`, reply_to: null, author: "op", created: new Date().toISOString(),
+    sent: null, delivered: new Date().toISOString(), acknowledged: null, acknowledged_by: null };
+  const posted = [];
+  await alpha.route(`${ALPHA}/api/v1/**`, (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    posted.push(new URL(route.request().url()).pathname);
+    return route.fulfill({ json: { ...message, state: "acknowledged", acknowledged: new Date().toISOString(), acknowledged_by: "op" } });
+  });
+  await alpha.evaluate((body) => window.hotline.onEvent("message.received", { lastEventId: "", data: JSON.stringify(body) }),
+    { peer: "bravo", id, message });
+  const pinned = alpha.locator("#pinned-list li.msg", { hasText: message.body });
+  await pinned.waitFor({ timeout: 2000 });
+  assert.equal(await pinned.getAttribute("data-id"), id);
+  await pinned.locator("button.ack").click();
+  await pinned.waitFor({ state: "detached", timeout: 3000 });
+  assert.deepEqual(posted, ["/api/v1/messages/..%2Fnotices%2Fx%2Fack%23/ack"]);
+  await alpha.unroute(`${ALPHA}/api/v1/**`);
+  await alpha.reload();
+  await alpha.locator("#app").waitFor({ state: "visible" });
+});
+
+test("markup in a message from the peer shows as text", async () => {
+  const body = `<img src=x onerror="window.__hotlineInjected=1"><b>bold</b> ${Date.now()}`;
+  await send(bravo, body, "IMMEDIATE");
+  const pinned = alpha.locator("#pinned-list li.msg", { hasText: body });
+  await pinned.waitFor({ timeout: 5000 });
+  assert.equal(await pinned.locator(".body").textContent(), body);
+  assert.equal(await alpha.locator("#app img, #app b, #alert-list img").count(), 0);
+  const banner = alpha.locator("#alert-list li.alert.immediate", { hasText: "<img src=x" });
+  await banner.waitFor({ timeout: 2000 });
+  assert.equal(await alpha.evaluate(() => window.__hotlineInjected), undefined);
+  await shot(alpha, "14-alpha-markup-as-text");
+  await pinned.locator("button.ack").click();
+  await banner.waitFor({ state: "detached", timeout: 3000 });
 });
 
 test("log out", async () => {
