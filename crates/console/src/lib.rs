@@ -58,6 +58,71 @@ mod tests {
         }
     }
 
+    /// The `./x.js` modules that the script at `path` imports.
+    fn imports(path: &str) -> Vec<String> {
+        let (text, _) = super::asset(path).unwrap_or_else(|| panic!("{path} is not in assets/"));
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        text.lines()
+            .filter(|l| l.starts_with("import ") || l.starts_with("} from "))
+            .filter_map(|l| l.split(['"', '\'']).nth(1))
+            .filter_map(|spec| spec.strip_prefix("./"))
+            .map(|name| format!("{dir}/{name}"))
+            .collect()
+    }
+
+    /// Every script of the console: app.js and what it imports, transitively.
+    fn scripts() -> Vec<String> {
+        let mut seen = vec!["js/app.js".to_owned()];
+        let mut next = 0;
+        while next < seen.len() {
+            for module in imports(&seen[next].clone()) {
+                if !seen.contains(&module) {
+                    seen.push(module);
+                }
+            }
+            next += 1;
+        }
+        seen
+    }
+
+    #[test]
+    fn every_module_the_app_imports_is_embedded() {
+        let scripts = scripts();
+        for module in ["js/api.js", "js/sync.js", "js/session.js", "js/map.js"] {
+            assert!(scripts.iter().any(|s| s == module), "app.js does not reach {module}");
+        }
+    }
+
+    /// Issue #14.3: ids chosen by the peer end up in URLs, so only api.js spells an API
+    /// path, and everything else builds one with `apiPath` (which encodes each segment).
+    /// No script may set HTML from a string either.
+    #[test]
+    fn only_api_js_spells_api_paths_and_no_script_sets_html() {
+        for path in scripts() {
+            let (text, _) = super::asset(&path).expect("embedded");
+            let text = String::from_utf8_lossy(&text);
+            for (n, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") || code.starts_with('*') || code.starts_with("/*") {
+                    continue;
+                }
+                if path != "js/api.js" {
+                    for quote in ['"', '\'', '`'] {
+                        assert!(
+                            !code.contains(&format!("{quote}/api/")),
+                            "{path}:{}: builds an API URL by hand; use apiPath: {line}",
+                            n + 1
+                        );
+                    }
+                }
+                for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"] {
+                    assert!(!code.contains(sink), "{path}:{}: {sink}; set text with textContent: {line}", n + 1);
+                }
+            }
+        }
+    }
+
     #[test]
     fn both_catalogs_have_the_same_messages() {
         let ids = |path: &str| -> Vec<String> {
