@@ -226,7 +226,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key { dir } => println!("{}", admin::key(&dir)?),
         Command::Line { command: LineCommand::Add { dir, peer, key, addrs } } => {
             admin::line_add(&dir, &peer, &key, &addrs)?;
-            println!("line to {peer} added; restart `hotline serve` to use it");
+            println!(
+                "line to {peer} added; it comes up at the next start of `hotline serve` (restart a serving station)"
+            );
         }
         Command::User { command: UserCommand::Add { dir, name, role } } => {
             let mut input = String::new();

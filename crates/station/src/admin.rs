@@ -1,9 +1,14 @@
 //! Station administration from the command line: `init`, `key`, `line add`, `user add`,
 //! `token create`.
 //!
-//! These work on the station directory directly (configuration file, key file, database)
-//! and may run while the station serves: the database is in WAL mode with a busy timeout,
-//! and configuration changes take effect at the next `hotline serve`.
+//! The record has one writer, the station's `Core`. A command that writes to the record
+//! (`user add`, `token create`) first takes the directory's lock (`station_lock`): if it
+//! gets it, no station is serving, and it opens a `Core` of its own for the one write;
+//! if not, the station is serving, and the command asks it to do the write through its
+//! administrative socket (`admin_socket`). Either way the entry goes through a `Core`,
+//! and a serving station's Merkle tree never meets an entry it did not append.
+//! `line add` edits only `station.toml`; a serving station uses the line from its next
+//! start.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,10 +16,13 @@ use std::path::Path;
 use hotline_identity::{StationKey, VerifierKey, check_station_name};
 use hotline_store::{Role, Store};
 
+use std::sync::Arc;
+
+use crate::admin_socket::{self, Request};
 use crate::auth;
 use crate::config::{CONFIG_FILE, Config, DB_FILE, KEY_FILE, LANGS, valid_host_port};
-use crate::core::entry_text;
-use crate::now_ms;
+use crate::core::Core;
+use crate::station_lock::{self, Locked};
 
 /// Why an administrative command failed; each message is one sentence for stderr.
 #[derive(Debug, thiserror::Error)]
@@ -65,15 +73,12 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<VerifierKey, AdminError
     write_private(&dir.join(KEY_FILE), format!("{}\n", key.to_private_text()).as_bytes())?;
     let text = Config::initial_text(&options.name, &options.lang, options.http, options.line);
     std::fs::write(&config_path, text).map_err(|e| file_error(&config_path, e))?;
-    let db = dir.join(DB_FILE);
-    let mut store = Store::open(&db)?;
-    let at = now_ms();
-    let body = entry_text(
-        "station.created",
-        serde_json::json!({"station": options.name, "key": key.verifier().to_string(), "by": "cli"}),
-        at,
-    );
-    store.write(|tx| tx.append_entry(at, "station.created", &body))?;
+    let Locked::Ours(_lock) = station_lock::try_lock(dir).map_err(|e| file_error(dir, e))? else {
+        return Err(AdminError::Refused(format!("{} is in use by another hotline process", dir.display())));
+    };
+    let body = serde_json::json!({"station": options.name, "key": key.verifier().to_string(), "by": "cli"});
+    let core = open_core(dir, &options.name, &options.lang)?;
+    on_own_runtime(async move { core.write(move |j| j.append("station.created", body)).await })??;
     Ok(key.verifier())
 }
 
@@ -160,54 +165,143 @@ pub fn line_add(dir: &Path, peer: &str, key: &str, addrs: &[String]) -> Result<(
     Ok(())
 }
 
+/// Runs `f` on a runtime of its own, on a thread of its own, so an administrative command
+/// works the same from plain code and from inside an async caller (the demo).
+fn on_own_runtime<T: Send>(f: impl std::future::Future<Output = T> + Send) -> Result<T, AdminError> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| AdminError::Refused(format!("cannot start a runtime: {e}")))?;
+                Ok(runtime.block_on(f))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(AdminError::Refused("the administrative command failed".into())))
+    })
+}
+
+/// A `Core` on the directory's database, for a command that holds the directory's lock.
+fn open_core(dir: &Path, name: &str, lang: &str) -> Result<Arc<Core>, AdminError> {
+    let store = Store::open(&dir.join(DB_FILE))?;
+    Ok(Core::new(name.to_owned(), lang.to_owned(), store)?)
+}
+
+/// Where a record-writing command runs: on a `Core` of its own, or through the station.
+enum Target {
+    Offline(Arc<Core>, station_lock::StationLock),
+    Serving,
+}
+
+fn target(dir: &Path) -> Result<Target, AdminError> {
+    let config = Config::load(dir)?;
+    match station_lock::try_lock(dir).map_err(|e| file_error(dir, e))? {
+        Locked::Ours(lock) => Ok(Target::Offline(open_core(dir, &config.name, &config.lang)?, lock)),
+        Locked::Busy => Ok(Target::Serving),
+    }
+}
+
+fn check_user_name(name: &str) -> Result<(), AdminError> {
+    if crate::peer_input::valid_operator_name(name) {
+        Ok(())
+    } else {
+        Err(AdminError::Refused(format!(
+            "user name {name:?} is not allowed: use 1 to 64 of a-z, A-Z, 0-9, '-', '_' and '.'"
+        )))
+    }
+}
+
 /// Adds an operator, or with `replace` sets a new password and role for an existing one.
 pub fn user_add(dir: &Path, name: &str, role: &str, password: &str, replace: bool) -> Result<(), AdminError> {
+    Role::parse(role)
+        .ok_or_else(|| AdminError::Refused(format!("role {role:?} is unknown; use operator, supervisor or auditor")))?;
+    check_user_name(name)?;
+    match target(dir)? {
+        Target::Offline(core, _lock) => {
+            let (name, role, password) = (name.to_owned(), role.to_owned(), password.to_owned());
+            on_own_runtime(async move { user_add_on(&core, &name, &role, password, replace).await })?
+        }
+        Target::Serving => {
+            let request = Request::UserAdd { name: name.into(), role: role.into(), password: password.into(), replace };
+            let answer = admin_socket::ask(dir, &request)?;
+            answer.error.map_or(Ok(()), |e| Err(AdminError::Refused(e)))
+        }
+    }
+}
+
+/// Adds (or with `replace` resets) a user through `core`: the password is hashed on a
+/// blocking thread, the row and its `user.added` entry written in one transaction.
+pub async fn user_add_on(
+    core: &Core,
+    name: &str,
+    role: &str,
+    password: String,
+    replace: bool,
+) -> Result<(), AdminError> {
     let role = Role::parse(role)
         .ok_or_else(|| AdminError::Refused(format!("role {role:?} is unknown; use operator, supervisor or auditor")))?;
-    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-        return Err(AdminError::Refused(format!(
-            "user name {name:?} is not allowed: use 1 to 64 of a-z, A-Z, 0-9, '-', '_' and '.'"
-        )));
-    }
-    let config = Config::load(dir)?;
-    let phc = auth::hash_password(password)?;
-    let mut store = Store::open(&dir.join(DB_FILE))?;
-    let at = now_ms();
-    let body = entry_text("user.added", serde_json::json!({"user": name, "role": role.as_str(), "by": "cli"}), at);
-    store
-        .write(|tx| {
-            let added = tx.add_user(name, role, &phc, now_ms())?;
+    check_user_name(name)?;
+    let phc = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| AdminError::Refused(format!("password hashing failed: {e}")))??;
+    let user = name.to_owned();
+    let body = serde_json::json!({"user": name, "role": role.as_str(), "by": "cli"});
+    let added = core
+        .write(move |j| {
+            let added = j.tx.add_user(&user, role, &phc, j.now_ms)?;
             if !added && !replace {
                 return Ok(false);
             }
             if !added {
-                tx.set_password(name, role, &phc)?;
+                j.tx.set_password(&user, role, &phc)?;
             }
-            tx.append_entry(at, "user.added", &body)?;
+            j.append("user.added", body)?;
             Ok(true)
-        })?
-        .then_some(())
-        .ok_or_else(|| AdminError::Refused(format!("user {name:?} already exists on station {}", config.name)))
+        })
+        .await?;
+    if added {
+        Ok(())
+    } else {
+        Err(AdminError::Refused(format!("user {name:?} already exists on station {}", core.name)))
+    }
 }
 
 /// Creates an API token for `user`; returns the token, shown only this once.
 pub fn token_create(dir: &Path, user: &str) -> Result<String, AdminError> {
-    let config = Config::load(dir)?;
-    let mut store = Store::open(&dir.join(DB_FILE))?;
+    match target(dir)? {
+        Target::Offline(core, _lock) => {
+            let user = user.to_owned();
+            on_own_runtime(async move { token_create_on(&core, &user).await })?
+        }
+        Target::Serving => {
+            let answer = admin_socket::ask(dir, &Request::TokenCreate { user: user.into() })?;
+            match (answer.token, answer.error) {
+                (Some(token), None) => Ok(token),
+                (_, Some(e)) => Err(AdminError::Refused(e)),
+                (None, None) => Err(AdminError::Refused("the station answered without a token".into())),
+            }
+        }
+    }
+}
+
+/// Creates a token through `core`: the row (its hash only) and `token.created` together.
+pub async fn token_create_on(core: &Core, user: &str) -> Result<String, AdminError> {
     let (token, hash) = auth::new_secret()?;
-    let at = now_ms();
-    let body = entry_text("token.created", serde_json::json!({"user": user, "by": "cli"}), at);
-    store
-        .write(|tx| {
-            if tx.user(user)?.is_none() {
+    let (u, body) = (user.to_owned(), serde_json::json!({"user": user, "by": "cli"}));
+    let created = core
+        .write(move |j| {
+            if j.tx.user(&u)?.is_none() {
                 return Ok(false);
             }
-            tx.add_token(&hash, user, now_ms())?;
-            tx.append_entry(at, "token.created", &body)?;
+            j.tx.add_token(&hash, &u, j.now_ms)?;
+            j.append("token.created", body)?;
             Ok(true)
-        })?
-        .then_some(token)
-        .ok_or_else(|| {
-            AdminError::Refused(format!("no user {user:?} on station {}; add one with `hotline user add`", config.name))
         })
+        .await?;
+    if created {
+        Ok(token)
+    } else {
+        Err(AdminError::Refused(format!("no user {user:?} on station {}; add one with `hotline user add`", core.name)))
+    }
 }

@@ -9,6 +9,7 @@
 //! speaks JSON on the wire (`hotline-audit` reads the JSON export file).
 
 pub mod admin;
+pub mod admin_socket;
 pub mod alarms;
 pub mod api;
 pub mod auth;
@@ -33,6 +34,7 @@ pub mod receive;
 pub mod record_api;
 pub mod roles;
 pub mod serve;
+pub mod station_lock;
 pub mod supervise;
 pub mod texts;
 pub mod watch_api;

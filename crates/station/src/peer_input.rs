@@ -98,7 +98,8 @@ fn bytes(what: &str, value: &str, max: usize) -> Result<(), String> {
 
 fn receipt_entry(e: &ReceiptEntry) -> Result<(), String> {
     id("receipt entry", &e.id)?;
-    let hex = e.item_sha256.len() == 64 && e.item_sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let hex =
+        e.item_sha256.len() == 64 && e.item_sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if hex { Ok(()) } else { Err(format!("receipt hash {} is not 64 lower-case hex digits", quote(&e.item_sha256))) }
 }
 
@@ -127,7 +128,10 @@ pub fn check(item: &Item) -> Result<(), String> {
         }
         Item::Receipt { at_ms, messages, .. } => {
             if messages.len() > receipt_messages_max {
-                return Err(format!("receipt names {} messages, over the limit of {receipt_messages_max}", messages.len()));
+                return Err(format!(
+                    "receipt names {} messages, over the limit of {receipt_messages_max}",
+                    messages.len()
+                ));
             }
             messages.iter().try_for_each(receipt_entry)?;
             time("at_ms", *at_ms)
@@ -135,7 +139,10 @@ pub fn check(item: &Item) -> Result<(), String> {
         Item::Checkpoint { note, proof, .. } => {
             bytes("checkpoint note", note, checkpoint_note_bytes_max)?;
             if proof.len() > proof_hashes_max {
-                return Err(format!("consistency proof of {} hashes is over the limit of {proof_hashes_max}", proof.len()));
+                return Err(format!(
+                    "consistency proof of {} hashes is over the limit of {proof_hashes_max}",
+                    proof.len()
+                ));
             }
             match proof.iter().find(|h| h.len() != 44) {
                 Some(h) => Err(format!("proof hash {} is not 32 bytes of base64", quote(h))),

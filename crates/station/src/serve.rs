@@ -41,6 +41,8 @@ pub enum ServeError {
     Config(#[from] crate::config::ConfigError),
     #[error("station database: {0}")]
     Store(#[from] hotline_store::StoreError),
+    #[error("{0} is already served by another `hotline serve` (its station.lock is held); stop that one first")]
+    AlreadyServing(String),
     #[error("cannot listen on {addr} ({what}): {source}. Fix: choose a free address in station.toml [listen]")]
     Bind { addr: SocketAddr, what: &'static str, source: std::io::Error },
 }
@@ -57,11 +59,25 @@ pub struct Running {
     checkpoint_task: tokio::task::JoinHandle<()>,
     watch_task: tokio::task::JoinHandle<()>,
     line_tasks: Vec<tokio::task::JoinHandle<()>>,
+    admin_task: Option<tokio::task::JoinHandle<()>>,
+    admin_socket: Option<std::path::PathBuf>,
+    /// The directory's lock, held until the station has stopped.
+    _lock: crate::station_lock::StationLock,
 }
 
 /// Starts the station in `dir`.
 pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     let config = Config::load(dir)?;
+    let lock = match crate::station_lock::try_lock(dir) {
+        Ok(crate::station_lock::Locked::Ours(lock)) => lock,
+        Ok(crate::station_lock::Locked::Busy) => return Err(ServeError::AlreadyServing(dir.display().to_string())),
+        Err(e) => {
+            return Err(ServeError::Admin(AdminError::File {
+                path: dir.join(crate::station_lock::LOCK_FILE).display().to_string(),
+                what: e.to_string(),
+            }));
+        }
+    };
     let key = Arc::new(load_key(dir, &config)?);
     let store = Store::open(&dir.join(DB_FILE))?;
     let core = Core::new(config.name.clone(), config.lang.clone(), store)?;
@@ -122,6 +138,15 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         checkpoint_tx,
     ));
     let watch_task = tokio::spawn(supervisor.clone().run(lines.clone(), core.storage.subscribe()));
+    // The command line's way in while we serve; without it (a directory path too long
+    // for a Unix socket, say) admin commands say so clearly, and the station still serves.
+    let (admin_task, admin_socket) = match crate::admin_socket::bind(dir) {
+        Ok((listener, path)) => (Some(tokio::spawn(crate::admin_socket::serve(listener, core.clone()))), Some(path)),
+        Err(e) => {
+            tracing::error!(error = %e, "no administrative socket: `hotline user add` and `token create` cannot run while this station serves");
+            (None, None)
+        }
+    };
     let state = AppState { core: core.clone(), key: key.clone(), lines, supervisor, presence };
     let app = router(state.clone());
     let (http_stop, mut stop_rx) = watch::channel(false);
@@ -152,6 +177,9 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         checkpoint_task,
         watch_task,
         line_tasks,
+        admin_task,
+        admin_socket,
+        _lock: lock,
     })
 }
 
@@ -163,6 +191,12 @@ impl Running {
         self.accept_task.abort();
         self.checkpoint_task.abort();
         self.watch_task.abort();
+        if let Some(task) = &self.admin_task {
+            task.abort();
+        }
+        if let Some(path) = &self.admin_socket {
+            let _ = std::fs::remove_file(path);
+        }
         for line in self.state.lines.values() {
             let (done, wait) = oneshot::channel();
             if line.commands.send(Command::Shutdown { done }).await.is_ok() {

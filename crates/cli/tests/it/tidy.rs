@@ -88,3 +88,25 @@ fn every_module_opens_with_a_doc_comment_and_no_leftovers() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The record has one writer: only `Core` (crates/station/src/core.rs) appends entries,
+/// so a serving station's Merkle tree never meets an entry it did not append itself.
+/// The store crate, which defines the call, and its tests are the only other callers.
+#[test]
+fn only_core_appends_to_the_record() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    let allowed = ["crates/station/src/core.rs", "crates/store/"];
+    let needle = [".append", "_entry("].concat();
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let rel = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().into_owned();
+            !allowed.iter().any(|a| rel.starts_with(a))
+        })
+        .filter(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains(&needle)))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(offenders.is_empty(), "append to the record only through Core::write (Journal::append): {offenders:?}");
+}

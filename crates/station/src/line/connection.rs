@@ -79,10 +79,28 @@ impl LineTask {
         let id = self.connection_counter;
         let (read_half, mut write_half) = tokio::io::split(stream);
         let (writer, mut write_rx) = mpsc::channel::<Vec<u8>>(connection_writes_max);
+        let stalled = self.input_tx.clone();
         tokio::spawn(async move {
+            let stall = Duration::from_millis(socket_write_stall_ms_max);
             while let Some(bytes) = write_rx.recv().await {
-                if write_half.write_all(&bytes).await.is_err() || write_half.flush().await.is_err() {
-                    return;
+                let written = tokio::time::timeout(stall, async {
+                    write_half.write_all(&bytes).await?;
+                    write_half.flush().await
+                })
+                .await;
+                match written {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        let _ = stalled.send((id, Input::Closed(format!("write failed: {e}")))).await;
+                        return;
+                    }
+                    // A peer that stops reading must not hold our line: drop it, redial.
+                    Err(_) => {
+                        let why =
+                            format!("the peer stopped reading (a write stalled for {socket_write_stall_ms_max} ms)");
+                        let _ = stalled.send((id, Input::Closed(why))).await;
+                        return;
+                    }
                 }
             }
             let _ = write_half.shutdown().await;

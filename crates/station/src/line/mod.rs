@@ -56,6 +56,10 @@ const read_chunk_bytes: usize = 64 * 1024;
 /// Bytes gathered from `poll_transmit` before they are handed to the writer.
 #[allow(non_upper_case_globals)]
 const write_chunk_bytes: usize = 256 * 1024;
+/// A socket write (one chunk) that takes longer than this means the peer stopped
+/// reading, or the path died under us: the connection is dropped and redialed.
+#[allow(non_upper_case_globals)]
+const socket_write_stall_ms_max: u64 = 5000;
 /// Pause after a failed store write before the line task tries again.
 #[allow(non_upper_case_globals)]
 const store_retry_ms: u64 = 200;

@@ -174,10 +174,20 @@ impl LineTask {
             }
             if !out.is_empty()
                 && let Some(conn) = &self.connection
-                && conn.writer.send(out).await.is_err()
             {
-                self.connection = None;
-                self.line.disconnect(now);
+                // The writer's queue is full only when the socket has not taken a byte for
+                // a while; the task waits at most the line's silence tolerance for it, so
+                // heartbeats, timers and the API are never held up by a peer that stopped
+                // reading. The bytes are then lost with the connection, which is why it is
+                // dropped: the next connection resends whatever was not receipted.
+                let wait = self.setup.config.heartbeat_interval * 3;
+                let queued = tokio::time::timeout(wait, conn.writer.send(out)).await;
+                if !matches!(queued, Ok(Ok(()))) {
+                    tracing::warn!(peer = %self.setup.peer, "the connection takes no more bytes; dropping it");
+                    self.connection = None;
+                    self.line.disconnect(now);
+                    self.schedule_redial();
+                }
             }
             let mut events = Vec::new();
             while let Some(event) = self.line.poll_event() {

@@ -24,9 +24,7 @@ async fn a_checkpoint_with_a_huge_quoted_size_line_is_refused_and_the_line_survi
         attack.send(Lane::Control, checkpoint_item(note, 0, Vec::new())).await;
     }
     attack.wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("checkpoint note"))).await;
-    let refusal = attack
-        .wait_item(|i| matches!(i, Item::WitnessRefusal { .. }))
-        .await;
+    let refusal = attack.wait_item(|i| matches!(i, Item::WitnessRefusal { .. })).await;
     let Item::WitnessRefusal { reason, critical, .. } = refusal else { unreachable!() };
     assert!(reason.len() <= hotline_station::peer_input::refusal_reason_bytes_max, "{} bytes", reason.len());
     assert!(!critical);
@@ -49,11 +47,17 @@ async fn our_witness_cosigns_only_the_peers_own_origin_and_holds_it_to_its_histo
     let first = Checkpoint::new(&origin, 5, [1; 32]).sign(&signer).expect("sign");
     attack.send(Lane::Control, checkpoint_item(first, 0, Vec::new())).await;
     let cosigned = attack.wait_item(|i| matches!(i, Item::Cosignature { .. } | Item::WitnessRefusal { .. })).await;
-    assert!(matches!(cosigned, Item::Cosignature { size: 5, .. }), "the first real checkpoint is cosigned: {cosigned:?}");
+    assert!(
+        matches!(cosigned, Item::Cosignature { size: 5, .. }),
+        "the first real checkpoint is cosigned: {cosigned:?}"
+    );
     let rewritten = Checkpoint::new(&origin, 6, [2; 32]).sign(&signer).expect("sign");
     attack.send(Lane::Control, checkpoint_item(rewritten, 5, Vec::new())).await;
     let answer = attack.wait_item(|i| matches!(i, Item::Cosignature { .. } | Item::WitnessRefusal { .. })).await;
-    assert!(matches!(answer, Item::WitnessRefusal { size: 6, .. }), "a checkpoint without a proof is refused: {answer:?}");
+    assert!(
+        matches!(answer, Item::WitnessRefusal { size: 6, .. }),
+        "a checkpoint without a proof is refused: {answer:?}"
+    );
     attack.still_serving().await;
 }
 
@@ -74,7 +78,9 @@ async fn peer_ids_that_are_not_uuids_are_refused() {
     };
     attack.send(Lane::Control, receipt).await;
     for _ in 0..3 {
-        attack.wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("is not a UUID"))).await;
+        attack
+            .wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("is not a UUID")))
+            .await;
     }
     let refusals = attack.entries("line.item_refused").await;
     assert_eq!(refusals.iter().filter(|e| e["why"].as_str().is_some_and(|w| w.contains("UUID"))).count(), 3);
@@ -113,4 +119,41 @@ async fn backdated_peer_times_are_clamped_to_what_we_observed() {
     let overdue = attack.core().read(|tx| tx.alarms(true, i64::MAX)).await.expect("alarms");
     assert!(overdue.iter().all(|a| a.cause != "ack_overdue"), "no alarm on arrival: {overdue:?}");
     attack.still_serving().await;
+}
+
+/// A peer that stops reading (while its heartbeats keep coming) used to freeze the line
+/// task in a socket write: status "up" for ever, sends without an answer. Now every send
+/// is answered at once (stored, queued) and the stalled connection is dropped.
+#[tokio::test]
+async fn a_peer_that_stops_reading_cannot_freeze_the_line() {
+    use hotline_station::line::{Command, NewMessage};
+    let attack = Attack::start().await;
+    attack.stop_reading().await;
+    let line = attack.alpha.state.lines["bravo"].clone();
+    let body = "x".repeat(60_000);
+    let started = std::time::Instant::now();
+    let mut went_down = false;
+    for n in 0..600 {
+        let message = NewMessage {
+            precedence: "ROUTINE".into(),
+            lang: "en".into(),
+            body: body.clone(),
+            reply_to: None,
+            author: "op".into(),
+        };
+        let answered =
+            tokio::time::timeout(std::time::Duration::from_secs(5), line.ask(|reply| Command::Send { message, reply }))
+                .await;
+        assert!(matches!(answered, Ok(Ok(_))), "send {n} not answered within 5 s: {:?}", answered.err());
+        if attack.line_state() != hotline_proto::LineState::Up {
+            went_down = true;
+            break;
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !went_down && std::time::Instant::now() < deadline {
+        went_down = attack.line_state() != hotline_proto::LineState::Up;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(went_down, "the stalled connection is dropped (after {:?})", started.elapsed());
 }

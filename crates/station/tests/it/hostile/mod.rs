@@ -24,7 +24,7 @@ pub struct Attack {
     pub _dir: tempfile::TempDir,
     pub alpha: Running,
     pub bravo: StationKey,
-    push: mpsc::Sender<(Lane, Vec<u8>)>,
+    push: mpsc::Sender<Pump>,
     /// Items alpha sent us, opened.
     pub received: mpsc::Receiver<Item>,
 }
@@ -48,7 +48,13 @@ impl Attack {
         let (stream, _, _) = dialed.result.expect("bravo connects to alpha");
         let (push, push_rx) = mpsc::channel(64);
         let (received_tx, received) = mpsc::channel(1024);
-        tokio::spawn(pump(stream, push_rx, received_tx, StationKey::from_private_text(&bravo.to_private_text()).expect("key"), alpha_key.clone()));
+        tokio::spawn(pump(
+            stream,
+            push_rx,
+            received_tx,
+            StationKey::from_private_text(&bravo.to_private_text()).expect("key"),
+            alpha_key.clone(),
+        ));
         let attack = Attack { _dir: dir, alpha, bravo, push, received };
         attack.wait_up().await;
         attack
@@ -65,7 +71,12 @@ impl Attack {
     }
 
     pub async fn send_raw(&self, lane: Lane, payload: Vec<u8>) {
-        self.push.send((lane, payload)).await.expect("pump running");
+        self.push.send(Pump::Push(lane, payload)).await.expect("pump running");
+    }
+
+    /// Bravo stops reading its socket (it still sends heartbeats): our writes back up.
+    pub async fn stop_reading(&self) {
+        self.push.send(Pump::StopReading).await.expect("pump running");
     }
 
     /// Alpha shows the line to bravo up.
@@ -105,7 +116,11 @@ impl Attack {
             if let Some(e) = self.entries(kind).await.into_iter().find(|e| pred(e)) {
                 return e;
             }
-            assert!(Instant::now() < deadline, "no {kind} entry as expected within 10 s: {:?}", self.entries(kind).await);
+            assert!(
+                Instant::now() < deadline,
+                "no {kind} entry as expected within 10 s: {:?}",
+                self.entries(kind).await
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -147,12 +162,18 @@ pub fn message(id: &str, body: &str) -> Item {
     }
 }
 
+/// What the test tells bravo's side of the connection.
+enum Pump {
+    Push(Lane, Vec<u8>),
+    StopReading,
+}
+
 /// Bravo's side of the connection: the real protocol state machine, driven by the socket,
 /// a timer and the test's pushes; every item alpha sends is marked durable at once (so
 /// alpha gets its receipts) and handed to the test.
 async fn pump(
     stream: tokio_rustls::TlsStream<tokio::net::TcpStream>,
-    mut push: mpsc::Receiver<(Lane, Vec<u8>)>,
+    mut push: mpsc::Receiver<Pump>,
     received: mpsc::Sender<Item>,
     bravo: StationKey,
     alpha: VerifierKey,
@@ -161,6 +182,7 @@ async fn pump(
     let mut line = Line::new(LineConfig::default(), "bravo", "alpha", Instant::now(), Restored::default());
     line.connect(Instant::now());
     let mut buf = vec![0u8; 64 * 1024];
+    let mut reading = true;
     loop {
         let mut out = Vec::new();
         while line.poll_transmit(Instant::now(), &mut out) {}
@@ -177,12 +199,13 @@ async fn pump(
         }
         let wake = line.poll_timeout().unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
         tokio::select! {
-            n = reader.read(&mut buf) => match n {
+            n = reader.read(&mut buf), if reading => match n {
                 Ok(0) | Err(_) => return,
                 Ok(n) => { let _ = line.handle_input(Instant::now(), &buf[..n]); }
             },
             p = push.recv() => match p {
-                Some((lane, payload)) => { let seq = line.next_seq(lane); line.push(lane, seq, payload); }
+                Some(Pump::Push(lane, payload)) => { let seq = line.next_seq(lane); line.push(lane, seq, payload); }
+                Some(Pump::StopReading) => reading = false,
                 None => return,
             },
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => line.handle_timeout(Instant::now()),
