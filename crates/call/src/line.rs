@@ -100,7 +100,7 @@ impl CallLine {
     }
 
     /// Every call this line remembers, oldest first.
-    pub fn calls(&self) -> impl Iterator<Item = &Call> {
+    pub fn calls(&self) -> impl DoubleEndedIterator<Item = &Call> + ExactSizeIterator {
         self.calls.iter()
     }
 

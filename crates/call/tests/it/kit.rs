@@ -4,9 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hotline_call::{
-    Call, CallConfig, CallId, CallLine, Event, Operator, RecordEntry, Step, Verdict, Why,
-};
+use hotline_call::{Call, CallConfig, CallId, CallLine, Event, Operator, RecordEntry, Step, Verdict, Why};
 
 /// A wall-clock instant in 2027, so times look like real ones.
 pub const T0: u64 = 1_800_000_000_000;
@@ -75,7 +73,9 @@ impl Station {
                 Event::Record(entry) => self.records.push(entry),
                 Event::StateChanged(_) => {}
                 Event::StartMedia(call) => assert!(self.media.insert(call), "{}: media started twice", self.name),
-                Event::StopMedia(call) => assert!(self.media.remove(&call), "{}: media stopped, not started", self.name),
+                Event::StopMedia(call) => {
+                    assert!(self.media.remove(&call), "{}: media stopped, not started", self.name)
+                }
             }
             if let Some(text) = text {
                 self.log.push((log_seq(), format!("{}: {text}", self.name)));
