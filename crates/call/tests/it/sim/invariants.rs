@@ -142,6 +142,7 @@ fn both_stations_agree_on_every_call_whatever_the_line_and_the_operators_do() {
     }
     let seeds: u64 = std::env::var("HOTLINE_CALL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS_DEFAULT);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    #[allow(clippy::disallowed_methods)] // Only to report how long the seeds took.
     let started = std::time::Instant::now();
     let results: Vec<Result<Coverage, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)

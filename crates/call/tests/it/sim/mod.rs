@@ -29,7 +29,7 @@ use hotline_call::{Call, CallConfig, CallId, CallLine, Event, Operator, RecordEn
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const SEEDS_DEFAULT: u64 = 2_000;
+const SEEDS_DEFAULT: u64 = 1_500;
 const T0: u64 = 1_800_000_000_000;
 const CHAOS_MS: u64 = 900_000;
 const CALM_MS_MAX: u64 = 3_600_000;
