@@ -250,3 +250,23 @@ fn the_history_is_bounded() {
     let kept: Vec<u64> = line.calls().map(|c| crate::kit::number(c.id)).collect();
     assert_eq!(kept, [8, 9, 10]);
 }
+
+#[test]
+fn the_persisted_state_reads_back_through_the_same_checks() {
+    let mut p = ringing();
+    p.s[BRAVO].line.answer(p.now, id(1), op("bo")).expect("answer");
+    p.drain();
+    let calls = p.s[BRAVO].persisted();
+    let json = serde_json::to_string(&calls).expect("serialize");
+    let back: Vec<hotline_call::Call> = serde_json::from_str(&json).expect("deserialize");
+    assert_eq!(back, calls);
+    let hostile = json.replace("\"bo\"", "\"\"");
+    let err = serde_json::from_str::<Vec<hotline_call::Call>>(&hostile).expect_err("an empty name");
+    expect!["an operator name has 1 to 64 bytes, not 0 at line 1 column 255"].assert_eq(&err.to_string());
+    let restored = hotline_call::CallLine::restore(crate::kit::config("bravo", "alpha"), p.now, back);
+    assert!(restored.is_ok());
+    let two_live =
+        [calls.clone(), calls.iter().map(|c| hotline_call::Call { id: id(2), ..c.clone() }).collect()].concat();
+    let err = hotline_call::CallLine::restore(crate::kit::config("bravo", "alpha"), p.now, two_live).err();
+    assert_eq!(err, Some(hotline_call::RestoreError::SeveralLive { count: 2 }));
+}
