@@ -21,7 +21,7 @@ use hotline_proto::Lane;
 use hotline_station::config::{Config, DB_FILE};
 use hotline_station::core::Core;
 use hotline_station::item::{Item, ReceiptEntry, SignedItem};
-use hotline_station::line::message_json;
+use hotline_station::views::message_json;
 use hotline_store::{Direction, MessageRow, Store};
 use serde::Serialize;
 use serde_json::json;

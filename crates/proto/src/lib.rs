@@ -10,8 +10,8 @@
 //!
 //! This shape (after `quinn-proto` and `str0m`) is what lets thousands of link failures be
 //! tested in seconds and a failing seed be replayed exactly. The crate's `clippy.toml`
-//! forbids reading the clock, and the tidy test in `hotline-station` checks that this crate
-//! never depends on tokio.
+//! forbids reading the clock, and the tidy test (`crates/cli/tests/it/tidy.rs`) checks
+//! that this crate never depends on tokio.
 
 mod frame;
 mod lane;

@@ -41,7 +41,7 @@ pub async fn export(core: &Core, key: Arc<StationKey>, peers: Vec<VerifierKey>) 
 /// `hotline log export DIR`: the export of a station directory, whether or not the
 /// station is serving (SQLite's WAL lets both read; the checkpoint signed here is the
 /// same one the station would sign for that size, Ed25519 being deterministic).
-pub async fn export_dir(dir: &std::path::Path) -> Result<String, crate::serve::ServeError> {
+pub async fn export_dir(dir: &std::path::Path) -> Result<String, crate::admin::AdminError> {
     let config = crate::config::Config::load(dir)?;
     let key = Arc::new(crate::admin::load_key(dir, &config)?);
     let store = hotline_store::Store::open(&dir.join(crate::config::DB_FILE))?;

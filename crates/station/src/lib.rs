@@ -2,42 +2,33 @@
 //!
 //! `hotline-proto` decides what to send and when; this crate moves the bytes (TCP + TLS
 //! 1.3 with pinned station keys, `net`), keeps time, writes to the store (`core`), and
-//! serves operators (the HTTP API in `api`, Server-Sent Events in `events`, Prometheus
-//! text in `metrics`). One task per line (`link`) owns that line's `Line` state machine
-//! and is the only writer of its outbox, which is what keeps sequence numbers gap-free.
+//! serves operators (`http`: the API, Server-Sent Events, Prometheus text, the console).
+//! One supervised task per line (`line`) owns that line's `Line` state machine and is the
+//! only writer of its outbox, which is what keeps sequence numbers gap-free.
 //! It is the only crate in the workspace that knows sockets or HTTP, and the only one that
 //! speaks JSON on the wire (`hotline-audit` reads the JSON export file).
 
 pub mod admin;
-pub mod admin_socket;
 pub mod alarms;
-pub mod api;
 pub mod auth;
 pub mod client;
 pub mod config;
 pub mod core;
 pub mod demo;
 pub mod error;
-pub mod events;
 pub mod export;
-pub mod guard;
+pub mod http;
 pub mod item;
 pub mod line;
-pub mod metrics;
-pub mod net;
-pub mod notice_api;
 pub mod notices;
 pub mod notify;
-pub mod peer_input;
 pub mod presence;
-pub mod receive;
-pub mod record_api;
-pub mod roles;
 pub mod serve;
 pub mod station_lock;
 pub mod supervise;
 pub mod texts;
-pub mod watch_api;
+pub mod validate;
+pub mod views;
 
 /// Wall-clock milliseconds since the Unix epoch: the time written into the record.
 pub fn now_ms() -> i64 {

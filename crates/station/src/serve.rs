@@ -20,13 +20,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
 use crate::admin::{AdminError, load_key};
-use crate::api::{AppState, router};
 use crate::config::{Config, DB_FILE};
 use crate::core::Core;
+use crate::http::{AppState, router};
+use crate::line::net;
 use crate::line::{self, Command, LineHandle, LineSetup};
 use crate::presence::Presence;
 use crate::supervise::Supervisor;
-use crate::{alarms, net, now_ms};
+use crate::{alarms, now_ms};
 use hotline_watch::Cause;
 
 /// How long a clean stop waits for line tasks before giving up on them.
@@ -137,11 +138,12 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         Duration::from_millis(config.checkpoint_interval_ms),
         checkpoint_tx,
     ));
-    let watch_task = tokio::spawn(supervisor.clone().run(lines.clone(), core.storage.subscribe()));
+    let watch_task =
+        tokio::spawn(supervisor.clone().run(line::start_watch_checks(lines.clone()), core.storage.subscribe()));
     // The command line's way in while we serve; without it (a directory path too long
     // for a Unix socket, say) admin commands say so clearly, and the station still serves.
-    let (admin_task, admin_socket) = match crate::admin_socket::bind(dir) {
-        Ok((listener, path)) => (Some(tokio::spawn(crate::admin_socket::serve(listener, core.clone()))), Some(path)),
+    let (admin_task, admin_socket) = match crate::admin::socket::bind(dir) {
+        Ok((listener, path)) => (Some(tokio::spawn(crate::admin::socket::serve(listener, core.clone()))), Some(path)),
         Err(e) => {
             tracing::error!(error = %e, "no administrative socket: `hotline user add` and `token create` cannot run while this station serves");
             (None, None)

@@ -23,7 +23,6 @@ use tokio::sync::{Notify, watch};
 use crate::alarms::{self, cause_of};
 use crate::config::{Config, EscalationConfig, SmtpConfig};
 use crate::core::Core;
-use crate::line::{Command, LineHandle};
 use crate::notify::{self, Notification};
 use crate::{now_ms, texts};
 
@@ -59,6 +58,11 @@ pub struct Supervisor {
     /// How each line's task last failed, for its alarm's text.
     task_failures: Mutex<BTreeMap<String, String>>,
 }
+
+/// Asks the line to `peer` to send a scheduled watch check now. A function handed in by
+/// whoever runs the watch (the station's `serve`), so the watch knows nothing of line
+/// tasks: lines depend on the watch, never the other way round.
+pub type StartCheck = Box<dyn Fn(String) + Send + Sync>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -189,7 +193,7 @@ impl Supervisor {
     /// open until a supervisor clears it (one per line while open, however often it fails).
     pub fn line_task_failed(&self, peer: &str, detail: &str) {
         lock(&self.task_failures).insert(peer.to_owned(), detail.to_owned());
-        self.observe(|w, now| w.raise(crate::line::failure_cause(peer), now));
+        self.observe(|w, now| w.raise(Cause::LineTaskFailed { peer: peer.to_owned() }, now));
     }
 
     /// Alarms raised but not yet in the store (the disk refused the write).
@@ -203,11 +207,7 @@ impl Supervisor {
     }
 
     /// Runs the watch until the station stops.
-    pub async fn run(
-        self: Arc<Self>,
-        lines: Arc<BTreeMap<String, LineHandle>>,
-        mut storage: watch::Receiver<Option<String>>,
-    ) {
+    pub async fn run(self: Arc<Self>, start_check: StartCheck, mut storage: watch::Receiver<Option<String>>) {
         let mut next_disk_check = tokio::time::Instant::now();
         loop {
             let now = now_ms().max(0) as u64;
@@ -222,7 +222,7 @@ impl Supervisor {
             };
             self.flush_unrecorded().await;
             for action in actions {
-                self.execute(action, &lines).await;
+                self.execute(action, &start_check).await;
             }
             if tokio::time::Instant::now() >= next_disk_check {
                 self.check_disk();
@@ -278,18 +278,11 @@ impl Supervisor {
         }
     }
 
-    async fn execute(&self, action: Action, lines: &BTreeMap<String, LineHandle>) {
+    async fn execute(&self, action: Action, start_check: &StartCheck) {
         let result = match action {
             Action::StartWatchCheck { peer } => {
-                if let Some(line) = lines.get(&peer) {
-                    let line = line.clone();
-                    // Not awaited here: a busy line task must not hold up the alarms.
-                    tokio::spawn(async move {
-                        if let Err(e) = line.ask(|reply| Command::WatchCheck { reply }).await {
-                            tracing::error!(peer = %line.peer, error = %e, "scheduled watch check not sent");
-                        }
-                    });
-                }
+                // The line task sends it; not awaited here, a busy line must not hold up alarms.
+                start_check(peer);
                 Ok(())
             }
             Action::CheckMissed { peer, check, direction, deadline_ms } => {

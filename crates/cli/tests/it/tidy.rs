@@ -64,6 +64,20 @@ fn the_watch_core_depends_on_no_runtime_and_no_io() {
 }
 
 #[test]
+fn the_call_core_depends_on_no_runtime_and_no_io() {
+    assert_sans_io("hotline-call", "crates/call/src");
+}
+
+/// The record, the notice geometry and the auditor are pure functions of their input:
+/// the auditor in particular must judge an export file without touching anything else.
+#[test]
+fn record_notice_and_audit_depend_on_no_runtime_and_no_io() {
+    assert_sans_io("hotline-record", "crates/record/src");
+    assert_sans_io("hotline-notice", "crates/notice/src");
+    assert_sans_io("hotline-audit", "crates/audit/src");
+}
+
+#[test]
 fn every_module_opens_with_a_doc_comment_and_no_leftovers() {
     let root = workspace_root();
     let mut files = Vec::new();
@@ -109,4 +123,99 @@ fn only_core_appends_to_the_record() {
         .map(|f| f.display().to_string())
         .collect();
     assert!(offenders.is_empty(), "append to the record only through Core::write (Journal::append): {offenders:?}");
+}
+
+/// The station's module graph from its source: for each module (file), the modules its
+/// code names through `crate::…` and `super::…` paths (comments ignored).
+fn station_module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let src = workspace_root().join("crates/station/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let module_of = |file: &Path| -> String {
+        let rel = file.strip_prefix(&src).unwrap_or(file).with_extension("");
+        let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let parts: Vec<&str> = parts.iter().map(String::as_str).filter(|p| *p != "mod" && *p != "lib").collect();
+        parts.join("::")
+    };
+    let modules: BTreeSet<String> = files.iter().map(|f| module_of(f)).collect();
+    let resolve = |path: &str| -> Option<String> {
+        let segments: Vec<&str> = path.split("::").collect();
+        (1..=segments.len()).rev().map(|n| segments[..n].join("::")).find(|m| modules.contains(m))
+    };
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let module = module_of(file);
+        let parent = module.rsplit_once("::").map_or(String::new(), |(p, _)| p.to_owned());
+        let text = std::fs::read_to_string(file).expect("read");
+        let code: String = text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+        let mut targets = BTreeSet::new();
+        for (prefix, base) in [("crate::", String::new()), ("super::", parent.clone())] {
+            for (at, _) in code.match_indices(prefix) {
+                let rest = &code[at + prefix.len()..];
+                let path: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+                let full = if base.is_empty() { path.clone() } else { format!("{base}::{path}") };
+                if let Some(target) = resolve(full.trim_end_matches(':')) {
+                    targets.insert(target);
+                }
+            }
+        }
+        graph.entry(module).or_default().extend(targets);
+    }
+    graph
+}
+
+/// A cycle in `graph`, if any, as the list of its nodes.
+fn find_cycle(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = stack.iter().position(|n| n == node) {
+            return Some(stack[at..].to_vec());
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    graph.keys().find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
+}
+
+/// The station has no import circle: between its rooms (top-level modules: `http`,
+/// `line`, `core`, …) and between the files of one room. A room's own `mod.rs` and its
+/// files may name each other (a parent declares its children; children share its types).
+#[test]
+fn the_station_has_no_import_circle() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let graph = station_module_graph();
+    assert!(graph.len() > 20, "the station's modules were not found: {graph:?}");
+    let room = |m: &str| m.split("::").next().unwrap_or("").to_owned();
+    let mut rooms: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut inside: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (from, targets) in &graph {
+        for to in targets {
+            if from.is_empty() || to.is_empty() {
+                continue; // the crate root declares every room
+            }
+            if room(from) != room(to) {
+                rooms.entry(room(from)).or_default().insert(room(to));
+            } else if from.contains("::") && to.contains("::") && from != to {
+                inside.entry(from.clone()).or_default().insert(to.clone());
+            }
+        }
+    }
+    assert_eq!(find_cycle(&rooms), None, "an import circle between the station's rooms");
+    assert_eq!(find_cycle(&inside), None, "an import circle inside one of the station's rooms");
 }

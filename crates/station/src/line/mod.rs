@@ -11,6 +11,7 @@
 //! with exponential backoff and jitter) and the listener (`net::accept_loop`). When both
 //! ends dial at once, the connection dialed by `proto::preferred_dialer` is kept.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,15 +32,16 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::core::{Core, Journal};
 use crate::error::ApiError;
 use crate::item::{Item, SignedItem, lane_for};
+use crate::now_ms;
 use crate::supervise::Supervisor;
-use crate::{net, now_ms, receive};
+use crate::views::message_json;
 
 mod connection;
+pub mod net;
 mod ops;
+mod receive;
 mod supervised;
 mod task;
-
-pub(crate) use supervised::failure_cause;
 
 /// Commands queued for a line task before the API gets "busy".
 #[allow(non_upper_case_globals)]
@@ -216,6 +218,18 @@ pub struct LineSetup {
     pub presence: watch::Receiver<u32>,
 }
 
+/// How the watch starts a scheduled check: the line task of that peer sends it.
+pub fn start_watch_checks(lines: Arc<BTreeMap<String, LineHandle>>) -> crate::supervise::StartCheck {
+    Box::new(move |peer: String| {
+        let Some(line) = lines.get(&peer).cloned() else { return };
+        tokio::spawn(async move {
+            if let Err(e) = line.ask(|reply| Command::WatchCheck { reply }).await {
+                tracing::error!(peer = %line.peer, error = %e, "scheduled watch check not sent");
+            }
+        });
+    })
+}
+
 /// Starts the line's supervised task (see `supervised`), which restores the line from
 /// the store. Fails only if the first restore does.
 pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHandle<()>), StoreError> {
@@ -374,27 +388,6 @@ impl LineTask {
 /// The first time the line is up since start, the peer hears who is on watch here.
 fn came_up_first_time(presence_sent: &Option<u32>, up_now: bool) -> bool {
     presence_sent.is_none() && up_now
-}
-
-/// The JSON shape of a message, shared by the API, the event stream and the record.
-pub fn message_json(m: &MessageRow) -> serde_json::Value {
-    let t = |ms: Option<i64>| ms.map(crate::rfc3339);
-    json!({
-        "id": m.id,
-        "peer": m.peer,
-        "direction": match m.direction { Direction::Out => "out", Direction::In => "in" },
-        "state": m.state(),
-        "precedence": m.precedence,
-        "lang": m.lang,
-        "body": m.body,
-        "reply_to": m.reply_to,
-        "author": m.author,
-        "created": crate::rfc3339(m.created_ms),
-        "sent": t(m.sent_ms),
-        "delivered": t(m.delivered_ms),
-        "acknowledged": t(m.acked_ms),
-        "acknowledged_by": m.acked_by,
-    })
 }
 
 /// The line's counter and the store agree, or the outbox would get a gap.

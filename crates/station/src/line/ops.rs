@@ -30,7 +30,7 @@ impl LineTask {
         };
         let signed = SignedItem::sign(item, &ends.key);
         let (lane, seq, payload) =
-            self.setup.core.write(move |j| receive::enqueue_control(j, &ends.peer, &signed)).await?;
+            self.setup.core.write(move |j| super::receive::enqueue_control(j, &ends.peer, &signed)).await?;
         self.line.push(lane, seq, payload);
         self.witness_pending = true;
         Ok(())
@@ -190,7 +190,7 @@ impl LineTask {
                 };
                 let signed = SignedItem::sign(item, &ends.key);
                 j.tx.set_acked(&id, &by, at_ms)?;
-                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 let message = j.tx.message(&id)?.unwrap_or(message);
                 j.append(
                     "message.acknowledged",
@@ -272,7 +272,7 @@ impl LineTask {
                     ))));
                 }
                 j.tx.insert_notice(&row)?;
-                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
                     &format!("notice.{state}"),
                     json!({"peer": ends.peer, "id": id, "version": version,
@@ -319,7 +319,7 @@ impl LineTask {
                     at_ms,
                 };
                 let signed = SignedItem::sign(item, &key);
-                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 let row = j.tx.latest_notice(&id)?.unwrap_or(current);
                 j.append(
                     "notice.acknowledged",
@@ -369,7 +369,7 @@ impl LineTask {
                 };
                 let signed = SignedItem::sign(item, &ends.key);
                 j.tx.insert_watch_check(&row)?;
-                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
                     "watch_check.sent",
                     json!({"peer": ends.peer, "id": row.id, "deadline": crate::rfc3339(row.deadline_ms),
@@ -413,7 +413,7 @@ impl LineTask {
                     at_ms,
                 };
                 let signed = SignedItem::sign(item, &ends.key);
-                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 let late = check.missed || at_ms > check.deadline_ms;
                 j.append(
                     "watch_check.answered",
@@ -448,7 +448,7 @@ impl LineTask {
                 let item =
                     Item::Presence { from: ends.local.clone(), to: ends.peer.clone(), on_watch, since_ms: j.now_ms };
                 let signed = SignedItem::sign(item, &ends.key);
-                let outbound = receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
                     "presence.sent",
                     json!({"peer": ends.peer, "on_watch": on_watch, "item": signed.text, "sig": signed.sig}),

@@ -13,7 +13,6 @@
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt as _;
-use hotline_watch::Cause;
 
 use super::*;
 
@@ -102,11 +101,6 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     format!("panicked: {bounded}")
 }
 
-/// The cause the watch raises for a failed task of `peer`'s line.
-pub(crate) fn failure_cause(peer: &str) -> Cause {
-    Cause::LineTaskFailed { peer: peer.to_owned() }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -145,7 +139,7 @@ mod tests {
         };
         let (handle, _task) = start(setup).await.expect("line");
         let lines = Arc::new(BTreeMap::from([("bravo".to_owned(), handle.clone())]));
-        tokio::spawn(supervisor.run(lines, core.storage.subscribe()));
+        tokio::spawn(supervisor.run(super::start_watch_checks(lines), core.storage.subscribe()));
         (core, handle)
     }
 

@@ -272,7 +272,7 @@ impl LineTask {
         let to_store = deferred;
         let remote = self.status_tx.borrow().remote.clone();
         let ends = self.ends();
-        let round = self.setup.core.write(move |j| receive::store_events(j, &ends, to_store, remote)).await?;
+        let round = self.setup.core.write(move |j| super::receive::store_events(j, &ends, to_store, remote)).await?;
         for (lane, seq) in received {
             self.line.mark_durable(lane, seq);
         }

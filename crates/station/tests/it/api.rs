@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use hotline_station::api::{AppState, router};
+use hotline_station::http::{AppState, router};
 use hotline_store::Role;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_identity::StationKey;
-use hotline_station::api::AppState;
 use hotline_station::core::Core;
+use hotline_station::http::AppState;
 use hotline_station::line::{self, LineSetup};
 use hotline_station::presence::Presence;
 use hotline_station::supervise::Supervisor;

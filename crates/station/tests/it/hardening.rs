@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode};
-use hotline_station::api::{AppState, router};
+use hotline_station::http::{AppState, router};
 use hotline_store::Role;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};

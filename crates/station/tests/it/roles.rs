@@ -8,8 +8,8 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use hotline_station::api::router;
-use hotline_station::roles::{Access, ROUTE_RULES, lookup};
+use hotline_station::http::roles::{Access, ROUTE_RULES, lookup};
+use hotline_station::http::router;
 use hotline_store::Role;
 use tower::ServiceExt as _;
 
@@ -84,7 +84,7 @@ async fn every_route_answers_each_role_as_its_rule_says() {
     for (method, path) in operations().await {
         let concrete = path.replace("{peer}", "bravo").replace("{id}", "0190f0c0-0000-7000-8000-000000000000");
         let rule = match lookup(&method.parse().expect("method"), &concrete) {
-            hotline_station::roles::Lookup::Route(rule) => rule,
+            hotline_station::http::roles::Lookup::Route(rule) => rule,
             other => panic!("{method} {path} has no rule: {other:?}"),
         };
         for (name, role) in roles {

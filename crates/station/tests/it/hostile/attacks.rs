@@ -26,7 +26,7 @@ async fn a_checkpoint_with_a_huge_quoted_size_line_is_refused_and_the_line_survi
     attack.wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("checkpoint note"))).await;
     let refusal = attack.wait_item(|i| matches!(i, Item::WitnessRefusal { .. })).await;
     let Item::WitnessRefusal { reason, critical, .. } = refusal else { unreachable!() };
-    assert!(reason.len() <= hotline_station::peer_input::refusal_reason_bytes_max, "{} bytes", reason.len());
+    assert!(reason.len() <= hotline_station::item::peer_input::refusal_reason_bytes_max, "{} bytes", reason.len());
     assert!(!critical);
     attack.still_serving().await;
 }

@@ -44,7 +44,7 @@ impl Attack {
         // Alpha dials nothing that answers: every connection is the one bravo makes.
         admin::line_add(&alpha_dir, "bravo", &bravo.verifier().to_string(), &["127.0.0.1:9".into()]).expect("line");
         let alpha = serve::start(&alpha_dir).await.expect("serve");
-        let dialed = hotline_station::net::dial(&[alpha.line_addr.to_string()], &bravo, &alpha_key).await;
+        let dialed = hotline_station::line::net::dial(&[alpha.line_addr.to_string()], &bravo, &alpha_key).await;
         let (stream, _, _) = dialed.result.expect("bravo connects to alpha");
         let (push, push_rx) = mpsc::channel(64);
         let (received_tx, received) = mpsc::channel(1024);

@@ -1,6 +1,6 @@
 //! Who may call which route, and how large a body each route takes: one table.
 //!
-//! The API's middleware ([`crate::guard::enforce`]) looks every request up here before
+//! The API's middleware ([`super::guard::enforce`]) looks every request up here before
 //! any handler runs, so the table is the rule itself, not a description of it: a route
 //! with no row is not served (`404` once authenticated), and a route's row decides
 //! whether it needs credentials, which roles it admits and how many body bytes it reads.
@@ -12,7 +12,7 @@
 use axum::http::Method;
 use hotline_store::Role;
 
-use crate::api::request_bytes_max;
+use super::state::request_bytes_max;
 
 /// Largest login body: a user name and a password of at most
 /// [`crate::auth::password_bytes_max`] bytes, every byte escaped as `\u00XX` in the worst case.

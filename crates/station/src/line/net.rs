@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::{TlsAcceptor, TlsConnector, TlsStream};
 
-use crate::line::{Command, LineHandle};
+use super::{Command, LineHandle};
 
 /// Time allowed for a TCP connect to one address before trying the next.
 #[allow(non_upper_case_globals)]

@@ -14,8 +14,8 @@ use hotline_store::{AlarmRow, Role, WatchCheckRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::state::{AppState, Operator};
 use crate::alarms::{self, alarm_json};
-use crate::api::{AppState, Operator};
 use crate::error::{ApiError, ErrorBody};
 use crate::line::Command;
 use crate::{now_ms, rfc3339};
@@ -51,7 +51,10 @@ pub fn check_json(c: &WatchCheckRow) -> Value {
 #[utoipa::path(post, path = "/api/v1/lines/{peer}/watch-check", params(("peer" = String, Path)),
     responses((status = 202, description = "Sent (or queued while the line is down)"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn post_watch_check(State(state): State<AppState>, Path(peer): Path<String>) -> Result<Response, ApiError> {
+pub(super) async fn post_watch_check(
+    State(state): State<AppState>,
+    Path(peer): Path<String>,
+) -> Result<Response, ApiError> {
     let line = state.line(&peer)?;
     let row = line.ask(|reply| Command::WatchCheck { reply }).await?;
     Ok((StatusCode::ACCEPTED, Json(check_json(&row))).into_response())
@@ -69,7 +72,7 @@ pub struct ChecksQuery {
 /// (`in`, to be answered here).
 #[utoipa::path(get, path = "/api/v1/watch-checks", params(ChecksQuery),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_watch_checks(
+pub(super) async fn get_watch_checks(
     State(state): State<AppState>,
     Query(q): Query<ChecksQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -98,7 +101,7 @@ pub async fn get_watch_checks(
 #[utoipa::path(post, path = "/api/v1/watch-checks/{id}/answer", params(("id" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn post_watch_check_answer(
+pub(super) async fn post_watch_check_answer(
     State(state): State<AppState>,
     Extension(Operator(user)): Extension<Operator>,
     Path(id): Path<String>,
@@ -129,7 +132,10 @@ pub struct AlarmsQuery {
 /// with `"recorded": false`.
 #[utoipa::path(get, path = "/api/v1/alarms", params(AlarmsQuery),
     responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn get_alarms(State(state): State<AppState>, Query(q): Query<AlarmsQuery>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn get_alarms(
+    State(state): State<AppState>,
+    Query(q): Query<AlarmsQuery>,
+) -> Result<Json<Value>, ApiError> {
     let open_only = match q.state.as_deref() {
         None | Some("open") => true,
         Some("all") => false,
@@ -155,7 +161,7 @@ pub async fn get_alarms(State(state): State<AppState>, Query(q): Query<AlarmsQue
     Ok(Json(Value::Array(out)))
 }
 
-async fn alarm_or_404(state: &AppState, id: &str) -> Result<AlarmRow, ApiError> {
+pub(super) async fn alarm_or_404(state: &AppState, id: &str) -> Result<AlarmRow, ApiError> {
     let lookup = id.to_owned();
     state.core.read(move |tx| tx.alarm(&lookup)).await?.ok_or_else(|| ApiError::NotFound(format!("no alarm {id}")))
 }
@@ -163,7 +169,7 @@ async fn alarm_or_404(state: &AppState, id: &str) -> Result<AlarmRow, ApiError> 
 /// Acknowledge an alarm: someone has it in hand; escalation stops. Any operator may.
 #[utoipa::path(post, path = "/api/v1/alarms/{id}/ack", params(("id" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn post_alarm_ack(
+pub(super) async fn post_alarm_ack(
     State(state): State<AppState>,
     Extension(Operator(user)): Extension<Operator>,
     Path(id): Path<String>,
@@ -188,7 +194,7 @@ pub async fn post_alarm_ack(
 /// as a key mismatch or a record fork, once they have been dealt with.
 #[utoipa::path(post, path = "/api/v1/alarms/{id}/clear", params(("id" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn post_alarm_clear(
+pub(super) async fn post_alarm_clear(
     State(state): State<AppState>,
     Extension(Operator(user)): Extension<Operator>,
     Path(id): Path<String>,
@@ -231,7 +237,7 @@ fn summary(mut seconds: Vec<f64>) -> Value {
 
 /// Responsiveness of one line, per direction, over each window. `out` is how the peer
 /// answers us (our checks, our messages); `in` is how we answer the peer.
-pub async fn responsiveness(state: &AppState, peer: &str) -> Result<Value, ApiError> {
+pub(super) async fn responsiveness(state: &AppState, peer: &str) -> Result<Value, ApiError> {
     let now = now_ms();
     let p = peer.to_owned();
     let since = now - WINDOWS[2].1;
@@ -287,7 +293,7 @@ pub async fn responsiveness(state: &AppState, peer: &str) -> Result<Value, ApiEr
 /// (`out`: the peer answering us; `in`: us answering the peer), over 24 h, 7 and 30 days.
 #[utoipa::path(get, path = "/api/v1/lines/{peer}/responsiveness", params(("peer" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_responsiveness(
+pub(super) async fn get_responsiveness(
     State(state): State<AppState>,
     Path(peer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {

@@ -6,7 +6,7 @@
 //! cookie must show that it came from the console's own origin (`Sec-Fetch-Site`, else
 //! `Origin`, else `Referer`). Bearer-token requests need no such check: a browser never
 //! adds a token by itself. Every route reads at most its table's body limit
-//! ([`crate::roles`]), so no handler buffers more than its route needs. Failed logins
+//! ([`super::roles`]), so no handler buffers more than its route needs. Failed logins
 //! are counted per user name and per client address in [`LoginLimiter`], a pure struct
 //! that takes the time as an argument, so a password cannot be guessed faster than a
 //! few tries per quarter of an hour and the record cannot be flooded with failures.
@@ -22,9 +22,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use futures_util::StreamExt as _;
 
-use crate::api::{AppState, Credential, Operator, authenticate};
+use super::roles::{self, Access, Lookup};
+use super::state::{AppState, Credential, Operator, authenticate};
 use crate::error::ApiError;
-use crate::roles::{self, Access, Lookup};
 
 /// The console's policy: its own scripts, styles, images and API only; no inline code,
 /// no plugins, never inside a frame.
@@ -368,6 +368,7 @@ impl LoginLimiter {
     }
 
     /// Number of user names and addresses tracked now (at most `login_trackers_max`).
+    #[cfg(test)]
     pub fn tracked(&self) -> usize {
         self.trackers.len()
     }

@@ -15,6 +15,8 @@ use hotline_proto::Lane;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+pub mod peer_input;
+
 /// Precedence of a message, lowest first: ROUTINE, PRIORITY, IMMEDIATE, FLASH.
 pub const PRECEDENCES: [&str; 4] = ["ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH"];
 
@@ -152,7 +154,7 @@ impl SignedItem {
         if from != peer.name() || to != local {
             return Err(format!("item is from {from:?} to {to:?}, not from {} to {local}", peer.name()));
         }
-        crate::peer_input::check(&item)?;
+        peer_input::check(&item)?;
         Ok(SignedItem { item, text: envelope.item, sig: envelope.sig })
     }
 

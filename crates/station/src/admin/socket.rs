@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::UnixListener;
 use tokio::sync::Semaphore;
 
-use crate::admin::{self, AdminError};
+use super::{self as admin, AdminError};
 use crate::core::Core;
 
 /// The socket in a station directory.

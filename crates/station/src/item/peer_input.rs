@@ -9,14 +9,12 @@
 //! words, quoting at most [`quoted_chars_max`] characters of the peer's text, so a
 //! refusal is always small enough to record and to send back.
 
-use crate::item::{Item, PRECEDENCES, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
+use super::{Item, PRECEDENCES, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
+use crate::validate::{canonical_uuid, valid_lang_tag, valid_operator_name};
 
 /// How many characters of a peer's text a refusal quotes.
 #[allow(non_upper_case_globals)]
 pub const quoted_chars_max: usize = 40;
-/// Longest operator name in `author`/`by` (the same rule as our user names).
-#[allow(non_upper_case_globals)]
-pub const operator_name_bytes_max: usize = 64;
 /// Longest checkpoint note: origin, size and root lines plus a few signatures.
 #[allow(non_upper_case_globals)]
 pub const checkpoint_note_bytes_max: usize = 4096;
@@ -63,19 +61,6 @@ pub fn bounded_reason(reason: &str) -> String {
     format!("{}…", &reason[..end])
 }
 
-/// Whether `id` is a UUID in its canonical form (lower-case hex, hyphenated): the only
-/// form our stations make, and one that is safe in a URL path segment.
-pub fn canonical_uuid(id: &str) -> bool {
-    uuid::Uuid::try_parse(id).is_ok_and(|u| u.hyphenated().to_string() == id)
-}
-
-/// An operator name as our API allows it: 1 to 64 of a-z, A-Z, 0-9, '-', '_', '.'.
-pub fn valid_operator_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= operator_name_bytes_max
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-}
-
 fn id(what: &str, value: &str) -> Result<(), String> {
     if canonical_uuid(value) { Ok(()) } else { Err(format!("{what} {} is not a UUID", quote(value))) }
 }
@@ -111,7 +96,7 @@ pub fn check(item: &Item) -> Result<(), String> {
             if !PRECEDENCES.contains(&precedence.as_str()) {
                 return Err(format!("precedence {} is not one of {}", quote(precedence), PRECEDENCES.join(", ")));
             }
-            if !crate::api::valid_lang_tag(lang) {
+            if !valid_lang_tag(lang) {
                 return Err(format!("language tag {} is not a BCP 47 tag", quote(lang)));
             }
             bytes("message body", body, message_body_bytes_max)?;

@@ -20,10 +20,11 @@ use hotline_store::{Direction, MessageRow, NoticeRow, StoreError, WatchCheckRow}
 use hotline_watch::Cause;
 use serde_json::json;
 
+use super::{Ends, Observed, Round};
 use crate::core::Journal;
+use crate::item::peer_input::{bounded_reason, check_window_ms_max, check_window_ms_min};
 use crate::item::{Item, ReceiptEntry, SignedItem, receipt_messages_max};
-use crate::line::{Ends, Observed, Round, message_json};
-use crate::peer_input::{bounded_reason, check_window_ms_max, check_window_ms_min};
+use crate::views::message_json;
 use crate::{alarms, texts};
 
 /// Signs `item`, writes it to the outbox on the control lane, and lists it for pushing
@@ -403,7 +404,7 @@ fn witness(
         Ok(())
     };
     if let Some(other) = wrong_origin {
-        let reason = format!("checkpoint origin {} is not {origin}", crate::peer_input::quote(&other));
+        let reason = format!("checkpoint origin {} is not {origin}", crate::item::peer_input::quote(&other));
         j.append("line.item_refused", json!({"peer": peer, "why": reason, "checkpoint": note}))?;
         return refuse(j, round, reason, false);
     }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::api::{AppState, Operator};
+use super::state::{AppState, Operator};
 use crate::core::Published;
 use crate::error::{ApiError, ErrorBody};
 
@@ -39,7 +39,7 @@ pub struct EventsQuery {
 /// Every new record entry as it happens (Server-Sent Events; `id` is the record index).
 #[utoipa::path(get, path = "/api/v1/events", params(EventsQuery),
     responses((status = 200, content_type = "text/event-stream"), (status = 401, body = ErrorBody)))]
-pub async fn get_events(
+pub(super) async fn get_events(
     State(state): State<AppState>,
     Extension(Operator(user)): Extension<Operator>,
     headers: HeaderMap,
@@ -69,7 +69,7 @@ fn to_event(p: &Published) -> Event {
     Event::default().id(p.idx.to_string()).event(p.kind.clone()).data(p.body.clone())
 }
 
-async fn follow(
+pub(super) async fn follow(
     state: AppState,
     mut last: i64,
     mut live: broadcast::Receiver<Published>,

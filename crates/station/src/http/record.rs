@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use crate::api::AppState;
+use super::state::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::export::export;
 
@@ -13,7 +13,7 @@ use crate::export::export;
 /// as a C2SP signed note with the peers' cosignature lines.
 #[utoipa::path(get, path = "/api/v1/log/checkpoint",
     responses((status = 200, content_type = "text/plain"), (status = 401, body = ErrorBody)))]
-pub async fn get_checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+pub(super) async fn get_checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let latest = state.core.checkpoint(state.key.clone()).await?;
     let Some((size, note)) = latest else {
         return Err(ApiError::NotFound("the record is empty: no checkpoint yet".into()));
@@ -26,7 +26,7 @@ pub async fn get_checkpoint(State(state): State<AppState>) -> Result<impl IntoRe
 /// The whole record for `hotline verify` (docs/record-format.md).
 #[utoipa::path(get, path = "/api/v1/log/export",
     responses((status = 200, content_type = "application/json"), (status = 401, body = ErrorBody)))]
-pub async fn get_export(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+pub(super) async fn get_export(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let peers = state.lines.values().map(|l| l.key.clone()).collect();
     let text = export(&state.core, state.key.clone(), peers).await?;
     let filename = format!("attachment; filename=\"{}-record.json\"", state.core.name);

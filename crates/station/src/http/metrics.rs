@@ -10,13 +10,13 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use crate::api::AppState;
+use super::state::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::now_ms;
 
 /// Prometheus text metrics.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain"), (status = 401, body = ErrorBody)))]
-pub async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+pub(super) async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let mut out = String::new();
     let now = now_ms();
     let mut rows = Vec::new();
@@ -87,7 +87,7 @@ pub async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoRespo
 
 /// The watch: open alarms, who is on watch at both ends, and each line's responsiveness
 /// over the last 24 hours (the API has 7 and 30 days too).
-async fn watch_metrics(state: &AppState, out: &mut String) -> Result<(), ApiError> {
+pub(super) async fn watch_metrics(state: &AppState, out: &mut String) -> Result<(), ApiError> {
     let alarms = state.core.read(|tx| tx.alarms(true, i64::MAX)).await?;
     let unrecorded = state.supervisor.unrecorded();
     let _ =
@@ -115,7 +115,7 @@ async fn watch_metrics(state: &AppState, out: &mut String) -> Result<(), ApiErro
         if let Some((n, _)) = state.core.read(move |tx| tx.peer_presence(&peer)).await? {
             let _ = writeln!(out, "hotline_peer_on_watch{{peer=\"{}\"}} {n}", line.peer);
         }
-        figures.push((line.peer.clone(), crate::watch_api::responsiveness(state, &line.peer).await?));
+        figures.push((line.peer.clone(), super::watch::responsiveness(state, &line.peer).await?));
     }
     let _ = writeln!(
         out,

@@ -5,7 +5,7 @@
 //! (`user add`, `token create`) first takes the directory's lock (`station_lock`): if it
 //! gets it, no station is serving, and it opens a `Core` of its own for the one write;
 //! if not, the station is serving, and the command asks it to do the write through its
-//! administrative socket (`admin_socket`). Either way the entry goes through a `Core`,
+//! administrative socket (`socket`). Either way the entry goes through a `Core`,
 //! and a serving station's Merkle tree never meets an entry it did not append.
 //! `line add` edits only `station.toml`; a serving station uses the line from its next
 //! start.
@@ -18,11 +18,13 @@ use hotline_store::{Role, Store};
 
 use std::sync::Arc;
 
-use crate::admin_socket::{self, Request};
+pub mod socket;
+
 use crate::auth;
 use crate::config::{CONFIG_FILE, Config, DB_FILE, KEY_FILE, LANGS, valid_host_port};
 use crate::core::Core;
 use crate::station_lock::{self, Locked};
+use socket::Request;
 
 /// Why an administrative command failed; each message is one sentence for stderr.
 #[derive(Debug, thiserror::Error)]
@@ -203,7 +205,7 @@ fn target(dir: &Path) -> Result<Target, AdminError> {
 }
 
 fn check_user_name(name: &str) -> Result<(), AdminError> {
-    if crate::peer_input::valid_operator_name(name) {
+    if crate::validate::valid_operator_name(name) {
         Ok(())
     } else {
         Err(AdminError::Refused(format!(
@@ -224,7 +226,7 @@ pub fn user_add(dir: &Path, name: &str, role: &str, password: &str, replace: boo
         }
         Target::Serving => {
             let request = Request::UserAdd { name: name.into(), role: role.into(), password: password.into(), replace };
-            let answer = admin_socket::ask(dir, &request)?;
+            let answer = socket::ask(dir, &request)?;
             answer.error.map_or(Ok(()), |e| Err(AdminError::Refused(e)))
         }
     }
@@ -275,7 +277,7 @@ pub fn token_create(dir: &Path, user: &str) -> Result<String, AdminError> {
             on_own_runtime(async move { token_create_on(&core, &user).await })?
         }
         Target::Serving => {
-            let answer = admin_socket::ask(dir, &Request::TokenCreate { user: user.into() })?;
+            let answer = socket::ask(dir, &Request::TokenCreate { user: user.into() })?;
             match (answer.token, answer.error) {
                 (Some(token), None) => Ok(token),
                 (_, Some(e)) => Err(AdminError::Refused(e)),

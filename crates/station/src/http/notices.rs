@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use hotline_notice::{Limits, parse_notice};
 use serde_json::{Value, json};
 
-use crate::api::{AppState, Operator};
+use super::state::{AppState, Operator};
 use crate::error::{ApiError, ErrorBody};
 use crate::line::{Command, NoticeChange};
 use crate::notices::{conflict_json, notice_json};
@@ -87,7 +87,7 @@ fn with_expiry(mut v: Value, end_ms: i64) -> Value {
 #[utoipa::path(post, path = "/api/v1/lines/{peer}/notices", params(("peer" = String, Path)),
     request_body(content = NoticeRequest, content_type = "application/json"),
     responses((status = 201), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn post_notice(
+pub(super) async fn post_notice(
     State(state): State<AppState>,
     Path(peer): Path<String>,
     body: String,
@@ -102,7 +102,10 @@ pub async fn post_notice(
 /// The latest version of every notice on the line, both sides'.
 #[utoipa::path(get, path = "/api/v1/lines/{peer}/notices", params(("peer" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_notices(State(state): State<AppState>, Path(peer): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn get_notices(
+    State(state): State<AppState>,
+    Path(peer): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     if !state.lines.contains_key(&peer) {
         return Err(ApiError::NotFound(format!("no line to a station named {peer:?}")));
     }
@@ -111,7 +114,7 @@ pub async fn get_notices(State(state): State<AppState>, Path(peer): Path<String>
     Ok(Json(Value::Array(rows.iter().map(|n| with_expiry(notice_json(n, &local), n.end_ms)).collect())))
 }
 
-async fn change(
+pub(super) async fn change(
     state: &AppState,
     id: String,
     make: impl FnOnce(String) -> NoticeChange,
@@ -131,7 +134,7 @@ async fn change(
     request_body(content = NoticeRequest, content_type = "application/json"),
     responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn patch_notice(
+pub(super) async fn patch_notice(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: String,
@@ -143,7 +146,10 @@ pub async fn patch_notice(
 /// Cancel a notice of ours.
 #[utoipa::path(delete, path = "/api/v1/notices/{id}", params(("id" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn delete_notice(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn delete_notice(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     change(&state, id, |id| NoticeChange::Cancel { id }).await
 }
 
@@ -152,7 +158,7 @@ pub async fn delete_notice(State(state): State<AppState>, Path(id): Path<String>
 #[utoipa::path(post, path = "/api/v1/notices/{id}/ack", params(("id" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn post_notice_ack(
+pub(super) async fn post_notice_ack(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,
@@ -162,7 +168,7 @@ pub async fn post_notice_ack(
 
 /// Every conflict this station has detected, open ones first.
 #[utoipa::path(get, path = "/api/v1/conflicts", responses((status = 200), (status = 401, body = ErrorBody)))]
-pub async fn get_conflicts(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn get_conflicts(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let rows = state.core.read(|tx| tx.conflicts()).await?;
     Ok(Json(Value::Array(rows.iter().map(conflict_json).collect())))
 }
@@ -170,7 +176,7 @@ pub async fn get_conflicts(State(state): State<AppState>) -> Result<Json<Value>,
 /// An operator here has seen the conflict.
 #[utoipa::path(post, path = "/api/v1/conflicts/{id}/ack", params(("id" = String, Path)),
     responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn post_conflict_ack(
+pub(super) async fn post_conflict_ack(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,
