@@ -41,7 +41,9 @@ pub enum HeadError {
     NotOpusHead,
     #[error("the OpusHead is not version 1")]
     Version,
-    #[error("the OpusHead does not describe a recording's layout (2 channels, family 1, 2 streams, 0 coupled, mapping 0 1)")]
+    #[error(
+        "the OpusHead does not describe a recording's layout (2 channels, family 1, 2 streams, 0 coupled, mapping 0 1)"
+    )]
     Layout,
     #[error("the second packet is not a well-formed OpusTags")]
     Tags,

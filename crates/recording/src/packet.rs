@@ -180,7 +180,11 @@ type Delimiter<'d> = dyn FnMut(&mut usize) -> Result<Option<usize>, PacketError>
 /// Parses the rest of a code 3 packet after its TOC byte: the frame count byte, the
 /// padding length, the frame lengths; returns the frames, where the self-delimiting
 /// length sits, and the padding length.
-fn parse_code3(bytes: &[u8], at: &mut usize, delimiter: &mut Delimiter) -> Result<(Vec<usize>, usize, usize), PacketError> {
+fn parse_code3(
+    bytes: &[u8],
+    at: &mut usize,
+    delimiter: &mut Delimiter,
+) -> Result<(Vec<usize>, usize, usize), PacketError> {
     let count_byte = *bytes.get(1).ok_or(PacketError::Truncated)?;
     *at = 2;
     let (vbr, padded, count) = (count_byte & 0x80 != 0, count_byte & 0x40 != 0, (count_byte & 0x3f) as usize);
@@ -256,5 +260,120 @@ pub fn filler(config: u8, delimited: bool, out: &mut Vec<u8>) {
     out.push(config << 3);
     if delimited {
         out.push(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `normal`, re-frames it, checks the self-delimited bytes and the way back,
+    /// and that the self-delimited packet ends where it should when another follows.
+    fn check(normal: &[u8], delimited: &[u8], frames: &[usize], samples: u32) {
+        let packet = parse(normal).expect("parses");
+        assert_eq!(packet.frames, frames);
+        assert_eq!(packet.samples(), samples);
+        let mut out = Vec::new();
+        to_self_delimited(normal, &packet, &mut out);
+        assert_eq!(out, delimited);
+        out.extend_from_slice(&[0xf8, 1, 2, 3]);
+        let back = parse_self_delimited(&out).expect("self-delimited parses");
+        assert_eq!((back.len, &back.frames[..]), (delimited.len(), frames));
+        assert_eq!(to_normal(&out, &back), normal);
+    }
+
+    fn bytes(len: usize, value: u8) -> Vec<u8> {
+        vec![value; len]
+    }
+
+    #[test]
+    fn code_0_with_a_two_byte_length() {
+        // SILK NB 20 ms; 300 = 252 + 4 × 12.
+        let normal = [&[0x08][..], &bytes(300, 7)].concat();
+        let delimited = [&[0x08, 252, 12][..], &bytes(300, 7)].concat();
+        check(&normal, &delimited, &[300], 960);
+    }
+
+    #[test]
+    fn code_1_two_equal_frames() {
+        // CELT NB 10 ms × 2.
+        let normal = [&[0x91][..], &bytes(10, 1)].concat();
+        let delimited = [&[0x91, 5][..], &bytes(10, 1)].concat();
+        check(&normal, &delimited, &[5, 5], 960);
+    }
+
+    #[test]
+    fn code_2_gets_the_second_frame_length() {
+        let normal = [&[0x92, 3][..], &bytes(3, 1), &bytes(4, 2)].concat();
+        let delimited = [&[0x92, 3, 4][..], &bytes(3, 1), &bytes(4, 2)].concat();
+        check(&normal, &delimited, &[3, 4], 960);
+    }
+
+    #[test]
+    fn code_3_cbr_with_chained_padding() {
+        // CELT NB 5 ms × 4, padding 300 = 254 + 46, kept byte for byte.
+        let padding: Vec<u8> = (0..300).map(|i| i as u8).collect();
+        let normal = [&[0x8b, 0x44, 255, 46][..], &bytes(24, 3), &padding].concat();
+        let delimited = [&[0x8b, 0x44, 255, 46, 6][..], &bytes(24, 3), &padding].concat();
+        check(&normal, &delimited, &[6; 4], 960);
+    }
+
+    #[test]
+    fn code_3_vbr_gets_the_last_frame_length() {
+        // CELT NB 2.5 ms × 8.
+        let frames: Vec<u8> = (1..=8u8).flat_map(|n| vec![n; n as usize]).collect();
+        let normal = [&[0x83, 0x88, 1, 2, 3, 4, 5, 6, 7][..], &frames].concat();
+        let delimited = [&[0x83, 0x88, 1, 2, 3, 4, 5, 6, 7, 8][..], &frames].concat();
+        check(&normal, &delimited, &[1, 2, 3, 4, 5, 6, 7, 8], 960);
+    }
+
+    #[test]
+    fn malformed_packets_are_refused() {
+        use PacketError::*;
+        let cases: [(&[u8], PacketError); 10] = [
+            (&[], Empty),
+            (&[0x09, 1, 2, 3], OddCbr),
+            (&[0x0a, 5, 1], Truncated),
+            (&[0x0a, 252], Truncated),
+            (&[0x0b, 0x00], NoFrames),
+            (&[0x1b, 0x03, 1, 2, 3], TooLong(8640)),
+            (&[0x8b, 0x04, 1, 2, 3, 4, 5], UnevenCbr),
+            (&[0x8b, 0x44, 255], Truncated),
+            (&[0x8b, 0x41, 10], Truncated),
+            (&[0x83, 0x83, 5, 1, 2], Truncated),
+        ];
+        for (packet, error) in cases {
+            assert_eq!(parse(packet), Err(error), "{packet:02x?}");
+        }
+        let long = [&[0x08][..], &bytes(1276, 0)].concat();
+        assert_eq!(parse(&long), Err(FrameTooLong(1276)));
+        assert_eq!(parse_self_delimited(&[0x08, 10, 1, 2]), Err(Truncated));
+    }
+
+    #[test]
+    fn lengths_round_trip_in_their_canonical_form() {
+        for len in 0..=FRAME_BYTES_MAX {
+            let mut out = Vec::new();
+            push_length(&mut out, len);
+            assert_eq!(out.len(), if len < 252 { 1 } else { 2 });
+            let mut at = 0;
+            assert_eq!(read_length(&out, &mut at), Ok(len));
+            assert_eq!(at, out.len());
+        }
+    }
+
+    #[test]
+    fn fillers_are_silent_20_ms_packets() {
+        for config in 0..32u8 {
+            let twenty = twenty_ms_config(config);
+            assert_eq!(frame_samples(twenty), 960, "config {config}");
+            assert_eq!(twenty / 4, config / 4, "same mode and bandwidth");
+            let (mut normal, mut delimited) = (Vec::new(), Vec::new());
+            filler(twenty, false, &mut normal);
+            filler(twenty, true, &mut delimited);
+            let (n, d) = (parse(&normal).expect("filler"), parse_self_delimited(&delimited).expect("filler"));
+            assert!(n.is_silent() && d.is_silent());
+            assert_eq!((n.samples(), d.samples(), d.len), (960, 960, 2));
+        }
     }
 }

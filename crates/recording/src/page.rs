@@ -256,3 +256,103 @@ pub fn set_eos(page: &mut [u8]) {
     let crc = crc32(page);
     page[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_le_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The OpusHead page of a file written by ffmpeg's own Ogg muxer.
+    const FFMPEG_HEAD_PAGE: &str =
+        "4f6767530002000000000000000047ab17930000000045ba235701134f707573486561640101380180bb0000000000";
+
+    fn unhex(text: &str) -> Vec<u8> {
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap_or(0)).collect()
+    }
+
+    #[test]
+    fn crc_and_framing_match_a_page_written_elsewhere() {
+        let known = unhex(FFMPEG_HEAD_PAGE);
+        let page = parse_page(&known).expect("ffmpeg's page parses");
+        assert_eq!((page.flags, page.granule, page.serial, page.sequence), (FLAG_BOS, 0, 0x9317_ab47, 0));
+        assert_eq!(page.pieces(), vec![(&known[28..], true)]);
+        let mut built = Vec::new();
+        let mut builder = PageBuilder::new(0x9317_ab47);
+        builder.push_packet(&known[28..], 0, &mut built);
+        builder.flush(false, &mut built);
+        assert_eq!(built, known, "the same packet makes the same bytes, CRC included");
+
+        let mut corrupt = known.clone();
+        corrupt[40] ^= 1;
+        assert!(matches!(parse_page(&corrupt), Err(PageError::Crc { stored: 0x5723_ba45, .. })));
+        assert_eq!(parse_page(&known[..30]).err(), Some(PageError::Incomplete));
+        assert_eq!(parse_page(b"OggS").err(), Some(PageError::Incomplete));
+        assert_eq!(parse_page(b"RIFF....").err(), Some(PageError::NoCapture));
+    }
+
+    /// The pages `packets` make, each packet ending at granule 100 × its number.
+    fn pages_of(packets: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut builder = PageBuilder::new(7);
+        for (i, packet) in packets.iter().enumerate() {
+            builder.push_packet(packet, 100 * (i as u64 + 1), &mut out);
+        }
+        builder.flush(true, &mut out);
+        out
+    }
+
+    #[test]
+    fn a_multiple_of_255_ends_with_a_zero_lacing_value() {
+        for (len, lacing) in [(254, vec![254]), (255, vec![255, 0]), (510, vec![255, 255, 0]), (0, vec![0])] {
+            let bytes = pages_of(&[vec![0xab; len]]);
+            let page = parse_page(&bytes).expect("page");
+            assert_eq!(page.lacing, &lacing[..], "{len} bytes");
+            assert_eq!(page.pieces(), vec![(&vec![0xab; len][..], true)]);
+            assert_eq!(page.flags, FLAG_BOS | FLAG_EOS);
+            assert_eq!(PageBuilder::segments_for(len), lacing.len());
+        }
+    }
+
+    #[test]
+    fn a_long_packet_spans_pages() {
+        // 255 lacing values of 255 fill a page; 70,000 bytes go on into a second page.
+        let big: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+        let bytes = pages_of(&[vec![1; 10], big.clone(), vec![2; 3]]);
+        let first = parse_page(&bytes).expect("first");
+        assert_eq!(first.lacing.len(), 255);
+        assert!(first.ends_open());
+        assert_eq!(first.granule, 100, "only the small packet ends on the first page");
+        let second = parse_page(&bytes[first.bytes.len()..]).expect("second");
+        assert_eq!(second.flags, FLAG_CONTINUED | FLAG_EOS);
+        assert_eq!((second.sequence, second.granule), (1, 300));
+        let packets = crate::ogg_packets(&bytes).expect("packets");
+        let lens: Vec<usize> = packets.iter().map(|(p, _)| p.len()).collect();
+        assert_eq!(lens, vec![10, 70_000, 3]);
+        assert_eq!(packets[1].0, big);
+        assert_eq!(packets.iter().map(|(_, g)| *g).collect::<Vec<_>>(), vec![100, 300, 300]);
+    }
+
+    #[test]
+    fn a_packet_that_exactly_fills_a_page_ends_on_the_next() {
+        // 254 × 255 bytes take 254 values of 255 and a 0: one whole page.
+        let one_page = pages_of(&[vec![9u8; 255 * 254]]);
+        assert_eq!(parse_page(&one_page).expect("page").bytes.len(), one_page.len());
+        // 255 × 255 bytes fill a page with 255s; the closing 0 goes on the next page.
+        let exact = vec![9u8; 255 * 255];
+        let bytes = pages_of(std::slice::from_ref(&exact));
+        let first = parse_page(&bytes).expect("first");
+        assert_eq!((first.lacing.len(), first.granule), (255, GRANULE_NONE));
+        let second = parse_page(&bytes[first.bytes.len()..]).expect("second");
+        assert_eq!((second.lacing, second.flags), (&[0u8][..], FLAG_CONTINUED | FLAG_EOS));
+        assert_eq!(crate::ogg_packets(&bytes).expect("packets")[0].0, exact);
+    }
+
+    #[test]
+    fn set_eos_keeps_the_page_valid() {
+        let mut bytes = pages_of(&[vec![5; 20]]);
+        bytes[5] &= !FLAG_EOS;
+        let mut page = bytes.clone();
+        set_eos(&mut page);
+        assert_eq!(parse_page(&page).expect("valid").flags, FLAG_BOS | FLAG_EOS);
+        assert_eq!(page, pages_of(&[vec![5; 20]]));
+    }
+}

@@ -8,12 +8,12 @@ use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
 
+use crate::Error;
 use crate::head::{self, HeadError};
 use crate::packet::{self, PacketError};
 use crate::page::{self, FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, GRANULE_NONE, PageError};
 use crate::summary::{DirectionSummary, PacketHasher, Summary};
 use crate::timeline::{SLOT_MS, SLOT_SAMPLES};
-use crate::Error;
 
 /// What is wrong at one place in a file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -200,7 +200,13 @@ impl Walk {
             self.packets += 1;
             ended = true;
         }
-        let expected = if !ended { GRANULE_NONE } else if self.packets <= 2 { 0 } else { self.samples };
+        let expected = if !ended {
+            GRANULE_NONE
+        } else if self.packets <= 2 {
+            0
+        } else {
+            self.samples
+        };
         if page.granule != expected {
             self.problem(index, at, ProblemKind::Granule { expected, found: page.granule });
         }

@@ -7,9 +7,9 @@ use std::fs::File;
 use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
+use crate::Error;
 use crate::page::{self, FLAG_EOS};
 use crate::read::{self, Report};
-use crate::Error;
 
 /// The header pages, OpusHead and OpusTags, that a recording cannot do without.
 const HEADER_PAGES: usize = 2;
@@ -76,4 +76,56 @@ fn whole_pages(bytes: &[u8]) -> (Vec<(usize, usize)>, usize) {
     }
     pages.truncate(kept);
     (pages, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::{PageBuilder, parse_page};
+
+    /// Headers, then pages of small packets, the last of which starts a packet that
+    /// goes on into a next page that was never written.
+    fn torn_mid_packet() -> (Vec<u8>, usize) {
+        let mut out = Vec::new();
+        let mut pages = PageBuilder::new(1);
+        for header in [crate::head::opus_head(), crate::head::opus_tags("test", &[])] {
+            pages.push_packet(&header, 0, &mut out);
+            pages.flush(false, &mut out);
+        }
+        let filler = [0xf8, 0x00, 0xf8];
+        pages.push_packet(&filler, 960, &mut out);
+        pages.flush(false, &mut out);
+        let whole = out.len();
+        pages.push_packet(&filler, 1920, &mut out);
+        // 70,000 bytes fill this page with 255s; their end would have come next.
+        pages.push_packet(&vec![0; 70_000], 99, &mut out);
+        (out, whole)
+    }
+
+    #[test]
+    fn whole_pages_stop_at_the_last_packet_boundary() {
+        let (bytes, whole) = torn_mid_packet();
+        let open_page = parse_page(&bytes[whole..]).expect("the open page is whole");
+        assert!(open_page.ends_open());
+        let (pages, end) = whole_pages(&bytes);
+        assert_eq!((pages.len(), end), (3, whole), "the open page goes with the missing one");
+        let (pages, end) = whole_pages(&bytes[..bytes.len() - 1]);
+        assert_eq!((pages.len(), end), (3, whole), "a torn page is not whole");
+    }
+
+    #[test]
+    fn recover_cuts_a_half_packet_and_ends_the_stream() {
+        let (bytes, whole) = torn_mid_packet();
+        let path = std::env::temp_dir().join(format!("hotline-recover-unit-{}.opus", std::process::id()));
+        std::fs::write(&path, &bytes).expect("write");
+        let recovery = recover(&path);
+        let _ = std::fs::remove_file(&path);
+        let recovery = recovery.expect("recover");
+        assert!(recovery.cut_off);
+        assert_eq!(recovery.dropped_bytes, (bytes.len() - whole) as u64);
+        assert_eq!(recovery.report.summary.bytes, whole as u64);
+        assert_eq!(recovery.report.problems, vec![]);
+        assert!(recovery.report.eos);
+        assert_eq!(recovery.report.summary.duration_samples, 0, "the lead-in slot is all there was");
+    }
 }

@@ -6,10 +6,16 @@
 //! placed at the call time it arrived (the caller's `now_ms`, rounded to a slot), and
 //! every later packet `(rtp - rtp_first) / 960` slots after it. So within a direction the
 //! file keeps RTP time exactly (a gap stays a gap), and across directions the alignment
-//! is as good as the first packet's arrival. A slot is handed out once every direction
-//! has moved on by the reorder window: a direction's clock is its newest packet's slot
-//! plus the wall time since that packet arrived, which follows the sender's own clock
-//! (no drift between sender and station ever makes its packets late).
+//! is as good as the first packet's arrival (two senders' clocks drift apart by tens of
+//! parts per million: a few tens of ms an hour, which the file keeps).
+//!
+//! A slot is handed out once every direction that has sent anything has moved on by the
+//! reorder window. A direction's clock is its newest packet's slot plus the wall time
+//! since that packet arrived, so it follows the sender's own clock: a sender slower than
+//! the station is never late for that. A sender faster than the other makes packets wait
+//! a little longer (at 50 ppm, 9 packets more an hour), bounded per direction by
+//! `pending_packets_max` and `lead_ms_max`; a peer that fills its own window is refused
+//! (`Refusal::Overflow`) and never hurries the other direction's slots out.
 
 use std::collections::BTreeMap;
 
@@ -28,7 +34,7 @@ pub struct Limits {
     pub reorder_window_ms: u64,
     /// How far ahead of the call clock a packet may be placed.
     pub lead_ms_max: u64,
-    /// How many packets may wait in the reorder window, both directions together.
+    /// How many packets of one direction may wait in the reorder window.
     pub pending_packets_max: usize,
 }
 
@@ -79,7 +85,6 @@ impl Timeline {
     pub fn insert(&mut self, direction: Direction, now_ms: u64, rtp: u32, payload: &[u8]) -> Result<(), Refusal> {
         let call_slot = self.call_slot(now_ms);
         let lead_slots_max = self.limits.lead_ms_max / SLOT_MS;
-        let pending_total: usize = self.tracks.iter().map(|t| t.pending.len()).sum();
         let track = &mut self.tracks[direction.index()];
         // Extend the 32-bit timestamp around the newest one, so that wrapping (every
         // 24.8 hours at 48 kHz) does not break the order.
@@ -106,7 +111,8 @@ impl Timeline {
         if track.pending.contains_key(&slot) {
             return Err(Refusal::Duplicate);
         }
-        if pending_total >= self.limits.pending_packets_max {
+        // Per direction, so that a peer filling its own window cannot hurry ours.
+        if track.pending.len() >= self.limits.pending_packets_max {
             return Err(Refusal::Overflow);
         }
         track.base = Some((base_ext, base_slot));
@@ -120,12 +126,15 @@ impl Timeline {
         Ok(())
     }
 
-    /// The slot up to which a direction has moved on by `now_ms`.
-    fn horizon(&self, track: &Track, now_ms: u64) -> u64 {
-        match track.clock {
-            None => self.call_slot(now_ms),
-            Some((slot, at_ms)) => slot + now_ms.saturating_sub(at_ms) / SLOT_MS,
-        }
+    /// The slot up to which every direction has moved on by `now_ms`. A direction that
+    /// has sent nothing yet holds nothing back (its first packet goes where it arrives,
+    /// never into a slot already out); with no packets at all, the call clock rules.
+    fn horizon(&self, now_ms: u64) -> u64 {
+        self.tracks
+            .iter()
+            .filter_map(|t| t.clock.map(|(slot, at_ms)| slot + now_ms.saturating_sub(at_ms) / SLOT_MS))
+            .min()
+            .unwrap_or_else(|| self.call_slot(now_ms))
     }
 
     /// The next slot whose reorder window has passed at `now_ms`, if any. Call it until
@@ -133,10 +142,7 @@ impl Timeline {
     #[must_use]
     pub fn pop_ready(&mut self, now_ms: u64) -> Option<Slot> {
         let window_slots = self.limits.reorder_window_ms.div_ceil(SLOT_MS);
-        let horizon = self.tracks.iter().map(|t| self.horizon(t, now_ms)).min()?;
-        let pending_total: usize = self.tracks.iter().map(|t| t.pending.len()).sum();
-        // A full reorder buffer hands out its oldest slot early rather than refuse news.
-        if self.next_slot + window_slots <= horizon || pending_total >= self.limits.pending_packets_max {
+        if self.next_slot + window_slots <= self.horizon(now_ms) {
             return Some(self.take_next());
         }
         None
@@ -154,12 +160,9 @@ impl Timeline {
         let wanted = self.next_slot + window_slots;
         self.tracks
             .iter()
-            .map(|t| match t.clock {
-                None => self.start_ms + wanted * SLOT_MS,
-                Some((slot, at_ms)) => at_ms + wanted.saturating_sub(slot) * SLOT_MS,
-            })
+            .filter_map(|t| t.clock.map(|(slot, at_ms)| at_ms + wanted.saturating_sub(slot) * SLOT_MS))
             .max()
-            .unwrap_or(self.start_ms)
+            .unwrap_or(self.start_ms + wanted * SLOT_MS)
     }
 
     fn take_next(&mut self) -> Slot {
@@ -184,4 +187,105 @@ pub fn check_packet(payload: &[u8], packet_bytes_max: usize) -> Result<packet::P
         return Err(Refusal::Silent);
     }
     Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Direction::{Ours, Theirs};
+
+    const LIMITS: Limits = Limits { reorder_window_ms: 60, lead_ms_max: 5000, pending_packets_max: 250 };
+
+    /// Drains the ready slots at `now_ms` into `(slot, ours?, theirs?)`.
+    fn drain(timeline: &mut Timeline, now_ms: u64, out: &mut Vec<(u64, bool, bool)>) {
+        while let Some(slot) = timeline.pop_ready(now_ms) {
+            out.push((slot.index, slot.packets[0].is_some(), slot.packets[1].is_some()));
+        }
+    }
+
+    #[test]
+    fn a_gap_in_rtp_time_stays_a_gap_in_slots() {
+        let mut timeline = Timeline::new(0, LIMITS);
+        let mut slots = Vec::new();
+        // 0.2 s of audio, 1 s of nothing, 0.2 s of audio; timestamps wrap in the gap.
+        let base = u32::MAX - 960 * 30;
+        for i in (0..10).chain(60..70) {
+            let now = 20 * i;
+            timeline.insert(Ours, now, base.wrapping_add(960 * i as u32), &[i as u8]).expect("placed");
+            drain(&mut timeline, now, &mut slots);
+        }
+        while let Some(slot) = timeline.pop_remaining() {
+            slots.push((slot.index, slot.packets[0].is_some(), slot.packets[1].is_some()));
+        }
+        let indices: Vec<u64> = slots.iter().map(|s| s.0).collect();
+        assert_eq!(indices, (0..70).collect::<Vec<_>>(), "every slot, in order");
+        let present: Vec<u64> = slots.iter().filter(|s| s.1).map(|s| s.0).collect();
+        assert_eq!(present, (0..10).chain(60..70).collect::<Vec<_>>());
+        assert!(slots.iter().all(|s| !s.2), "theirs sent nothing");
+        assert_eq!(timeline.next_slot() * SLOT_SAMPLES as u64, 70 * 960, "1.4 s of granule");
+    }
+
+    #[test]
+    fn directions_keep_their_own_bases() {
+        let mut timeline = Timeline::new(1000, LIMITS);
+        // Theirs starts 0.1 s into the call with an unrelated base; ours at 0.2 s.
+        timeline.insert(Theirs, 1100, 5_000_000, &[1]).expect("theirs");
+        timeline.insert(Ours, 1209, 7, &[2]).expect("ours, rounded to slot 10");
+        timeline.insert(Theirs, 1120, 5_000_960, &[3]).expect("theirs again");
+        let mut slots = Vec::new();
+        drain(&mut timeline, 2000, &mut slots);
+        assert_eq!(slots[5], (5, false, true));
+        assert_eq!(slots[6], (6, false, true));
+        assert_eq!(slots[10], (10, true, false));
+    }
+
+    #[test]
+    fn the_reorder_window_takes_late_packets_until_the_slot_is_out() {
+        let mut timeline = Timeline::new(0, LIMITS);
+        let mut slots = Vec::new();
+        timeline.insert(Ours, 0, 0, &[0]).expect("first");
+        timeline.insert(Ours, 40, 1920, &[2]).expect("third");
+        drain(&mut timeline, 40, &mut slots);
+        // The second packet arrives 40 ms late, inside the 60 ms window.
+        timeline.insert(Ours, 60, 960, &[1]).expect("second, reordered");
+        assert_eq!(timeline.insert(Ours, 60, 960, &[1]), Err(Refusal::Duplicate));
+        drain(&mut timeline, 200, &mut slots);
+        assert_eq!(&slots[..3], &[(0, true, false), (1, true, false), (2, true, false)]);
+        assert_eq!(timeline.insert(Ours, 200, 960 * 3, &[3]), Err(Refusal::Late));
+        assert_eq!(timeline.insert(Ours, 200, 960 * 3 + 1, &[3]), Err(Refusal::Misaligned));
+        assert_eq!(timeline.insert(Ours, 200, 960 * 400, &[3]), Err(Refusal::TooFarAhead));
+        assert_eq!(timeline.insert(Ours, 200, 0u32.wrapping_sub(960), &[3]), Err(Refusal::TooOld));
+    }
+
+    #[test]
+    fn a_sender_whose_clock_drifts_is_never_late_nor_unbounded() {
+        // One sender's clock runs 1 % slow against the station's and the other's 1 %
+        // fast, 20 times the worst crystal: 3,000 packets (a minute) each.
+        for (arrival_us, name) in [(20_200, "slow"), (19_800, "fast")] {
+            let mut timeline = Timeline::new(0, LIMITS);
+            let mut slots = Vec::new();
+            for i in 0..3000u64 {
+                let now = i * arrival_us / 1000;
+                timeline.insert(Theirs, now, 960 * i as u32, &[1]).unwrap_or_else(|e| panic!("{name} {i}: {e}"));
+                drain(&mut timeline, now, &mut slots);
+                let pending: usize = timeline.tracks.iter().map(|t| t.pending.len()).sum();
+                assert!(pending <= 5, "{name}: {pending} packets waiting");
+            }
+        }
+    }
+
+    #[test]
+    fn next_ready_ms_is_when_a_slot_is_ready() {
+        let mut timeline = Timeline::new(500, LIMITS);
+        let mut now = 500;
+        for i in 0..20u32 {
+            let due = timeline.next_ready_ms();
+            assert!(timeline.pop_ready(due.saturating_sub(1)).is_none() || due <= now, "not before {due}");
+            assert!(timeline.pop_ready(due).is_some(), "at {due}");
+            now = due;
+            if i % 3 == 0 {
+                let _ = timeline.insert(Ours, now, 960 * i, &[1]);
+            }
+        }
+    }
 }

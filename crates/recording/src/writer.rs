@@ -31,7 +31,7 @@ pub struct Config {
     pub reorder_window_ms: u64,
     /// How far ahead of the call clock a packet's RTP timestamp may place it.
     pub lead_ms_max: u64,
-    /// How many packets may wait in the reorder window, both directions together.
+    /// How many packets of one direction may wait in the reorder window.
     pub pending_packets_max: usize,
     /// How much audio a page holds at most before it is written.
     pub page_duration_ms_max: u64,
@@ -268,7 +268,7 @@ impl Recorder {
         // Pages end on whole multiples of the page duration of call time, so that what
         // a crash keeps is easy to tell: whole pages up to the last sync or page end.
         let slots_per_page = (self.config.page_duration_ms_max / SLOT_MS).max(1);
-        if (slot.index + 1) % slots_per_page == 0 {
+        if (slot.index + 1).is_multiple_of(slots_per_page) {
             self.flush_page(false)?;
         }
         Ok(())

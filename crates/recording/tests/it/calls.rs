@@ -15,7 +15,11 @@ fn arrivals(skip_ours: impl Fn(usize) -> bool, skip_theirs: impl Fn(usize) -> bo
     (all, end_ms)
 }
 
-fn check_call(name: &str, skip_ours: impl Fn(usize) -> bool, skip_theirs: impl Fn(usize) -> bool) -> std::path::PathBuf {
+fn check_call(
+    name: &str,
+    skip_ours: impl Fn(usize) -> bool,
+    skip_theirs: impl Fn(usize) -> bool,
+) -> std::path::PathBuf {
     let dir = kit::scratch_dir(name);
     let path = dir.join("rec.opus");
     let (arrivals, end_ms) = arrivals(&skip_ours, &skip_theirs);
@@ -32,6 +36,11 @@ fn check_call(name: &str, skip_ours: impl Fn(usize) -> bool, skip_theirs: impl F
     kit::assert_tone(kit::window(&left, 500, 1900), 1000.0, 2000.0, "left (ours) early");
     kit::assert_tone(kit::window(&left, 3100, 5500), 1000.0, 2000.0, "left (ours) late");
     kit::assert_tone(kit::window(&right, 800, 5800), 2000.0, 1000.0, "right (theirs)");
+    // libopus (opus_multistream_decode) reads the multistream packets as ffmpeg does.
+    let (lib_left, lib_right) = kit::decode_with(&path, "libopus");
+    assert_eq!(lib_left.len(), left.len(), "libopus decodes the same length");
+    kit::assert_tone(kit::window(&lib_left, 500, 1900), 1000.0, 2000.0, "libopus left");
+    kit::assert_tone(kit::window(&lib_right, 800, 5800), 2000.0, 1000.0, "libopus right");
 
     let report = summarize(&path).expect("read back");
     assert_eq!(report.problems, vec![], "a finished recording reads back clean");

@@ -44,6 +44,34 @@ fn bad_packets_are_refused_by_reason_and_counted() {
 }
 
 #[test]
+fn a_peer_filling_its_window_does_not_hurry_ours() {
+    let path = kit::scratch_dir("flood").join("rec.opus");
+    let ours = kit::tone_packets(1000);
+    let config = Config { pending_packets_max: 50, ..Config::default() };
+    let mut rec = Recorder::create(&path, &kit::call_info(), config, START_MS).expect("create");
+    let mut overflowed = 0;
+    for i in 0..100u32 {
+        let now = START_MS + 20 * i as u64;
+        // Every 20 ms the peer sends 10 packets for slots up to 5 s ahead.
+        for k in 0..10 {
+            let rtp = 960 * (i * 10 + k) % (960 * 240);
+            if let Err(Error::Refused { reason: Refusal::Overflow, .. }) =
+                rec.push(Direction::Theirs, now, rtp, &ours[0])
+            {
+                overflowed += 1;
+            }
+        }
+        // Ours arrives 40 ms late, inside the reorder window, every time.
+        let late = now + 40;
+        rec.push(Direction::Ours, late, 960 * i, &ours[i as usize]).expect("ours is never hurried out");
+    }
+    assert!(overflowed > 0, "the flood hit pending_packets_max");
+    let finished = rec.finish(START_MS + 3000).expect("finish");
+    assert_eq!(finished.summary.ours.packets, 100);
+    assert_eq!(finished.refused[1].overflow, overflowed);
+}
+
+#[test]
 fn reordered_packets_are_recorded_in_order() {
     let packets = &kit::tone_packets(2000)[..60];
     let dir = kit::scratch_dir("reorder");

@@ -11,11 +11,22 @@ use hotline_recording::{CallInfo, Config, Direction, Finished, Recorder};
 
 pub const START_MS: u64 = 1_000_000;
 
-/// A fresh directory for one test.
+/// A fresh directory for one test; the first call clears those of earlier runs.
 pub fn scratch_dir(name: &str) -> PathBuf {
     static NEXT: AtomicU32 = AtomicU32::new(0);
+    static CLEARED: OnceLock<()> = OnceLock::new();
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let ours = format!("-{}-", std::process::id());
+    CLEARED.get_or_init(|| {
+        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("recording-") && !name.contains(&ours) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("recording-{name}-{}-{n}", std::process::id()));
+    let dir = root.join(format!("recording-{name}{ours}{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
@@ -47,8 +58,23 @@ pub fn tone_packets(hz: u32) -> &'static [Vec<u8>] {
         let source = format!("sine=frequency={hz}:duration=6");
         let out = run(
             "ffmpeg",
-            &["-v", "error", "-f", "lavfi", "-i", &source, "-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20",
-              "-application", "voip", file.to_str().expect("utf-8 path")],
+            &[
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                &source,
+                "-c:a",
+                "libopus",
+                "-b:a",
+                "32k",
+                "-frame_duration",
+                "20",
+                "-application",
+                "voip",
+                file.to_str().expect("utf-8 path"),
+            ],
         );
         assert!(out.status.success(), "ffmpeg failed: {}", String::from_utf8_lossy(&out.stderr));
         let bytes = std::fs::read(&file).expect("read tone");
@@ -130,13 +156,17 @@ pub fn ffprobe_duration_ms(path: &Path) -> f64 {
     text.trim().parse::<f64>().unwrap_or_else(|_| panic!("ffprobe said {text:?}")) * 1000.0
 }
 
-/// The file decoded by ffmpeg to 48 kHz stereo: (left, right). Fails on any decoder
-/// complaint, so that fillers and re-framing are proven clean, not just tolerated.
+/// The file decoded by ffmpeg's own Opus decoder to 48 kHz stereo: (left, right).
 pub fn decode(path: &Path) -> (Vec<f32>, Vec<f32>) {
-    let out = run(
-        "ffmpeg",
-        &["-v", "error", "-i", path.to_str().expect("utf-8"), "-f", "f32le", "-ac", "2", "-ar", "48000", "-"],
-    );
+    decode_with(path, "opus")
+}
+
+/// The file decoded by `decoder` ("opus", ffmpeg's own, or "libopus"). Fails on any
+/// decoder complaint, so that fillers and re-framing are proven clean, not tolerated.
+pub fn decode_with(path: &Path, decoder: &str) -> (Vec<f32>, Vec<f32>) {
+    let path = path.to_str().expect("utf-8");
+    let out =
+        run("ffmpeg", &["-v", "error", "-c:a", decoder, "-i", path, "-f", "f32le", "-ac", "2", "-ar", "48000", "-"]);
     assert!(out.status.success(), "ffmpeg decode failed: {}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "ffmpeg complained: {}", String::from_utf8_lossy(&out.stderr));
     let samples: Vec<f32> = out.stdout.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
