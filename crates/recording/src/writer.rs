@@ -238,10 +238,10 @@ impl Recorder {
         let present = slot.packets.iter().flatten().find_map(|p| packet::parse(p).ok()).map(|p| p.config());
         for (stream, payload) in slot.packets.iter().enumerate() {
             let delimited = stream == 0;
-            match payload {
-                Some(payload) => {
-                    // Checked by `check_packet` before it entered the time line.
-                    let Ok(parsed) = packet::parse(payload) else { continue };
+            // Checked by `check_packet` before it entered the time line; were it not, a
+            // filler would still keep the multistream packet whole.
+            match payload.as_ref().and_then(|p| packet::parse(p).ok().map(|parsed| (p, parsed))) {
+                Some((payload, parsed)) => {
                     self.configs[stream] = Some(packet::twenty_ms_config(parsed.config()));
                     self.hashers[stream].update(slot.index, payload);
                     if delimited {
