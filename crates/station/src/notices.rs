@@ -2,10 +2,13 @@
 //!
 //! A notice is filed at one station and travels to the other as a signed `notice` item;
 //! each amendment or cancellation is a new version of it. Whenever a version is stored —
-//! ours or theirs — the line's active notices are checked against it with
+//! ours or theirs — it is checked against the *other side's* active notices with
 //! `hotline_notice::ConflictIndex`, in the same transaction, so a conflict is in the record
-//! (`conflict.raised`) the moment the second notice is. Conflict ids are derived from the
-//! two notice ids, so both stations name the same conflict alike.
+//! (`conflict.raised`) the moment the second notice is. Deconfliction is between the two
+//! organizations: two of the peer's own notices that overlap are the peer's business, and
+//! checking them against each other would let a peer flood us with K²/2 conflicts.
+//! Conflict ids are derived from the two notice ids, so both stations name the same
+//! conflict alike. A line holds at most `active_notices_max` active notices per side.
 
 use hotline_notice::{ConflictIndex, Limits, Separation, conflict, parse_notice};
 use hotline_store::{ConflictRow, NoticeRow, StoreError};
@@ -56,11 +59,80 @@ pub fn conflict_json(c: &ConflictRow) -> Value {
     })
 }
 
-/// One line's active notices in an R-tree, kept in memory by the line task and updated
-/// with every stored version, so a check is an index query, not a rebuild. `None` means
-/// "rebuild from the store before use": the start, and after a transaction that may have
-/// changed the index and then rolled back.
-pub type LiveIndex = std::sync::Arc<std::sync::Mutex<Option<ConflictIndex<String>>>>;
+/// Which station filed a notice, as the store keeps it (`side`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Ours,
+    Theirs,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Ours => "ours",
+            Side::Theirs => "theirs",
+        }
+    }
+
+    /// The stored text; anything but "ours" is the peer's (rows are written only here).
+    pub fn of(row: &NoticeRow) -> Side {
+        if row.side == "ours" { Side::Ours } else { Side::Theirs }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::Ours => Side::Theirs,
+            Side::Theirs => Side::Ours,
+        }
+    }
+}
+
+/// Most active notices of one side on one line: well above the benchmark's million, a
+/// bound on what a peer can make us hold in memory and check against.
+#[allow(non_upper_case_globals)]
+pub const active_notices_max: usize = 2_000_000;
+
+/// A line's active notices, one R-tree per side: a notice is checked against the other
+/// side's only.
+pub struct SideIndexes {
+    pub ours: ConflictIndex<String>,
+    pub theirs: ConflictIndex<String>,
+}
+
+impl SideIndexes {
+    pub fn side(&self, side: Side) -> &ConflictIndex<String> {
+        match side {
+            Side::Ours => &self.ours,
+            Side::Theirs => &self.theirs,
+        }
+    }
+
+    pub fn side_mut(&mut self, side: Side) -> &mut ConflictIndex<String> {
+        match side {
+            Side::Ours => &mut self.ours,
+            Side::Theirs => &mut self.theirs,
+        }
+    }
+
+    /// The notice with `id`, whichever side filed it.
+    pub fn get(&self, id: &str) -> Option<&hotline_notice::Notice> {
+        let id = id.to_owned();
+        self.ours.get(&id).or_else(|| self.theirs.get(&id))
+    }
+}
+
+/// One line's active notices, kept in memory by the line task and updated with every
+/// stored version, so a check is an index query, not a rebuild. `None` means "rebuild
+/// from the store before use": the start, and after a transaction that may have changed
+/// the index and then rolled back.
+pub type LiveIndex = std::sync::Arc<std::sync::Mutex<Option<SideIndexes>>>;
+
+/// Whether the line can take one more active notice on `side` (the API and the peer's
+/// notices are refused past the bound, with a clear reason).
+pub fn has_room(live: &LiveIndex, side: Side) -> bool {
+    let guard = live.lock().unwrap_or_else(|p| p.into_inner());
+    guard.as_ref().is_none_or(|i| i.side(side).len() < active_notices_max)
+}
 
 /// Notices are active until their end plus the time buffer: until then a new notice may
 /// still come within the buffer of them.
@@ -71,22 +143,32 @@ fn active(n: &NoticeRow, now_ms: i64, buffer_ms: i64) -> bool {
 fn loaded<'i>(
     j: &Journal<'_>,
     peer: &str,
-    live: &'i mut Option<ConflictIndex<String>>,
-) -> Result<&'i mut ConflictIndex<String>, StoreError> {
+    live: &'i mut Option<SideIndexes>,
+) -> Result<&'i mut SideIndexes, StoreError> {
     if live.is_none() {
         let sep = Separation::default();
         let buffer_ms = sep.time_buffer.whole_milliseconds() as i64;
         let limits = Limits::default();
-        let notices = j.tx.latest_notices(peer)?;
-        // Stored bodies were validated on the way in; one that no longer parses (a newer
-        // build's stricter check) is left out rather than stopping the line.
-        let parsed = notices
-            .into_iter()
-            .filter(|n| active(n, j.now_ms, buffer_ms))
-            .filter_map(|n| parse_notice(&n.body, &limits).ok().map(|p| (n.id, p)));
-        *live = Some(ConflictIndex::bulk_load(sep, parsed));
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for n in j.tx.latest_notices(peer)?.into_iter().filter(|n| active(n, j.now_ms, buffer_ms)) {
+            // Stored bodies were validated on the way in; one that no longer parses (a newer
+            // build's stricter check) is left out rather than stopping the line.
+            if let Ok(p) = parse_notice(&n.body, &limits) {
+                match Side::of(&n) {
+                    Side::Ours => ours.push((n.id, p)),
+                    Side::Theirs => theirs.push((n.id, p)),
+                }
+            }
+        }
+        *live = Some(SideIndexes {
+            ours: ConflictIndex::bulk_load(sep.clone(), ours),
+            theirs: ConflictIndex::bulk_load(sep, theirs),
+        });
     }
-    Ok(live.get_or_insert_with(|| ConflictIndex::new(Separation::default())))
+    Ok(live.get_or_insert_with(|| SideIndexes {
+        ours: ConflictIndex::new(Separation::default()),
+        theirs: ConflictIndex::new(Separation::default()),
+    }))
 }
 
 /// Re-checks notice `changed` (its latest stored version) against the line's active
@@ -105,19 +187,24 @@ pub fn detect_conflicts(
     let mut guard = live.lock().unwrap_or_else(|p| p.into_inner());
     let index = loaded(j, peer, &mut guard)?;
     let changed_id = changed.to_owned();
-    match j.tx.latest_notice(changed)? {
+    let latest = j.tx.latest_notice(changed)?;
+    let side = latest.as_ref().map_or(Side::Theirs, Side::of);
+    match latest {
         Some(n) if active(&n, now, buffer_ms) => match parse_notice(&n.body, &Limits::default()) {
-            Ok(parsed) => index.insert(changed_id.clone(), parsed),
+            Ok(parsed) => index.side_mut(side).insert(changed_id.clone(), parsed),
             Err(_) => {
-                index.remove(&changed_id);
+                index.side_mut(side).remove(&changed_id);
             }
         },
         _ => {
-            index.remove(&changed_id);
+            index.side_mut(side).remove(&changed_id);
         }
     }
-    let now_conflicting =
-        if index.get(&changed_id).is_some() { index.conflicts_of_id(&changed_id) } else { Vec::new() };
+    // Only the other side's notices: deconfliction is between the two stations.
+    let now_conflicting = match index.side(side).get(&changed_id) {
+        Some(notice) => index.side(side.other()).conflicts_of(notice),
+        None => Vec::new(),
+    };
     let mut raised = Vec::new();
     for other in &now_conflicting {
         let (a, b) = if changed_id <= *other {
@@ -128,10 +215,8 @@ pub fn detect_conflicts(
         let (Some(na), Some(nb)) = (index.get(&a), index.get(&b)) else { continue };
         let Some(close) = conflict(na, nb, &sep) else { continue };
         let station_of = |id: &str| -> Result<String, StoreError> {
-            Ok(match j.tx.latest_notice(id)? {
-                Some(n) if n.side == "ours" => names.local.to_owned(),
-                _ => peer.to_owned(),
-            })
+            let ours = if id == changed_id { side == Side::Ours } else { side.other() == Side::Ours };
+            Ok(if ours { names.local.to_owned() } else { peer.to_owned() })
         };
         let text = crate::texts::render(
             names.lang,
@@ -181,10 +266,9 @@ pub fn summary(lang: &str, body: &str) -> Option<String> {
 
 /// Resolves the open conflicts of notice `id` with any notice not in `still`.
 fn resolve_gone(j: &mut Journal<'_>, peer: &str, id: &str, still: &[String]) -> Result<(), StoreError> {
-    for c in j.tx.conflicts()? {
-        let involved = c.a == id || c.b == id;
+    for c in j.tx.open_conflicts_of(peer, id)? {
         let other = if c.a == id { &c.b } else { &c.a };
-        if c.peer == peer && involved && c.resolved_ms.is_none() && !still.contains(other) {
+        if !still.contains(other) {
             j.tx.resolve_conflict(&c.id, j.now_ms)?;
             j.append("conflict.resolved", json!({"peer": peer, "id": c.id, "notices": [c.a, c.b]}))?;
         }
@@ -207,7 +291,8 @@ pub fn expire_notices(
     {
         let mut guard = live.lock().unwrap_or_else(|p| p.into_inner());
         let index = loaded(j, peer, &mut guard)?;
-        index.remove_ended_before(now - buffer_ms);
+        index.ours.remove_ended_before(now - buffer_ms);
+        index.theirs.remove_ended_before(now - buffer_ms);
     }
     let mut expired = 0;
     for n in j.tx.latest_notices(peer)? {

@@ -189,6 +189,12 @@ CREATE INDEX outbox_unreceipted ON outbox (peer, lane, seq) WHERE receipted_ms I
 -- 500,000 unacknowledged ROUTINE messages, a third of a second of every start-up).
 CREATE INDEX messages_unacknowledged ON messages (precedence, pos) WHERE acked_ms IS NULL;
 "#,
+    r#"
+-- A changed notice resolves its own open conflicts: without these indexes that read every
+-- conflict ever raised, under the store's lock, on every notice a peer sends.
+CREATE INDEX conflicts_open_by_a ON conflicts (peer, a) WHERE resolved_ms IS NULL;
+CREATE INDEX conflicts_open_by_b ON conflicts (peer, b) WHERE resolved_ms IS NULL;
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

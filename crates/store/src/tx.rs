@@ -538,6 +538,29 @@ impl<'a> Tx<'a> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The open conflicts of notice `notice` on the line to `peer`.
+    pub fn open_conflicts_of(&self, peer: &str, notice: &str) -> Result<Vec<ConflictRow>, StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT id, peer, a, b, detail, raised_ms, acked_by, acked_ms, resolved_ms FROM conflicts \
+             WHERE peer = ?1 AND resolved_ms IS NULL AND a = ?2 \
+             UNION ALL \
+             SELECT id, peer, a, b, detail, raised_ms, acked_by, acked_ms, resolved_ms FROM conflicts \
+             WHERE peer = ?1 AND resolved_ms IS NULL AND b = ?2 AND a != ?2",
+        )?;
+        let rows = st.query_map(params![peer, notice], conflict_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// At most `limit` conflicts, open ones first, then by time raised.
+    pub fn conflicts_page(&self, limit: i64) -> Result<Vec<ConflictRow>, StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT id, peer, a, b, detail, raised_ms, acked_by, acked_ms, resolved_ms FROM conflicts \
+             ORDER BY resolved_ms IS NOT NULL, raised_ms LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit], conflict_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn conflict(&self, id: &str) -> Result<Option<ConflictRow>, StoreError> {
         Ok(self
             .tx

@@ -166,10 +166,14 @@ pub(super) async fn post_notice_ack(
     change(&state, id, |id| NoticeChange::Ack { id, by: user.name }).await
 }
 
-/// Every conflict this station has detected, open ones first.
+/// Most conflicts one listing returns (open ones come first, so none is hidden by old ones).
+#[allow(non_upper_case_globals)]
+const conflicts_page_max: i64 = 1000;
+
+/// The conflicts this station has detected, open ones first, at most 1,000.
 #[utoipa::path(get, path = "/api/v1/conflicts", responses((status = 200), (status = 401, body = ErrorBody)))]
 pub(super) async fn get_conflicts(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let rows = state.core.read(|tx| tx.conflicts()).await?;
+    let rows = state.core.read(|tx| tx.conflicts_page(conflicts_page_max)).await?;
     Ok(Json(Value::Array(rows.iter().map(conflict_json).collect())))
 }
 

@@ -213,6 +213,15 @@ impl LineTask {
         if let NoticeChange::Ack { id, by } = change {
             return self.accept_notice_ack(id, by).await;
         }
+        if matches!(change, NoticeChange::File { .. })
+            && !crate::notices::has_room(&self.notices, crate::notices::Side::Ours)
+        {
+            return Err(ApiError::Conflict(format!(
+                "the line to {} already holds {} active notices of ours; cancel some first",
+                self.setup.peer,
+                crate::notices::active_notices_max
+            )));
+        }
         let ends = self.ends();
         let key = ends.key.clone();
         let (row, (lane, seq, payload)) = self

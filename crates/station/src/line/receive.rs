@@ -199,8 +199,21 @@ fn store_item(
         Item::Notice { id, version, state, notice, .. } => {
             let limits = hotline_notice::Limits::default();
             let known_state = matches!(state.as_str(), "filed" | "amended" | "cancelled");
-            let stale = j.tx.latest_notice(id)?.is_some_and(|n| n.side != "theirs" || n.version >= *version);
+            let stored = j.tx.latest_notice(id)?;
+            let stale = stored.as_ref().is_some_and(|n| n.side != "theirs" || n.version >= *version);
+            // A new notice needs room: a peer cannot make us hold (and check) without end.
+            let full = stored.is_none() && !crate::notices::has_room(&ends.notices, crate::notices::Side::Theirs);
             match hotline_notice::parse_notice(notice, &limits) {
+                Ok(_) if full => {
+                    let why = format!(
+                        "notice {id} refused: the line holds the most active notices of {peer} ({})",
+                        crate::notices::active_notices_max
+                    );
+                    j.append(
+                        "line.item_refused",
+                        json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}),
+                    )?;
+                }
                 Ok(parsed) if known_state && !stale => {
                     let row = NoticeRow {
                         id: id.clone(),

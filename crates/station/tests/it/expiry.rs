@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use hotline_station::core::Core;
-use hotline_station::notices::{LiveIndex, Names, detect_conflicts, expire_notices};
+use hotline_station::notices::{LiveIndex, Names, SideIndexes, detect_conflicts, expire_notices};
 use hotline_store::{NoticeRow, Store};
 use serde_json::json;
 
@@ -49,12 +49,13 @@ async fn a_notice_past_its_end_and_buffer_expires_once_and_its_conflict_resolves
             j.tx.insert_notice(&old)?;
             j.tx.insert_notice(&current)?;
             // Detected as if when filed (the index holds both; `old` was active then).
-            *l.lock().expect("lock") = Some(hotline_notice::ConflictIndex::bulk_load(
-                hotline_notice::Separation::default(),
-                [&old, &current].map(|n| {
-                    (n.id.clone(), hotline_notice::parse_notice(&n.body, &Default::default()).expect("valid"))
-                }),
-            ));
+            let load = |n: &hotline_store::NoticeRow| {
+                hotline_notice::ConflictIndex::bulk_load(
+                    hotline_notice::Separation::default(),
+                    [(n.id.clone(), hotline_notice::parse_notice(&n.body, &Default::default()).expect("valid"))],
+                )
+            };
+            *l.lock().expect("lock") = Some(SideIndexes { ours: load(&old), theirs: load(&current) });
             detect_conflicts(j, &Names { local: "alpha", lang: "en" }, "bravo", "current", &l)?;
             j.tx.conflicts()
         })
@@ -83,9 +84,9 @@ async fn a_notice_past_its_end_and_buffer_expires_once_and_its_conflict_resolves
     assert!(expired_entries[0].body.contains("SFC"), "{}", expired_entries[0].body);
     let raised = entries.iter().find(|e| e.kind == "conflict.raised").expect("conflict.raised");
     assert!(raised.body.contains("\"text\":\"") && raised.body.contains("old"), "{}", raised.body);
-    assert!(live.lock().expect("lock").as_ref().is_some_and(|i| i.get(&"old".to_owned()).is_none()), "left the index");
+    assert!(live.lock().expect("lock").as_ref().is_some_and(|i| i.get("old").is_none()), "left the index");
     assert!(
-        live.lock().expect("lock").as_ref().is_some_and(|i| i.get(&"current".to_owned()).is_some()),
+        live.lock().expect("lock").as_ref().is_some_and(|i| i.get("current").is_some()),
         "the running notice stays"
     );
 }

@@ -157,3 +157,44 @@ async fn a_peer_that_stops_reading_cannot_freeze_the_line() {
     }
     assert!(went_down, "the stalled connection is dropped (after {:?})", started.elapsed());
 }
+
+/// K overlapping notices of the peer's own used to raise K²/2 conflicts, each a record
+/// entry and a sounding alert. Deconfliction is between the two stations: the peer's
+/// notices among themselves raise nothing; one of ours raises one conflict per notice of
+/// theirs that it meets.
+#[tokio::test]
+async fn the_peers_own_overlapping_notices_raise_no_conflicts() {
+    use hotline_station::line::{Command, NoticeChange};
+    let attack = Attack::start().await;
+    let now = hotline_station::now_ms();
+    let start = hotline_station::rfc3339(now + 3_600_000);
+    let end = hotline_station::rfc3339(now + 7_200_000);
+    let notice = format!(
+        r#"{{"kind":"air_operations","area":{{"type":"Point","coordinates":[30.5,50.4],"radius_m":20000}},"altitude":{{"min_m":0,"max_m":9000}},"start":"{start}","end":"{end}","title":"exercise","remarks":"","lang":"en"}}"#
+    );
+    let theirs = 12;
+    for _ in 0..theirs {
+        let item = Item::Notice {
+            from: "bravo".into(),
+            to: "alpha".into(),
+            id: uuid::Uuid::now_v7().to_string(),
+            version: 1,
+            state: "filed".into(),
+            notice: notice.clone(),
+        };
+        attack.send(Lane::Priority, item).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while attack.entries("notice.received").await.len() < theirs {
+        assert!(std::time::Instant::now() < deadline, "the peer's notices arrive");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(attack.entries("conflict.raised").await.is_empty(), "the peer's own notices raise no conflicts");
+    let line = attack.alpha.state.lines["bravo"].clone();
+    let end_ms = now + 7_200_000;
+    let change = NoticeChange::File { body: notice.clone(), end_ms };
+    line.ask(|reply| Command::Notice { change, reply }).await.expect("our notice is filed");
+    let raised = attack.entries("conflict.raised").await;
+    assert_eq!(raised.len(), theirs, "one conflict per notice of theirs that ours meets");
+    attack.still_serving().await;
+}
