@@ -14,11 +14,14 @@
 //! **Architecture Invariant**: the Opus payload is relayed byte for byte; nothing here
 //! decodes or transcodes audio.
 
+mod browser;
 mod error;
 pub mod fallback;
 mod limits;
+mod seq;
 pub mod wire;
 
+pub use browser::{BrowserLeg, LegCounts, LegEvent, Output};
 pub use error::MediaError;
 pub use limits::Limits;
 pub use wire::{Carrier, MediaPacket, WireError};
