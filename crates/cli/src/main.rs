@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
+use hotline_station::admin::socket::Request;
 use hotline_station::{admin, client, demo, export, serve};
 
 #[derive(Parser)]
@@ -175,6 +176,26 @@ enum UserCommand {
         #[arg(long, value_parser = ["operator", "supervisor", "auditor"])]
         role: String,
     },
+    /// List the station's users (name, role, active or disabled, last login).
+    List { dir: PathBuf },
+    /// Disable a user: its sessions and tokens end at once.
+    Disable {
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Enable a disabled user (it needs a new token or login).
+    Enable {
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove a user: its sessions and tokens end; its name stays in the record.
+    Remove {
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -184,6 +205,14 @@ enum TokenCommand {
         dir: PathBuf,
         #[arg(long)]
         user: String,
+    },
+    /// List live tokens (id, user, label, created, expires): never their secrets.
+    List { dir: PathBuf },
+    /// Revoke a token by its id (from `token list`): the next request with it gets 401.
+    Revoke {
+        dir: PathBuf,
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -201,6 +230,12 @@ fn main() -> ExitCode {
 fn read_export(file: &std::path::Path) -> anyhow::Result<hotline_audit::Export> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     hotline_audit::parse_export(&bytes).with_context(|| format!("{} is not a hotline record export", file.display()))
+}
+
+fn print_lines(lines: Vec<String>) {
+    for line in lines {
+        println!("{line}");
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -236,6 +271,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let password = input.lines().next().unwrap_or("");
             admin::user_add(&dir, &name, &role, password, false)?;
             println!("user {name} added as {role}");
+        }
+        Command::User { command: UserCommand::List { dir } } => print_lines(admin::run(&dir, Request::UserList)?),
+        Command::User { command: UserCommand::Disable { dir, name } } => {
+            print_lines(admin::run(&dir, Request::UserDisable { name })?)
+        }
+        Command::User { command: UserCommand::Enable { dir, name } } => {
+            print_lines(admin::run(&dir, Request::UserEnable { name })?)
+        }
+        Command::User { command: UserCommand::Remove { dir, name } } => {
+            print_lines(admin::run(&dir, Request::UserRemove { name })?)
+        }
+        Command::Token { command: TokenCommand::List { dir } } => print_lines(admin::run(&dir, Request::TokenList)?),
+        Command::Token { command: TokenCommand::Revoke { dir, id } } => {
+            print_lines(admin::run(&dir, Request::TokenRevoke { id })?)
         }
         Command::Token { command: TokenCommand::Create { dir, user } } => {
             let token = admin::token_create(&dir, &user)?;

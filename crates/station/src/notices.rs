@@ -161,7 +161,7 @@ fn loaded<'i>(
             }
         }
         *live = Some(SideIndexes {
-            ours: ConflictIndex::bulk_load(sep.clone(), ours),
+            ours: ConflictIndex::bulk_load(sep, ours),
             theirs: ConflictIndex::bulk_load(sep, theirs),
         });
     }

@@ -15,9 +15,35 @@ use tokio::sync::watch;
 #[allow(non_upper_case_globals)]
 const watchkeepers_max: usize = 1024;
 
+/// Event streams one user may hold open at once (every role): a console needs one, a few
+/// consoles a few; past this a stream is refused, so no one can make the station replay
+/// its record to a thousand streams.
+#[allow(non_upper_case_globals)]
+pub const event_streams_per_user_max: usize = 8;
+
 pub struct Presence {
     streams: Mutex<BTreeMap<String, usize>>,
     count: watch::Sender<u32>,
+    /// Open event streams per user, every role (`streams` counts watchkeepers only).
+    open: Arc<Mutex<BTreeMap<String, usize>>>,
+}
+
+/// Held while one event stream of a user is open (see [`Presence::open_stream`]).
+pub struct StreamSlot {
+    open: Arc<Mutex<BTreeMap<String, usize>>>,
+    user: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
 }
 
 /// Held while one event stream of `user` is open.
@@ -29,7 +55,19 @@ pub struct OnWatch {
 impl Presence {
     pub fn new() -> Arc<Presence> {
         let (count, _) = watch::channel(0);
-        Arc::new(Presence { streams: Mutex::new(BTreeMap::new()), count })
+        Arc::new(Presence { streams: Mutex::new(BTreeMap::new()), count, open: Arc::default() })
+    }
+
+    /// A slot for one more event stream of `user`, or `None` past
+    /// [`event_streams_per_user_max`] (or past `watchkeepers_max` distinct users).
+    pub fn open_stream(&self, user: &str) -> Option<StreamSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.get(user).copied().unwrap_or(0);
+        if n >= event_streams_per_user_max || (n == 0 && open.len() >= watchkeepers_max) {
+            return None;
+        }
+        open.insert(user.to_owned(), n + 1);
+        Some(StreamSlot { open: self.open.clone(), user: user.to_owned() })
     }
 
     /// The number of people on watch, now and as it changes.

@@ -11,10 +11,12 @@
 //! that explains them. This crate stores entry bodies as opaque text: it knows nothing of
 //! JSON, HTTP or the async runtime, and is driven from a blocking thread by the station.
 
+mod accounts_tx;
 mod schema;
 mod tx;
 mod watch_tx;
 
+pub use accounts_tx::{TokenInfo, UserInfo, UserRow};
 pub use tx::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, Tx, User};
 pub use watch_tx::{AlarmRow, WatchCheckRow};
 

@@ -195,6 +195,23 @@ CREATE INDEX messages_unacknowledged ON messages (precedence, pos) WHERE acked_m
 CREATE INDEX conflicts_open_by_a ON conflicts (peer, a) WHERE resolved_ms IS NULL;
 CREATE INDEX conflicts_open_by_b ON conflicts (peer, b) WHERE resolved_ms IS NULL;
 "#,
+    r#"
+-- Administration while serving: users can be disabled and removed (the row stays: the
+-- name is in the record), tokens get a public id, a label, an expiry and a revocation.
+ALTER TABLE users ADD COLUMN disabled_ms INTEGER;
+ALTER TABLE users ADD COLUMN removed_ms INTEGER;
+ALTER TABLE users ADD COLUMN last_login_ms INTEGER;
+ALTER TABLE tokens ADD COLUMN id TEXT;
+ALTER TABLE tokens ADD COLUMN label TEXT;
+ALTER TABLE tokens ADD COLUMN expires_ms INTEGER;
+ALTER TABLE tokens ADD COLUMN revoked_ms INTEGER;
+-- Tokens made before this version get a random (version 4) UUID as their id.
+UPDATE tokens SET id = lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4'
+    || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1)
+    || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))
+    WHERE id IS NULL;
+CREATE UNIQUE INDEX tokens_by_id ON tokens (id);
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

@@ -116,8 +116,8 @@ fn sessions_expire_and_tokens_resolve() {
     let mut at = |now| store.read(|tx| tx.session_user(&[1; 32], now)).expect("read");
     assert_eq!(at(50).map(|u| u.role), Some(Role::Operator));
     assert_eq!(at(100), None);
-    assert_eq!(store.read(|tx| tx.token_user(&[2; 32])).expect("read").map(|u| u.name), Some("op".into()));
-    assert_eq!(store.read(|tx| tx.token_user(&[3; 32])).expect("read"), None);
+    assert_eq!(store.read(|tx| tx.token_user(&[2; 32], 0)).expect("read").map(|u| u.name), Some("op".into()));
+    assert_eq!(store.read(|tx| tx.token_user(&[3; 32], 0)).expect("read"), None);
 }
 
 #[test]
@@ -172,4 +172,40 @@ fn unacknowledged_messages_of_one_precedence() {
         .expect("plan");
     let plan = plan.join("; ");
     assert!(plan.contains("messages_unacknowledged"), "{plan}");
+}
+
+/// Disabling, removing or a new password ends a user's credentials; a revoked or expired
+/// token authenticates no one; a removed name can be taken again without its old tokens.
+#[test]
+fn accounts_end_their_credentials() {
+    let mut store = Store::open_in_memory().expect("store");
+    store
+        .write(|tx| {
+            assert!(tx.add_user("duty", Role::Operator, "phc", 1)?);
+            tx.add_token_with(&[5; 32], "00000000-0000-4000-8000-000000000005", "duty", Some("laptop"), Some(100), 1)?;
+            tx.add_token(&[6; 32], "duty", 1)?;
+            tx.add_session(&[7; 32], "duty", 1, 1000)?;
+            Ok(())
+        })
+        .expect("write");
+    let read = |store: &mut Store, f: fn(&Tx<'_>) -> Result<bool, StoreError>| store.read(f).expect("read");
+    assert!(read(&mut store, |tx| Ok(tx.token_user(&[5; 32], 50)?.is_some())), "valid before expiry");
+    assert!(read(&mut store, |tx| Ok(tx.token_user(&[5; 32], 100)?.is_none())), "expired");
+    assert_eq!(store.read(|tx| tx.tokens(50)).expect("read").len(), 2);
+    let id = store.read(|tx| tx.token_id(&[6; 32])).expect("read").expect("id");
+    assert!(id.len() == 36 && id.as_bytes()[14] == b'4', "{id}");
+    assert_eq!(store.write(|tx| tx.revoke_token(&id, 60)).expect("revoke"), Some("duty".into()));
+    assert!(read(&mut store, |tx| Ok(tx.token_user(&[6; 32], 61)?.is_none())), "revoked");
+    assert_eq!(store.write(|tx| tx.revoke_token(&id, 62)).expect("again"), None, "once");
+    assert!(store.write(|tx| tx.set_disabled("duty", true, 70)).expect("disable"));
+    assert!(read(&mut store, |tx| Ok(tx.user("duty")?.is_none() && tx.session_user(&[7; 32], 71)?.is_none())));
+    assert_eq!(store.write(|tx| tx.end_credentials("duty", 72)).expect("end"), (1, 1));
+    assert!(store.write(|tx| tx.set_disabled("duty", false, 73)).expect("enable"));
+    assert!(read(&mut store, |tx| Ok(tx.user("duty")?.is_some())));
+    assert!(read(&mut store, |tx| Ok(tx.token_user(&[5; 32], 50)?.is_none())), "ended tokens stay ended");
+    assert!(store.write(|tx| tx.remove_user("duty", 80)).expect("remove"));
+    assert_eq!(store.read(|tx| tx.user_row("duty")).expect("read"), UserRow::Removed);
+    assert!(store.read(|tx| tx.users()).expect("read").is_empty());
+    assert!(store.write(|tx| tx.reinstate_user("duty", Role::Auditor, "phc2", 90)).expect("again"));
+    assert_eq!(store.read(|tx| tx.users()).expect("read").first().map(|u| u.role), Some(Role::Auditor));
 }

@@ -246,26 +246,36 @@ impl<'a> Tx<'a> {
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         let row = self
             .tx
-            .query_row("SELECT name, role, password_hash FROM users WHERE name = ?1", [name], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-            })
+            .query_row(
+                "SELECT name, role, password_hash FROM users WHERE name = ?1 AND removed_ms IS NULL AND disabled_ms IS NULL",
+                [name],
+                |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                },
+            )
             .optional()?;
         row.map(|(name, role, password_hash)| {
-            let role =
-                Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("user {name} has role {role:?}")))?;
+            let role = crate::accounts_tx::parse_role(&name, role)?;
             Ok(User { name, role, password_hash })
         })
         .transpose()
     }
 
+    /// A token without label or expiry (its id is a fresh UUID).
     pub fn add_token(&self, hash: &[u8; 32], user: &str, now_ms: i64) -> Result<(), StoreError> {
-        self.exec("INSERT INTO tokens (hash, user, created_ms) VALUES (?1, ?2, ?3)", params![&hash[..], user, now_ms])?;
-        Ok(())
+        self.add_token_with(hash, &uuid_v4(hash), user, None, None, now_ms)
     }
 
-    pub fn token_user(&self, hash: &[u8; 32]) -> Result<Option<User>, StoreError> {
-        let name: Option<String> =
-            self.row("SELECT user FROM tokens WHERE hash = ?1", [&hash[..]], |r| r.get(0)).optional()?;
+    /// The user of a token that is neither revoked nor expired at `now_ms` (and whose user
+    /// is neither disabled nor removed).
+    pub fn token_user(&self, hash: &[u8; 32], now_ms: i64) -> Result<Option<User>, StoreError> {
+        let name: Option<String> = self
+            .row(
+                "SELECT user FROM tokens WHERE hash = ?1 AND revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?2)",
+                params![&hash[..], now_ms],
+                |r| r.get(0),
+            )
+            .optional()?;
         match name {
             Some(name) => self.user(&name),
             None => Ok(None),
@@ -772,4 +782,15 @@ impl<'a> Tx<'a> {
             .tx
             .query_row("SELECT count(*) FROM messages WHERE direction = 'in' AND acked_ms IS NULL", [], |r| r.get(0))?)
     }
+}
+
+/// A version 4 UUID from the first 16 bytes of a token's hash: the hash is SHA-256 of a
+/// random secret, so these bytes are random, and the id reveals nothing of the secret.
+fn uuid_v4(hash: &[u8; 32]) -> String {
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&hash[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }

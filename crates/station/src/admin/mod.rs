@@ -18,6 +18,7 @@ use hotline_store::{Role, Store};
 
 use std::sync::Arc;
 
+pub mod accounts;
 pub mod socket;
 
 use crate::auth;
@@ -214,6 +215,19 @@ fn check_user_name(name: &str) -> Result<(), AdminError> {
     }
 }
 
+/// Runs an administrative request on the station in `dir`: through its socket when it
+/// serves, on a `Core` of our own when not. Returns the lines to print.
+pub fn run(dir: &Path, request: Request) -> Result<Vec<String>, AdminError> {
+    let answer = match target(dir)? {
+        Target::Offline(core, _lock) => on_own_runtime(async move { socket::answer(&core, request).await })?,
+        Target::Serving => socket::ask(dir, &request)?,
+    };
+    match answer.error {
+        Some(e) => Err(AdminError::Refused(e)),
+        None => Ok(answer.lines),
+    }
+}
+
 /// Adds an operator, or with `replace` sets a new password and role for an existing one.
 pub fn user_add(dir: &Path, name: &str, role: &str, password: &str, replace: bool) -> Result<(), AdminError> {
     Role::parse(role)
@@ -232,8 +246,7 @@ pub fn user_add(dir: &Path, name: &str, role: &str, password: &str, replace: boo
     }
 }
 
-/// Adds (or with `replace` resets) a user through `core`: the password is hashed on a
-/// blocking thread, the row and its `user.added` entry written in one transaction.
+/// Adds (or with `replace` resets) a user through `core`, as the command line does.
 pub async fn user_add_on(
     core: &Core,
     name: &str,
@@ -243,30 +256,7 @@ pub async fn user_add_on(
 ) -> Result<(), AdminError> {
     let role = Role::parse(role)
         .ok_or_else(|| AdminError::Refused(format!("role {role:?} is unknown; use operator, supervisor or auditor")))?;
-    check_user_name(name)?;
-    let phc = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| AdminError::Refused(format!("password hashing failed: {e}")))??;
-    let user = name.to_owned();
-    let body = serde_json::json!({"user": name, "role": role.as_str(), "by": "cli"});
-    let added = core
-        .write(move |j| {
-            let added = j.tx.add_user(&user, role, &phc, j.now_ms)?;
-            if !added && !replace {
-                return Ok(false);
-            }
-            if !added {
-                j.tx.set_password(&user, role, &phc)?;
-            }
-            j.append("user.added", body)?;
-            Ok(true)
-        })
-        .await?;
-    if added {
-        Ok(())
-    } else {
-        Err(AdminError::Refused(format!("user {name:?} already exists on station {}", core.name)))
-    }
+    accounts::add_user(core, name, role, password, replace, "cli").await.map_err(|e| AdminError::Refused(e.to_string()))
 }
 
 /// Creates an API token for `user`; returns the token, shown only this once.
@@ -287,23 +277,10 @@ pub fn token_create(dir: &Path, user: &str) -> Result<String, AdminError> {
     }
 }
 
-/// Creates a token through `core`: the row (its hash only) and `token.created` together.
+/// Creates a token through `core`, as the command line does; returns the secret.
 pub async fn token_create_on(core: &Core, user: &str) -> Result<String, AdminError> {
-    let (token, hash) = auth::new_secret()?;
-    let (u, body) = (user.to_owned(), serde_json::json!({"user": user, "by": "cli"}));
-    let created = core
-        .write(move |j| {
-            if j.tx.user(&u)?.is_none() {
-                return Ok(false);
-            }
-            j.tx.add_token(&hash, &u, j.now_ms)?;
-            j.append("token.created", body)?;
-            Ok(true)
-        })
-        .await?;
-    if created {
-        Ok(token)
-    } else {
-        Err(AdminError::Refused(format!("no user {user:?} on station {}; add one with `hotline user add`", core.name)))
-    }
+    accounts::create_token(core, user, None, None, "cli")
+        .await
+        .map(|(_, token)| token)
+        .map_err(|e| AdminError::Refused(e.to_string()))
 }

@@ -38,6 +38,12 @@ const exchange_timeout_ms: u64 = 30_000;
 pub enum Request {
     UserAdd { name: String, role: String, password: String, replace: bool },
     TokenCreate { user: String },
+    UserList,
+    UserDisable { name: String },
+    UserEnable { name: String },
+    UserRemove { name: String },
+    TokenList,
+    TokenRevoke { id: String },
 }
 
 /// The station's answer: `error` is one sentence for stderr.
@@ -45,6 +51,9 @@ pub enum Request {
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     pub ok: bool,
+    /// Lines to print (listings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,20 +111,96 @@ pub async fn serve(listener: UnixListener, core: Arc<Core>) {
     }
 }
 
-async fn answer(core: &Arc<Core>, request: Request) -> Answer {
-    let result = match request {
+/// Carries out `request` on `core`: the serving station for a socket request, or the
+/// command's own `Core` when no station serves — the same code either way.
+pub async fn answer(core: &Core, request: Request) -> Answer {
+    use super::accounts;
+    let done = |lines: Vec<String>| Answer { ok: true, lines, ..Answer::default() };
+    let refused = |e: &dyn std::fmt::Display| Answer { error: Some(e.to_string()), ..Answer::default() };
+    tracing::info!(request = ?RequestKind(&request), "administrative request");
+    let by = "cli";
+    match request {
         Request::UserAdd { name, role, password, replace } => {
-            tracing::info!(user = %name, %role, "user added through the administrative socket");
-            admin::user_add_on(core, &name, &role, password, replace).await.map(|()| None)
+            match admin::user_add_on(core, &name, &role, password, replace).await {
+                Ok(()) => done(Vec::new()),
+                Err(e) => refused(&e),
+            }
         }
-        Request::TokenCreate { user } => {
-            tracing::info!(%user, "token created through the administrative socket");
-            admin::token_create_on(core, &user).await.map(Some)
+        Request::TokenCreate { user } => match admin::token_create_on(core, &user).await {
+            Ok(token) => Answer { ok: true, token: Some(token), ..Answer::default() },
+            Err(e) => refused(&e),
+        },
+        Request::UserList => match accounts::list_users(core).await {
+            Ok(users) => done(
+                users
+                    .iter()
+                    .map(|u| {
+                        let state = if u.disabled_ms.is_some() { "disabled" } else { "active" };
+                        let last = u.last_login_ms.map_or("never".to_owned(), crate::rfc3339);
+                        format!("{}\t{}\t{state}\tlast login {last}", u.name, u.role.as_str())
+                    })
+                    .collect(),
+            ),
+            Err(e) => refused(&e),
+        },
+        Request::UserDisable { name } => {
+            let change = accounts::UserChange { disabled: Some(true), ..Default::default() };
+            match accounts::change_user(core, &name, change, by).await {
+                Ok(_) => done(vec![format!("user {name} disabled; its sessions and tokens ended")]),
+                Err(e) => refused(&e),
+            }
         }
-    };
-    match result {
-        Ok(token) => Answer { ok: true, token, error: None },
-        Err(e) => Answer { ok: false, token: None, error: Some(e.to_string()) },
+        Request::UserEnable { name } => {
+            let change = accounts::UserChange { disabled: Some(false), ..Default::default() };
+            match accounts::change_user(core, &name, change, by).await {
+                Ok(_) => done(vec![format!("user {name} enabled; it needs a new token or login")]),
+                Err(e) => refused(&e),
+            }
+        }
+        Request::UserRemove { name } => match accounts::remove_user(core, &name, by).await {
+            Ok(()) => done(vec![format!("user {name} removed; its sessions and tokens ended")]),
+            Err(e) => refused(&e),
+        },
+        Request::TokenList => match accounts::list_tokens(core, crate::now_ms()).await {
+            Ok(tokens) => done(
+                tokens
+                    .iter()
+                    .map(|t| {
+                        let expires = t.expires_ms.map_or("never".to_owned(), crate::rfc3339);
+                        let label = t.label.as_deref().unwrap_or("-");
+                        format!(
+                            "{}\t{}\t{label}\tcreated {}\texpires {expires}",
+                            t.id,
+                            t.user,
+                            crate::rfc3339(t.created_ms)
+                        )
+                    })
+                    .collect(),
+            ),
+            Err(e) => refused(&e),
+        },
+        Request::TokenRevoke { id } => match accounts::revoke_token(core, &id, by).await {
+            Ok(()) => done(vec![format!("token {id} revoked")]),
+            Err(e) => refused(&e),
+        },
+    }
+}
+
+/// A request without its secrets, for the log.
+struct RequestKind<'r>(&'r Request);
+
+impl std::fmt::Debug for RequestKind<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Request::UserAdd { name, role, .. } => write!(f, "user add {name} ({role})"),
+            Request::TokenCreate { user } => write!(f, "token create for {user}"),
+            Request::UserList => write!(f, "user list"),
+            Request::UserDisable { name } => write!(f, "user disable {name}"),
+            Request::UserEnable { name } => write!(f, "user enable {name}"),
+            Request::UserRemove { name } => write!(f, "user remove {name}"),
+            Request::TokenList => write!(f, "token list"),
+            Request::TokenRevoke { id } => write!(f, "token revoke {id}"),
+        }
     }
 }
 

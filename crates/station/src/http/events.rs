@@ -5,6 +5,12 @@
 //! replays from the store everything after that index, then follows new entries as they
 //! are committed. A subscriber that falls behind the in-memory backlog re-reads the store
 //! instead of skipping; nothing is missed either way.
+//!
+//! A stream lasts only as long as the credential that opened it: when the record says a
+//! credential may have ended (a logout, a revoked token, a user disabled, removed or given
+//! a new password) and at least every `credential_recheck_ms`, the stream checks its
+//! token or session again and ends if it no longer authenticates. A user holds at most
+//! `presence::event_streams_per_user_max` streams at once.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -29,6 +35,52 @@ const replay_page_entries: i64 = 500;
 /// Events buffered per client before the stream waits for it.
 #[allow(non_upper_case_globals)]
 const client_events_max: usize = 256;
+/// How often a stream checks that its credential still authenticates (sessions expire).
+#[allow(non_upper_case_globals)]
+const credential_recheck_ms: u64 = 30_000;
+/// Entries after which a stream checks its credential at once.
+const CREDENTIAL_ENDING_KINDS: &[&str] = &[
+    "logout",
+    "token.revoked",
+    "user.disabled",
+    "user.removed",
+    "user.password_reset",
+    "user.password_changed",
+    "user.added",
+];
+
+/// The token or session a stream was opened with, checked again while it runs.
+#[derive(Clone, Copy)]
+pub(super) enum StreamCredential {
+    Token([u8; 32]),
+    Session([u8; 32]),
+}
+
+impl StreamCredential {
+    fn of(headers: &HeaderMap) -> Option<StreamCredential> {
+        if let Some(token) = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        {
+            return Some(StreamCredential::Token(crate::auth::secret_hash(token.trim())));
+        }
+        super::state::session_cookie(headers).map(|s| StreamCredential::Session(crate::auth::secret_hash(&s)))
+    }
+
+    /// Whether it still authenticates someone.
+    async fn valid(self, state: &AppState) -> bool {
+        let now = crate::now_ms();
+        let user = state
+            .core
+            .read(move |tx| match self {
+                StreamCredential::Token(hash) => tx.token_user(&hash, now),
+                StreamCredential::Session(hash) => tx.session_user(&hash, now),
+            })
+            .await;
+        matches!(user, Ok(Some(_)))
+    }
+}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct EventsQuery {
@@ -53,14 +105,23 @@ pub(super) async fn get_events(
         (None, Some(a)) => a,
         (None, None) => state.core.read(|tx| tx.entry_count()).await?,
     };
+    let credential = StreamCredential::of(&headers).ok_or(ApiError::Unauthorized)?;
+    let slot = state.presence.open_stream(&user.name).ok_or_else(|| {
+        ApiError::Conflict(format!(
+            "{} already has {} event streams open; close a console first",
+            user.name,
+            crate::presence::event_streams_per_user_max
+        ))
+    })?;
     // Subscribe before reading the store, so nothing committed in between is lost.
     let live = state.core.entries.subscribe();
     let (tx, rx) = mpsc::channel(client_events_max);
     // An operator or supervisor with a live stream is on watch for as long as it is open.
     let on_watch = if user.role == Role::Auditor { None } else { state.presence.enter(&user.name) };
     tokio::spawn(async move {
-        follow(state, after, live, tx).await;
+        follow(state, after, live, tx, credential).await;
         drop(on_watch);
+        drop(slot);
     });
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
@@ -69,12 +130,21 @@ fn to_event(p: &Published) -> Event {
     Event::default().id(p.idx.to_string()).event(p.kind.clone()).data(p.body.clone())
 }
 
+/// Whether `p` is an entry after which the stream's credential no longer authenticates:
+/// the stream ends before sending it.
+async fn ends_credential(p: &Published, credential: StreamCredential, state: &AppState) -> bool {
+    CREDENTIAL_ENDING_KINDS.contains(&p.kind.as_str()) && !credential.valid(state).await
+}
+
 pub(super) async fn follow(
     state: AppState,
     mut last: i64,
     mut live: broadcast::Receiver<Published>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
+    credential: StreamCredential,
 ) {
+    let mut recheck = tokio::time::interval(Duration::from_millis(credential_recheck_ms));
+    recheck.tick().await;
     loop {
         // Catch up from the store.
         loop {
@@ -84,7 +154,7 @@ pub(super) async fn follow(
             for e in page {
                 last = e.idx;
                 let p = Published { idx: e.idx, kind: e.kind, body: e.body };
-                if tx.send(Ok(to_event(&p))).await.is_err() {
+                if ends_credential(&p, credential, &state).await || tx.send(Ok(to_event(&p))).await.is_err() {
                     return;
                 }
             }
@@ -97,12 +167,18 @@ pub(super) async fn follow(
             let received = tokio::select! {
                 r = live.recv() => r,
                 () = tx.closed() => return,
+                _ = recheck.tick() => {
+                    if !credential.valid(&state).await {
+                        return;
+                    }
+                    continue;
+                }
             };
             match received {
                 Ok(p) if p.idx <= last => continue,
                 Ok(p) if p.idx == last + 1 => {
                     last = p.idx;
-                    if tx.send(Ok(to_event(&p))).await.is_err() {
+                    if ends_credential(&p, credential, &state).await || tx.send(Ok(to_event(&p))).await.is_err() {
                         return;
                     }
                 }

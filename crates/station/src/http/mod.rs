@@ -10,6 +10,7 @@
 //! (`guard::security_headers`) puts the security headers on every answer. Domain errors
 //! become `ApiError` here and only here.
 
+mod accounts;
 mod events;
 mod guard;
 mod json;

@@ -80,7 +80,7 @@ const fn rule(method: &'static str, path: &'static str, access: Access, body_byt
 
 use Access::{Any, Operator, Public, Supervisor};
 
-/// Every route of the API. Keep it in the order of `api::router`.
+/// Every route of the API. Keep it in the order of `router::router`.
 pub const ROUTE_RULES: &[RouteRule] = &[
     rule("POST", "/api/v1/login", Public, login_request_bytes_max),
     rule("GET", "/healthz", Public, no_body_bytes_max),
@@ -111,6 +111,15 @@ pub const ROUTE_RULES: &[RouteRule] = &[
     rule("POST", "/api/v1/alarms/{id}/clear", Supervisor, no_body_bytes_max),
     rule("GET", "/api/v1/log/checkpoint", Any, no_body_bytes_max),
     rule("GET", "/api/v1/log/export", Any, no_body_bytes_max),
+    rule("GET", "/api/v1/users", Supervisor, no_body_bytes_max),
+    rule("POST", "/api/v1/users", Supervisor, login_request_bytes_max),
+    rule("PATCH", "/api/v1/users/{name}", Supervisor, login_request_bytes_max),
+    rule("DELETE", "/api/v1/users/{name}", Supervisor, no_body_bytes_max),
+    // Any user changes their own password (proving the current one).
+    rule("POST", "/api/v1/session/password", Any, login_request_bytes_max),
+    rule("GET", "/api/v1/tokens", Supervisor, no_body_bytes_max),
+    rule("POST", "/api/v1/tokens", Supervisor, login_request_bytes_max),
+    rule("DELETE", "/api/v1/tokens/{id}", Supervisor, no_body_bytes_max),
     rule("GET", "/api/v1/openapi.json", Any, no_body_bytes_max),
 ];
 

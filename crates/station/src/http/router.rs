@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::guard::{self, LoginGuard, LoginLimits};
 use super::state::AppState;
-use super::{events, login, messages, metrics, notices, record, roles, station, watch};
+use super::{accounts, events, login, messages, metrics, notices, record, roles, station, watch};
 use crate::error::{ApiError, ErrorBody};
 
 #[derive(utoipa::OpenApi)]
@@ -47,6 +47,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(watch::post_alarm_clear))
         .routes(routes!(record::get_checkpoint))
         .routes(routes!(record::get_export))
+        .routes(routes!(accounts::get_users, accounts::post_user))
+        .routes(routes!(accounts::patch_user, accounts::delete_user))
+        .routes(routes!(accounts::post_password))
+        .routes(routes!(accounts::get_tokens, accounts::post_token))
+        .routes(routes!(accounts::delete_token))
         .routes(routes!(get_openapi))
         .split_for_parts();
     let (public, public_doc) =

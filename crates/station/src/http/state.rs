@@ -65,7 +65,8 @@ pub(crate) async fn authenticate(
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(ApiError::Unauthorized)?;
         let hash = auth::secret_hash(token.trim());
-        let user = state.core.read(move |tx| tx.token_user(&hash)).await?;
+        let now = now_ms();
+        let user = state.core.read(move |tx| tx.token_user(&hash, now)).await?;
         return Ok(user.map(|u| (u, Credential::Token)));
     }
     if let Some(session) = session_cookie(headers) {

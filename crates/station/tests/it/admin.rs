@@ -4,6 +4,7 @@
 //! through the station's administrative socket; a second `serve` on the directory is
 //! refused.
 
+use hotline_station::admin::socket::Request;
 use hotline_station::admin::{self, InitOptions};
 use hotline_station::serve::{self, ServeError};
 use serde_json::{Value, json};
@@ -78,9 +79,31 @@ async fn every_admin_command_while_serving_leaves_the_station_working() {
     for kind in ["user.added", "token.created", "message.queued"] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} missing from {kinds:?}");
     }
+
+    // The listing and ending verbs, through the serving station.
+    let run = |request: Request| {
+        let d = alpha.clone();
+        async move { blocking(move || admin::run(&d, request)).await }
+    };
+    let users = run(Request::UserList).await.expect("user list");
+    assert!(users.iter().any(|l| l.starts_with("duty2\toperator\tactive")), "{users:?}");
+    let tokens = run(Request::TokenList).await.expect("token list");
+    let id =
+        tokens.iter().find(|l| l.contains("\tduty2\t")).and_then(|l| l.split('\t').next()).expect("a token of duty2");
+    assert!(!tokens.iter().any(|l| l.contains(&token)), "never the secret");
+    run(Request::TokenRevoke { id: id.to_owned() }).await.expect("token revoke");
+    let sent = http.get(format!("{base}/api/v1/station")).bearer_auth(&token).send().await.expect("get");
+    assert_eq!(sent.status(), 401, "a revoked token is refused at once");
+    run(Request::UserDisable { name: "duty2".into() }).await.expect("user disable");
+    let login = http.post(format!("{base}/api/v1/login")).json(&json!({"user": "duty2", "password": PASSWORD})).send();
+    assert_eq!(login.await.expect("login").status(), 401, "a disabled user cannot log in");
+    run(Request::UserRemove { name: "duty2".into() }).await.expect("user remove");
+    let err = run(Request::UserRemove { name: "duty2".into() }).await.expect_err("gone");
+    assert!(err.to_string().contains("no user"), "{err}");
     running.stop().await;
 
     // Stopped: the same commands work on the directory directly.
     let d = alpha.clone();
     blocking(move || admin::user_add(&d, "duty3", "auditor", PASSWORD, false)).await.expect("user add offline");
+    assert!(run(Request::UserList).await.expect("offline list").iter().any(|l| l.starts_with("duty3\tauditor")));
 }

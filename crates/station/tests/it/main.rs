@@ -1,5 +1,6 @@
 //! HTTP API tests through `Router::oneshot`: no sockets for the API itself.
 
+mod accounts;
 mod admin;
 mod api;
 mod expiry;

@@ -119,11 +119,18 @@ async fn the_rules_say_what_product_md_says() {
     let public: Vec<String> =
         ROUTE_RULES.iter().filter(|r| r.access == Access::Public).map(|r| format!("{} {}", r.method, r.path)).collect();
     assert_eq!(public, ["POST /api/v1/login", "GET /healthz"]);
-    // Auditors read and verify only: every GET admits them, nothing else but logout does.
+    // Auditors read and verify only: every GET admits them but the account pages (users
+    // and tokens are for supervisors); nothing else but their own logout and password.
+    let accounts = |path: &str| path.starts_with("/api/v1/users") || path.starts_with("/api/v1/tokens");
     for r in ROUTE_RULES.iter().filter(|r| r.access != Access::Public) {
         let auditor = r.access.admits(Role::Auditor);
-        let expected = r.method == "GET" || r.path == "/api/v1/logout";
+        let own = r.path == "/api/v1/logout" || r.path == "/api/v1/session/password";
+        let expected = (r.method == "GET" && !accounts(r.path)) || own;
         assert_eq!(auditor, expected, "{} {}", r.method, r.path);
+    }
+    // Accounts: supervisors only, as PRODUCT.md's administration section says.
+    for r in ROUTE_RULES.iter().filter(|r| accounts(r.path)) {
+        assert_eq!(r.access, Access::Supervisor, "{} {}", r.method, r.path);
     }
     // Operators send and acknowledge; supervisors also manage alarms.
     assert_eq!(access("POST", "/api/v1/lines/{peer}/messages"), Access::Operator);
