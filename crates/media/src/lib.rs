@@ -18,10 +18,14 @@ mod browser;
 mod error;
 pub mod fallback;
 mod limits;
+mod link;
+mod routes;
 mod seq;
 pub mod wire;
 
 pub use browser::{BrowserLeg, LegCounts, LegEvent, Output};
 pub use error::MediaError;
 pub use limits::Limits;
+pub use link::{ALPN, LinkCounts, PeerEndpoint, PeerLink};
+pub use routes::{CALLS_MAX, CallRoutes, Misroute, Route};
 pub use wire::{Carrier, MediaPacket, WireError};

@@ -2,3 +2,4 @@
 
 mod browser;
 mod browser_sim;
+mod link;
