@@ -20,6 +20,7 @@ use hotline_identity::StationKey;
 use hotline_proto::Lane;
 use hotline_station::config::{Config, DB_FILE};
 use hotline_station::core::Core;
+use hotline_station::entry_kind::EntryKind;
 use hotline_station::item::{Item, ReceiptEntry, SignedItem};
 use hotline_station::views::message_json;
 use hotline_store::{Direction, MessageRow, Store};
@@ -109,12 +110,12 @@ async fn build(
                 j.tx.insert_message(&row)?;
                 j.tx.insert_outbox("bravo", Lane::Routine, seq, &signed.envelope(), Some(&id), now)?;
                 j.append(
-                    "message.queued",
+                    EntryKind::MessageQueued,
                     json!({"peer": "bravo", "message": message_json(&row), "item": signed.text, "sig": signed.sig}),
                 )?;
                 j.tx.mark_sent("bravo", Lane::Routine, seq, now)?;
                 row.sent_ms = Some(now);
-                j.append("message.sent", json!({"peer": "bravo", "id": id, "message": message_json(&row)}))?;
+                j.append(EntryKind::MessageSent, json!({"peer": "bravo", "id": id, "message": message_json(&row)}))?;
                 let receipt = Item::Receipt {
                     from: "bravo".into(),
                     to: "alpha".into(),
@@ -122,9 +123,15 @@ async fn build(
                     messages: vec![ReceiptEntry { id: id.clone(), item_sha256: signed.sha256_hex() }],
                 };
                 let receipt = SignedItem::sign(receipt, &bravo_key);
-                j.append("receipt.received", json!({"peer": "bravo", "item": receipt.text, "sig": receipt.sig}))?;
+                j.append(
+                    EntryKind::ReceiptReceived,
+                    json!({"peer": "bravo", "item": receipt.text, "sig": receipt.sig}),
+                )?;
                 row.delivered_ms = Some(now);
-                j.append("message.delivered", json!({"peer": "bravo", "id": id, "message": message_json(&row)}))?;
+                j.append(
+                    EntryKind::MessageDelivered,
+                    json!({"peer": "bravo", "id": id, "message": message_json(&row)}),
+                )?;
             }
             // One receipt mark per batch: `mark_receipted` scans the lane's outbox.
             j.tx.mark_receipted("bravo", Lane::Routine, last, now_ms())?;

@@ -12,6 +12,7 @@ use hotline_watch::{Cause, Direction, Precedence};
 use serde_json::{Value, json};
 
 use crate::core::Journal;
+use crate::entry_kind::EntryKind;
 use crate::rfc3339;
 
 /// The cause's particulars, as stored in `alarms.detail`.
@@ -106,7 +107,7 @@ pub fn record_raised(j: &mut Journal<'_>, row: &AlarmRow, evidence: Value) -> Re
     if let (Value::Object(body), Value::Object(extra)) = (&mut body, evidence) {
         body.extend(extra);
     }
-    j.append("alarm.raised", body)?;
+    j.append(EntryKind::AlarmRaised, body)?;
     Ok(Some(row.clone()))
 }
 
@@ -115,7 +116,7 @@ pub fn acknowledge(j: &mut Journal<'_>, id: &str, by: &str) -> Result<Option<Ala
     let Some(before) = j.tx.alarm(id)? else { return Ok(None) };
     if j.tx.ack_alarm(id, by, j.now_ms)? {
         let row = j.tx.alarm(id)?.unwrap_or(before);
-        j.append("alarm.acknowledged", json!({"alarm": alarm_json(&row), "by": by}))?;
+        j.append(EntryKind::AlarmAcknowledged, json!({"alarm": alarm_json(&row), "by": by}))?;
         return Ok(Some(row));
     }
     Ok(Some(before))
@@ -127,7 +128,7 @@ pub fn clear(j: &mut Journal<'_>, id: &str, by: Option<&str>, reason: &str) -> R
     let Some(before) = j.tx.alarm(id)? else { return Ok(None) };
     if j.tx.clear_alarm(id, by, j.now_ms)? {
         let row = j.tx.alarm(id)?.unwrap_or(before);
-        j.append("alarm.cleared", json!({"alarm": alarm_json(&row), "by": by, "reason": reason}))?;
+        j.append(EntryKind::AlarmCleared, json!({"alarm": alarm_json(&row), "by": by, "reason": reason}))?;
         return Ok(Some(row));
     }
     Ok(Some(before))

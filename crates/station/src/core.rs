@@ -20,6 +20,7 @@ use hotline_store::{Store, StoreError, Tx};
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
+use crate::entry_kind::EntryKind;
 use crate::{now_ms, rfc3339};
 
 /// Entries a slow event-stream subscriber may fall behind before it re-reads the store.
@@ -58,7 +59,8 @@ pub fn entry_text(kind: &str, mut body: Value, at_ms: i64) -> String {
 impl Journal<'_> {
     /// Appends `body` (a JSON object) to the record as an entry of `kind`, adding the
     /// entry's kind and time. Returns the entry index.
-    pub fn append(&mut self, kind: &str, body: Value) -> Result<i64, StoreError> {
+    pub fn append(&mut self, kind: EntryKind, body: Value) -> Result<i64, StoreError> {
+        let kind = kind.as_str();
         let text = entry_text(kind, body, self.now_ms);
         let idx = self.tx.append_entry(self.now_ms, kind, &text)?;
         self.appended.push(Published { idx, kind: kind.to_owned(), body: text });

@@ -15,6 +15,7 @@ pub mod client;
 pub mod config;
 pub mod core;
 pub mod demo;
+pub mod entry_kind;
 pub mod error;
 pub mod export;
 pub mod http;

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::core::Journal;
+use crate::entry_kind::EntryKind;
 
 /// The id both stations give the conflict between notices `a` and `b`.
 pub fn conflict_id(a: &str, b: &str) -> String {
@@ -245,7 +246,7 @@ pub fn detect_conflicts(
         if j.tx.raise_conflict(&row)? {
             let text =
                 serde_json::from_str::<Value>(&row.detail).ok().and_then(|d| d["text"].as_str().map(str::to_owned));
-            j.append("conflict.raised", json!({"peer": peer, "conflict": conflict_json(&row), "text": text}))?;
+            j.append(EntryKind::ConflictRaised, json!({"peer": peer, "conflict": conflict_json(&row), "text": text}))?;
         }
     }
     resolve_gone(j, peer, &changed_id, &now_conflicting)
@@ -270,7 +271,7 @@ fn resolve_gone(j: &mut Journal<'_>, peer: &str, id: &str, still: &[String]) -> 
         let other = if c.a == id { &c.b } else { &c.a };
         if !still.contains(other) {
             j.tx.resolve_conflict(&c.id, j.now_ms)?;
-            j.append("conflict.resolved", json!({"peer": peer, "id": c.id, "notices": [c.a, c.b]}))?;
+            j.append(EntryKind::ConflictResolved, json!({"peer": peer, "id": c.id, "notices": [c.a, c.b]}))?;
         }
     }
     Ok(())
@@ -303,7 +304,7 @@ pub fn expire_notices(
             expired += 1;
             let row = j.tx.latest_notice(&n.id)?.unwrap_or(n.clone());
             j.append(
-                "notice.expired",
+                EntryKind::NoticeExpired,
                 json!({"peer": peer, "id": n.id, "version": n.version, "notice": notice_json(&row, local),
                        "summary": summary(names.lang, &n.body)}),
             )?;

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use crate::alarms::alarm_json;
 use crate::config::{EscalationConfig, SmtpConfig};
 use crate::core::Core;
+use crate::entry_kind::EntryKind;
 use crate::{now_ms, rfc3339, texts};
 use hotline_i18n::{Args, Text};
 
@@ -89,7 +90,7 @@ pub async fn deliver(core: Arc<Core>, http: reqwest::Client, n: Notification) {
         let recorded = core
             .write(move |j| {
                 j.append(
-                    "alarm.notification",
+                    EntryKind::AlarmNotification,
                     json!({"alarm": id, "step": step + 1, "target": target, "attempt": attempt, "ok": ok, "detail": detail}),
                 )
             })

@@ -22,6 +22,7 @@ use tokio::sync::{oneshot, watch};
 use crate::admin::{AdminError, load_key};
 use crate::config::{Config, DB_FILE};
 use crate::core::Core;
+use crate::entry_kind::EntryKind;
 use crate::http::{AppState, router};
 use crate::line::net;
 use crate::line::{self, Command, LineHandle, LineSetup};
@@ -165,8 +166,10 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     });
     let (name, peers) = (config.name.clone(), config.lines.iter().map(|l| l.peer.clone()).collect::<Vec<_>>());
     let version = env!("CARGO_PKG_VERSION");
-    core.write(move |j| j.append("station.started", json!({"station": name, "lines": peers, "version": version})))
-        .await?;
+    core.write(move |j| {
+        j.append(EntryKind::StationStarted, json!({"station": name, "lines": peers, "version": version}))
+    })
+    .await?;
     tracing::info!(station = %config.name, http = %http_addr, line = %line_addr, "station serving");
     Ok(Running {
         name: config.name,
@@ -209,7 +212,7 @@ impl Running {
             task.abort();
         }
         let name = self.name.clone();
-        let _ = self.state.core.write(move |j| j.append("station.stopped", json!({"station": name}))).await;
+        let _ = self.state.core.write(move |j| j.append(EntryKind::StationStopped, json!({"station": name}))).await;
         tracing::info!(station = %self.name, "station stopped cleanly");
     }
 }

@@ -23,6 +23,7 @@ use tokio::sync::{Notify, watch};
 use crate::alarms::{self, cause_of};
 use crate::config::{Config, EscalationConfig, SmtpConfig};
 use crate::core::Core;
+use crate::entry_kind::EntryKind;
 use crate::notify::{self, Notification};
 use crate::{now_ms, texts};
 
@@ -304,7 +305,7 @@ impl Supervisor {
                         let minutes = window_ms.div_ceil(60_000);
                         let text = texts::render(&lang, &hotline_i18n::texts::watch_check_missed(side, &p, minutes));
                         j.append(
-                            "watch_check.missed",
+                            EntryKind::WatchCheckMissed,
                             json!({"peer": p, "id": check, "direction": direction.as_str(),
                                    "deadline": crate::rfc3339(deadline_ms as i64), "text": text}),
                         )?;
@@ -390,7 +391,10 @@ impl Supervisor {
             .write(move |j| {
                 let Some(open) = j.tx.open_alarm(&k)? else { return Ok(None) };
                 j.tx.set_alarm_steps(&open.id, step as i64 + 1)?;
-                j.append("alarm.escalated", json!({"alarm": open.id, "step": step + 1, "target": target_name}))?;
+                j.append(
+                    EntryKind::AlarmEscalated,
+                    json!({"alarm": open.id, "step": step + 1, "target": target_name}),
+                )?;
                 Ok(Some(open))
             })
             .await;

@@ -219,3 +219,29 @@ fn the_station_has_no_import_circle() {
     assert_eq!(find_cycle(&rooms), None, "an import circle between the station's rooms");
     assert_eq!(find_cycle(&inside), None, "an import circle inside one of the station's rooms");
 }
+
+/// The record's kinds have one home, `hotline_station::entry_kind::EntryKind`: the list in
+/// docs/record-format.md ("Every kind") is the same set, and the console follows only
+/// kinds that exist (it once subscribed to `record.checkpoint`, which nothing wrote).
+#[test]
+fn record_kinds_in_code_docs_and_console_agree() {
+    use std::collections::BTreeSet;
+    let root = workspace_root();
+    let code: BTreeSet<String> =
+        hotline_station::entry_kind::EntryKind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
+    let docs = std::fs::read_to_string(root.join("docs/record-format.md")).expect("docs");
+    let section = docs.split("### Every kind").nth(1).expect("an \"Every kind\" section");
+    let section = section.split("\n#").next().unwrap_or(section);
+    let documented: BTreeSet<String> = section
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- `").and_then(|l| l.split('`').next()))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(code, documented, "docs/record-format.md's \"Every kind\" differs from EntryKind");
+    let sync = std::fs::read_to_string(root.join("crates/console/assets/js/sync.js")).expect("sync.js");
+    let list = sync.split("FOLLOWED_KINDS").nth(1).and_then(|s| s.split(']').next()).expect("FOLLOWED_KINDS");
+    let followed: BTreeSet<String> = list.split('"').skip(1).step_by(2).map(str::to_owned).collect();
+    assert!(followed.len() > 10, "FOLLOWED_KINDS not read: {followed:?}");
+    let unknown: Vec<&String> = followed.difference(&code).collect();
+    assert!(unknown.is_empty(), "the console follows kinds no one writes: {unknown:?}");
+}

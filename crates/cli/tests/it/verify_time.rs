@@ -44,7 +44,7 @@ fn time_to_verify_an_export_of_100_000_entries() {
                     };
                     let signed = SignedItem::sign(item, &signer);
                     j.append(
-                        "message.queued",
+                        hotline_station::entry_kind::EntryKind::MessageQueued,
                         json!({"peer": "bravo", "message": {"id": format!("m{n}")}, "item": signed.text, "sig": signed.sig}),
                     )?;
                 }

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::auth;
 use crate::core::Core;
+use crate::entry_kind::EntryKind;
 use crate::validate::valid_operator_name;
 
 /// Longest token label.
@@ -99,7 +100,7 @@ pub async fn add_user(
                 }
                 UserRow::Live => return Ok(false),
             }
-            j.append("user.added", json!({"user": user, "role": role.as_str(), "by": by_name}))?;
+            j.append(EntryKind::UserAdded, json!({"user": user, "role": role.as_str(), "by": by_name}))?;
             Ok(true)
         })
         .await?;
@@ -129,7 +130,7 @@ pub async fn change_user(core: &Core, name: &str, change: UserChange, by: &str) 
             if let Some(role) = role.filter(|r| *r != before.role) {
                 j.tx.set_role(&user, role)?;
                 j.append(
-                    "user.role_changed",
+                    EntryKind::UserRoleChanged,
                     json!({"user": user, "role": role.as_str(), "was": before.role.as_str(), "by": by_name}),
                 )?;
             }
@@ -137,7 +138,7 @@ pub async fn change_user(core: &Core, name: &str, change: UserChange, by: &str) 
                 && j.tx.set_disabled(&user, disabled, now)?
             {
                 let (tokens, sessions) = if disabled { j.tx.end_credentials(&user, now)? } else { (0, 0) };
-                let kind = if disabled { "user.disabled" } else { "user.enabled" };
+                let kind = if disabled { EntryKind::UserDisabled } else { EntryKind::UserEnabled };
                 j.append(
                     kind,
                     json!({"user": user, "by": by_name, "tokens_revoked": tokens, "sessions_ended": sessions}),
@@ -147,7 +148,7 @@ pub async fn change_user(core: &Core, name: &str, change: UserChange, by: &str) 
                 j.tx.set_password_hash(&user, phc)?;
                 let (tokens, sessions) = j.tx.end_credentials(&user, now)?;
                 j.append(
-                    "user.password_reset",
+                    EntryKind::UserPasswordReset,
                     json!({"user": user, "by": by_name, "tokens_revoked": tokens, "sessions_ended": sessions}),
                 )?;
             }
@@ -171,7 +172,7 @@ pub async fn remove_user(core: &Core, name: &str, by: &str) -> Result<(), Accoun
             }
             let (tokens, sessions) = j.tx.end_credentials(&user, now)?;
             j.append(
-                "user.removed",
+                EntryKind::UserRemoved,
                 json!({"user": user, "by": by_name, "tokens_revoked": tokens, "sessions_ended": sessions}),
             )?;
             Ok(true)
@@ -197,7 +198,7 @@ pub async fn change_own_password(core: &Core, name: &str, current: String, new: 
         j.tx.set_password_hash(&user_name, &new_phc)?;
         let (tokens, sessions) = j.tx.end_credentials(&user_name, j.now_ms)?;
         j.append(
-            "user.password_changed",
+            EntryKind::UserPasswordChanged,
             json!({"user": user_name, "by": user_name, "tokens_revoked": tokens, "sessions_ended": sessions}),
         )
     })
@@ -240,7 +241,7 @@ pub async fn create_token(
             let expires_ms = expires_in_s.map(|s| j.now_ms + s * 1000);
             j.tx.add_token_with(&hash, &token_id, &u, label.as_deref(), expires_ms, j.now_ms)?;
             j.append(
-                "token.created",
+                EntryKind::TokenCreated,
                 json!({"user": u, "id": token_id, "label": label, "expires": expires_ms.map(crate::rfc3339), "by": by_name}),
             )?;
             Ok(true)
@@ -262,7 +263,7 @@ pub async fn revoke_token(core: &Core, id: &str, by: &str) -> Result<(), Account
     let revoked = core
         .write(move |j| {
             let Some(user) = j.tx.revoke_token(&token_id, j.now_ms)? else { return Ok(false) };
-            j.append("token.revoked", json!({"id": token_id, "user": user, "by": by_name}))?;
+            j.append(EntryKind::TokenRevoked, json!({"id": token_id, "user": user, "by": by_name}))?;
             Ok(true)
         })
         .await?;

@@ -24,6 +24,7 @@ pub mod socket;
 use crate::auth;
 use crate::config::{CONFIG_FILE, Config, DB_FILE, KEY_FILE, LANGS, valid_host_port};
 use crate::core::Core;
+use crate::entry_kind::EntryKind;
 use crate::station_lock::{self, Locked};
 use socket::Request;
 
@@ -81,7 +82,7 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<VerifierKey, AdminError
     };
     let body = serde_json::json!({"station": options.name, "key": key.verifier().to_string(), "by": "cli"});
     let core = open_core(dir, &options.name, &options.lang)?;
-    on_own_runtime(async move { core.write(move |j| j.append("station.created", body)).await })??;
+    on_own_runtime(async move { core.write(move |j| j.append(EntryKind::StationCreated, body)).await })??;
     Ok(key.verifier())
 }
 

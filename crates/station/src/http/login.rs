@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::guard::{self, ClientAddress, Lockout, LoginGuard, LoginKey};
 use super::json::ApiJson;
 use super::state::{AppState, Operator, SESSION_COOKIE, session_cookie};
+use crate::entry_kind::EntryKind;
 use crate::error::{ApiError, ErrorBody};
 use crate::{auth, now_ms, rfc3339};
 
@@ -69,9 +70,9 @@ pub(super) async fn post_login(
         state
             .core
             .write(move |j| {
-                j.append("login.failed", failed)?;
+                j.append(EntryKind::LoginFailed, failed)?;
                 for lock in &locked {
-                    j.append("login.locked", lockout_json(lock))?;
+                    j.append(EntryKind::LoginLocked, lockout_json(lock))?;
                 }
                 Ok(())
             })
@@ -86,7 +87,7 @@ pub(super) async fn post_login(
         .core
         .write(move |j| {
             j.tx.add_session(&hash, &name, j.now_ms, expires_ms)?;
-            j.append("login", json!({"user": name}))
+            j.append(EntryKind::Login, json!({"user": name}))
         })
         .await?;
     let cookie = session_cookie_header(&secret, auth::session_ms_max / 1000, &headers);
@@ -126,7 +127,7 @@ pub(super) async fn post_logout(
             .core
             .write(move |j| {
                 j.tx.delete_session(&hash)?;
-                j.append("logout", json!({"user": user.name}))
+                j.append(EntryKind::Logout, json!({"user": user.name}))
             })
             .await?;
     }

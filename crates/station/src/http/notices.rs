@@ -15,6 +15,7 @@ use hotline_notice::{Limits, parse_notice};
 use serde_json::{Value, json};
 
 use super::state::{AppState, Operator};
+use crate::entry_kind::EntryKind;
 use crate::error::{ApiError, ErrorBody};
 use crate::line::{Command, NoticeChange};
 use crate::notices::{conflict_json, notice_json};
@@ -190,7 +191,7 @@ pub(super) async fn post_conflict_ack(
         .write(move |j| {
             let Some(_) = j.tx.conflict(&id)? else { return Ok(None) };
             if j.tx.ack_conflict(&id, &user.name, j.now_ms)? {
-                j.append("conflict.acknowledged", json!({"id": id, "by": user.name}))?;
+                j.append(EntryKind::ConflictAcknowledged, json!({"id": id, "by": user.name}))?;
             }
             j.tx.conflict(&id)
         })

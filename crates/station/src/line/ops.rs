@@ -4,6 +4,7 @@
 //! their acknowledgments, watch checks and answers, presence, and checkpoints to witness.
 
 use super::*;
+use crate::entry_kind::EntryKind;
 
 impl LineTask {
     /// Sends our latest checkpoint to the peer for witnessing, if it is newer than what the
@@ -131,7 +132,7 @@ impl LineTask {
                     j.tx.insert_message(row)?;
                     j.tx.insert_outbox(&row.peer, p.lane, seq, &p.payload, Some(&row.id), row.created_ms)?;
                     j.append(
-                        "message.queued",
+                        EntryKind::MessageQueued,
                         json!({"peer": row.peer, "message": message_json(row), "item": p.signed.text, "sig": p.signed.sig}),
                     )?;
                     seqs.push(Some(seq));
@@ -193,7 +194,7 @@ impl LineTask {
                 let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 let message = j.tx.message(&id)?.unwrap_or(message);
                 j.append(
-                    "message.acknowledged",
+                    EntryKind::MessageAcknowledged,
                     json!({"peer": ends.peer, "id": id, "by": by, "message": message_json(&message),
                            "item": signed.text, "sig": signed.sig}),
                 )?;
@@ -283,7 +284,11 @@ impl LineTask {
                 j.tx.insert_notice(&row)?;
                 let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
-                    &format!("notice.{state}"),
+                    match state {
+                        "amended" => EntryKind::NoticeAmended,
+                        "cancelled" => EntryKind::NoticeCancelled,
+                        _ => EntryKind::NoticeFiled,
+                    },
                     json!({"peer": ends.peer, "id": id, "version": version,
                            "notice": crate::notices::notice_json(&row, &ends.local),
                            "summary": crate::notices::summary(&ends.lang, &row.body),
@@ -331,7 +336,7 @@ impl LineTask {
                 let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 let row = j.tx.latest_notice(&id)?.unwrap_or(current);
                 j.append(
-                    "notice.acknowledged",
+                    EntryKind::NoticeAcknowledged,
                     json!({"peer": ends.peer, "id": id, "version": row.version, "by": by,
                            "item": signed.text, "sig": signed.sig}),
                 )?;
@@ -380,7 +385,7 @@ impl LineTask {
                 j.tx.insert_watch_check(&row)?;
                 let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
-                    "watch_check.sent",
+                    EntryKind::WatchCheckSent,
                     json!({"peer": ends.peer, "id": row.id, "deadline": crate::rfc3339(row.deadline_ms),
                            "item": signed.text, "sig": signed.sig}),
                 )?;
@@ -425,7 +430,7 @@ impl LineTask {
                 let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 let late = check.missed || at_ms > check.deadline_ms;
                 j.append(
-                    "watch_check.answered",
+                    EntryKind::WatchCheckAnswered,
                     json!({"peer": ends.peer, "id": id, "direction": "in", "by": by,
                            "answered_in_ms": at_ms - check.sent_ms, "late": late,
                            "item": signed.text, "sig": signed.sig}),
@@ -459,7 +464,7 @@ impl LineTask {
                 let signed = SignedItem::sign(item, &ends.key);
                 let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
-                    "presence.sent",
+                    EntryKind::PresenceSent,
                     json!({"peer": ends.peer, "on_watch": on_watch, "item": signed.text, "sig": signed.sig}),
                 )?;
                 Ok(outbound)

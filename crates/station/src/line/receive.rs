@@ -22,6 +22,7 @@ use serde_json::json;
 
 use super::{Ends, Observed, Round};
 use crate::core::Journal;
+use crate::entry_kind::EntryKind;
 use crate::item::peer_input::{bounded_reason, check_window_ms_max, check_window_ms_min};
 use crate::item::{Item, ReceiptEntry, SignedItem, receipt_messages_max};
 use crate::views::message_json;
@@ -74,19 +75,22 @@ pub(crate) fn store_events(
     for event in events {
         match event {
             Event::StateChanged { state } => {
-                j.append("line.state", json!({"peer": peer, "state": state.as_str(), "remote": remote}))?;
+                j.append(EntryKind::LineState, json!({"peer": peer, "state": state.as_str(), "remote": remote}))?;
             }
             Event::Sent { lane, seq } => {
                 if let Some(id) = j.tx.mark_sent(peer, lane, seq, now)?
                     && let Some(m) = j.tx.message(&id)?
                 {
-                    j.append("message.sent", json!({"peer": peer, "id": id, "message": message_json(&m)}))?;
+                    j.append(EntryKind::MessageSent, json!({"peer": peer, "id": id, "message": message_json(&m)}))?;
                 }
             }
             Event::Delivered { lane, seq } => {
                 for id in j.tx.mark_receipted(peer, lane, seq, now)? {
                     if let Some(m) = j.tx.message(&id)? {
-                        j.append("message.delivered", json!({"peer": peer, "id": id, "message": message_json(&m)}))?;
+                        j.append(
+                            EntryKind::MessageDelivered,
+                            json!({"peer": peer, "id": id, "message": message_json(&m)}),
+                        )?;
                     }
                 }
             }
@@ -98,7 +102,7 @@ pub(crate) fn store_events(
                         let why = bounded_reason(&why);
                         let text = String::from_utf8_lossy(&payload).into_owned();
                         j.append(
-                            "line.item_refused",
+                            EntryKind::LineItemRefused,
                             json!({"peer": peer, "lane": lane as u8, "seq": seq, "why": why, "payload": text}),
                         )?;
                     }
@@ -113,7 +117,7 @@ pub(crate) fn store_events(
         let item =
             Item::Receipt { from: ends.local.clone(), to: ends.peer.clone(), at_ms: now, messages: chunk.to_vec() };
         let signed = send_control(j, ends, &mut round, item)?;
-        j.append("receipt.sent", json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
+        j.append(EntryKind::ReceiptSent, json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
     }
     Ok(round)
 }
@@ -152,12 +156,15 @@ fn store_item(
                     created_ms: j.now_ms,
                 });
                 j.append(
-                    "message.received",
+                    EntryKind::MessageReceived,
                     json!({"peer": peer, "id": id, "message": message_json(&row), "item": signed.text, "sig": signed.sig}),
                 )?;
             } else {
                 // Same id again (a peer that lost its outbox and re-sent): suppressed.
-                j.append("message.duplicate", json!({"peer": peer, "id": id, "item": signed.text, "sig": signed.sig}))?;
+                j.append(
+                    EntryKind::MessageDuplicate,
+                    json!({"peer": peer, "id": id, "item": signed.text, "sig": signed.sig}),
+                )?;
             }
             stored_messages.push(ReceiptEntry { id: id.clone(), item_sha256: signed.sha256_hex() });
         }
@@ -168,30 +175,30 @@ fn store_item(
                 round.observed.push(Observed::Acknowledged { id: id.clone() });
                 let m = j.tx.message(id)?;
                 j.append(
-                    "message.acknowledged_by_peer",
+                    EntryKind::MessageAcknowledgedByPeer,
                     json!({"peer": peer, "id": id, "by": by, "message": m.as_ref().map(message_json),
                            "item": signed.text, "sig": signed.sig}),
                 )?;
             } else {
                 j.append(
-                    "line.item_refused",
+                    EntryKind::LineItemRefused,
                     json!({"peer": peer, "why": format!("acknowledgment for unknown message {id}"), "item": signed.text, "sig": signed.sig}),
                 )?;
             }
         }
         Item::Receipt { .. } => {
-            j.append("receipt.received", json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
+            j.append(EntryKind::ReceiptReceived, json!({"peer": peer, "item": signed.text, "sig": signed.sig}))?;
         }
         Item::NoticeAck { id, version, by, at_ms, .. } => {
             let ours = j.tx.latest_notice(id)?.is_some_and(|n| n.side == "ours" && n.peer == peer);
             if ours && j.tx.ack_notice(id, *version, by, *at_ms)? {
                 j.append(
-                    "notice.acknowledged_by_peer",
+                    EntryKind::NoticeAcknowledgedByPeer,
                     json!({"peer": peer, "id": id, "version": version, "by": by, "item": signed.text, "sig": signed.sig}),
                 )?;
             } else if !ours {
                 j.append(
-                    "line.item_refused",
+                    EntryKind::LineItemRefused,
                     json!({"peer": peer, "why": format!("acknowledgment for unknown notice {id}"), "item": signed.text}),
                 )?;
             }
@@ -210,7 +217,7 @@ fn store_item(
                         crate::notices::active_notices_max
                     );
                     j.append(
-                        "line.item_refused",
+                        EntryKind::LineItemRefused,
                         json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}),
                     )?;
                 }
@@ -229,7 +236,7 @@ fn store_item(
                     };
                     j.tx.insert_notice(&row)?;
                     j.append(
-                        "notice.received",
+                        EntryKind::NoticeReceived,
                         json!({"peer": peer, "id": id, "version": version, "state": state,
                                "notice": crate::notices::notice_json(&row, &ends.local),
                                "summary": crate::notices::summary(&ends.lang, notice),
@@ -245,7 +252,7 @@ fn store_item(
                         Ok(_) => format!("notice {id} v{version} is older than the version stored"),
                     };
                     j.append(
-                        "line.item_refused",
+                        EntryKind::LineItemRefused,
                         json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}),
                     )?;
                 }
@@ -270,14 +277,14 @@ fn store_item(
             };
             if j.tx.insert_watch_check(&row)? {
                 j.append(
-                    "watch_check.received",
+                    EntryKind::WatchCheckReceived,
                     json!({"peer": peer, "id": id, "deadline": crate::rfc3339(*deadline_ms),
                            "item": signed.text, "sig": signed.sig}),
                 )?;
                 round.observed.push(Observed::CheckReceived { id: id.clone(), deadline_ms: *deadline_ms });
             } else {
                 j.append(
-                    "line.item_refused",
+                    EntryKind::LineItemRefused,
                     json!({"peer": peer, "why": format!("watch check {id} already received"), "item": signed.text}),
                 )?;
             }
@@ -288,7 +295,7 @@ fn store_item(
                 Some(check) if j.tx.answer_watch_check(id, by, j.now_ms)? => {
                     let late = check.missed || j.now_ms > check.deadline_ms;
                     j.append(
-                        "watch_check.answered",
+                        EntryKind::WatchCheckAnswered,
                         json!({"peer": peer, "id": id, "direction": "out", "by": by,
                                "answered_in_ms": j.now_ms - check.sent_ms, "answered_at_peer": crate::rfc3339(*at_ms),
                                "late": late, "item": signed.text, "sig": signed.sig}),
@@ -301,7 +308,7 @@ fn store_item(
                         None => format!("answer to unknown watch check {id}"),
                     };
                     j.append(
-                        "line.item_refused",
+                        EntryKind::LineItemRefused,
                         json!({"peer": peer, "why": why, "item": signed.text, "sig": signed.sig}),
                     )?;
                 }
@@ -311,7 +318,7 @@ fn store_item(
             let since_ms = &(*since_ms).min(j.now_ms);
             j.tx.set_peer_presence(peer, i64::from(*on_watch), *since_ms)?;
             j.append(
-                "presence.received",
+                EntryKind::PresenceReceived,
                 json!({"peer": peer, "on_watch": on_watch, "since": crate::rfc3339(*since_ms),
                        "item": signed.text, "sig": signed.sig}),
             )?;
@@ -337,7 +344,7 @@ fn store_item(
                         Some(Ok(_)) => String::new(),
                     };
                     j.append(
-                        "line.item_refused",
+                        EntryKind::LineItemRefused,
                         json!({"peer": peer, "why": format!("bad cosignature: {why}"), "item": signed.text}),
                     )?;
                 }
@@ -418,7 +425,7 @@ fn witness(
     };
     if let Some(other) = wrong_origin {
         let reason = format!("checkpoint origin {} is not {origin}", crate::item::peer_input::quote(&other));
-        j.append("line.item_refused", json!({"peer": peer, "why": reason, "checkpoint": note}))?;
+        j.append(EntryKind::LineItemRefused, json!({"peer": peer, "why": reason, "checkpoint": note}))?;
         return refuse(j, round, reason, false);
     }
     let Ok(proof) = proof else {

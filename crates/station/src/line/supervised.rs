@@ -15,6 +15,7 @@ use std::panic::AssertUnwindSafe;
 use futures_util::FutureExt as _;
 
 use super::*;
+use crate::entry_kind::EntryKind;
 
 /// The first pause before a failed line task is restarted.
 #[allow(non_upper_case_globals)]
@@ -79,7 +80,7 @@ async fn record_failure(setup: &LineSetup, detail: &str, restart_in_ms: u64) {
         .core
         .write(move |j| {
             j.append(
-                "line.task_failed",
+                EntryKind::LineTaskFailed,
                 json!({"peer": peer, "detail": text, "restart_in_ms": restart_in_ms, "state": "down"}),
             )
         })
