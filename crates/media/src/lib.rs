@@ -15,17 +15,21 @@
 //! decodes or transcodes audio.
 
 mod browser;
+pub mod driver;
 mod error;
 pub mod fallback;
 mod limits;
+mod relay;
 mod link;
 mod routes;
 mod seq;
+mod stats;
 pub mod wire;
 
 pub use browser::{BrowserLeg, LegCounts, LegEvent, Output};
 pub use error::MediaError;
 pub use limits::Limits;
 pub use link::{ALPN, LinkCounts, PeerEndpoint, PeerLink};
+pub use relay::{FlowCounts, NoTap, Relay, RelayCounts, RelayOutput, Tap};
 pub use routes::{CALLS_MAX, CallRoutes, Misroute, Route};
 pub use wire::{Carrier, MediaPacket, WireError};

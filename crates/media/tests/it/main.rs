@@ -3,3 +3,4 @@
 mod browser;
 mod browser_sim;
 mod link;
+mod relay;

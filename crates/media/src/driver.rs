@@ -1,0 +1,66 @@
+//! The thin tokio shell around one call's [`Relay`]: it owns the browser leg's UDP
+//! socket, reads the call's [`PeerLink`], keeps the relay's timer, and moves bytes. Every
+//! decision is the relay's; this module only follows str0m's rule of draining all
+//! outputs after each input, with the time read once per input.
+
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+use tokio::sync::oneshot;
+
+use crate::MediaError;
+use crate::browser::LegEvent;
+use crate::link::PeerLink;
+use crate::relay::{Relay, RelayOutput, Tap};
+
+/// Datagrams read from the browser at most this large; larger ones are cut and then
+/// refused by the leg's `datagram_bytes_max`.
+const RECV_BUFFER_BYTES: usize = 4096;
+
+/// Runs `relay` until `stop` fires (or its sender is dropped), the browser leg closes, or
+/// the link to the peer is lost; returns the relay for its counts.
+pub async fn run_call<T: Tap>(
+    socket: UdpSocket,
+    link: PeerLink,
+    mut relay: Relay<T>,
+    mut stop: oneshot::Receiver<()>,
+) -> Result<Relay<T>, MediaError> {
+    let local = socket.local_addr()?;
+    let mut buf = vec![0_u8; RECV_BUFFER_BYTES];
+    loop {
+        let Some(timeout) = drain(&mut relay, &socket, &link).await else {
+            return Ok(relay);
+        };
+        tokio::select! {
+            _ = &mut stop => return Ok(relay),
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((n, from)) => relay.handle_datagram(Instant::now(), from, local, &buf[..n]),
+                // ICMP port unreachable from a closed browser socket surfaces here.
+                Err(e) => tracing::debug!(error = %e, "browser socket"),
+            },
+            packet = link.recv() => relay.handle_peer(Instant::now(), &packet?),
+            () = tokio::time::sleep_until(timeout.into()) => relay.handle_timeout(Instant::now()),
+        }
+    }
+}
+
+/// Carries out the relay's outputs until it asks for a timeout; `None` once the browser
+/// leg has closed.
+async fn drain<T: Tap>(relay: &mut Relay<T>, socket: &UdpSocket, link: &PeerLink) -> Option<Instant> {
+    loop {
+        match relay.poll_output() {
+            RelayOutput::Transmit { to, bytes } => {
+                if let Err(e) = socket.send_to(&bytes, to).await {
+                    tracing::debug!(error = %e, "send to the browser");
+                }
+            }
+            RelayOutput::ToPeer(packet) => link.send(&packet),
+            RelayOutput::Timeout(at) => return Some(at),
+            RelayOutput::Event(LegEvent::Closed(why)) => {
+                tracing::info!(call = %relay.call(), why, "browser leg closed");
+                return None;
+            }
+            RelayOutput::Event(event) => tracing::debug!(call = %relay.call(), ?event, "browser leg"),
+        }
+    }
+}
