@@ -15,6 +15,8 @@
 //   record.js        the checkpoint and cosignature panel
 //   notices.js       notices and conflicts: lists, alerts, map data
 //   notice-form.js   drawing and filing a new notice
+//   admin.js         the supervisor page (admin-users.js, admin-tokens.js; dialog.js asks)
+//   password.js      changing one's own password
 //   map.js, alerts.js, i18n.js, time.js: the map, banners and tones, translations, times
 //
 // No build step: plain ES modules, embedded in the station's binary and served by it.
@@ -25,7 +27,7 @@ import { setLang, lang, LANGS } from "./i18n.js";
 import * as alerts from "./alerts.js";
 import { NoticeMap } from "./map.js";
 import { S, active } from "./state.js";
-import { onLogin, onLogout, sessionEnded, showLogin, start, langKey, setStartedHandler } from "./session.js";
+import { onLogin, onLogout, sessionEnded, showLogin, start, langKey, setStartedHandler, setUserHandler } from "./session.js";
 import { onEvent, renderAll } from "./sync.js";
 import { tickClock } from "./topbar.js";
 import { refreshLines, renderLines, setSelectHandler, updateSince } from "./board.js";
@@ -34,6 +36,8 @@ import { onSend, saveDraft, restoreDraft, markPrecedence } from "./compose.js";
 import { loadCheckpoint, checkpointPollMs } from "./record.js";
 import * as notices from "./notices.js";
 import * as noticeForm from "./notice-form.js";
+import * as admin from "./admin.js";
+import * as password from "./password.js";
 
 // Round trips, watch checks and presence on the board are polled, not events.
 const linesPollMs = 5000;
@@ -62,7 +66,10 @@ async function onLangChange(e, rerender) {
   if (rerender) localStorage.setItem(langKey(), e.target.value);
   localStorage.setItem("hotline.lang", e.target.value);
   await setLang(e.target.value);
-  if (rerender) renderAll();
+  if (rerender) {
+    renderAll();
+    admin.render();
+  }
 }
 
 function wireCompose() {
@@ -103,6 +110,7 @@ async function boot() {
   setUnauthorizedHandler(sessionEnded);
   setSelectHandler(selectLine);
   setStartedHandler(() => map.fit(true));
+  setUserHandler(admin.applyRole);
   const guess = (localStorage.getItem("hotline.lang") || navigator.language || "en").slice(0, 2);
   await setLang(LANGS.includes(guess) ? guess : "en");
   $("login-lang").value = lang();
@@ -113,6 +121,8 @@ async function boot() {
   wireCompose();
   wireRecord();
   wireMap();
+  admin.wire();
+  password.wire();
   window.addEventListener("beforeunload", saveDraft);
   setInterval(tick, clockTickMs);
   setInterval(refreshLines, linesPollMs);

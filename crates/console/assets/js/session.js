@@ -12,10 +12,16 @@ import { openEvents, closeEvents, resync } from "./sync.js";
 import { saveDraft, restoreDraft } from "./compose.js";
 
 let onStarted = () => {};
+let onUser = () => {};
 
 /** `f()` runs each time the console has started for a session and loaded its data. */
 export function setStartedHandler(f) {
   onStarted = f;
+}
+
+/** `f()` runs each time a user has logged in (or the session resumed), with S.me set. */
+export function setUserHandler(f) {
+  onUser = f;
 }
 
 /** The localStorage key of this operator's language at this station. */
@@ -25,8 +31,11 @@ export function langKey() {
 
 /** Shows the login form; `expired` says the session ended while the console was in use. */
 export function showLogin(expired) {
+  // A modal dialog (a confirmation, the password form) would sit above the login.
+  for (const d of document.querySelectorAll("dialog[open]")) d.close();
   $("login-view").hidden = false;
   $("login-expired").hidden = !expired;
+  $("login-password-changed").hidden = true;
   $("login-error").textContent = "";
   $("login-password").value = "";
   if (S.me && !$("login-user").value) $("login-user").value = S.me.user;
@@ -39,6 +48,14 @@ export function sessionEnded() {
   closeEvents();
   saveDraft();
   showLogin(S.started);
+}
+
+/** The user changed their own password: the station ended all their sessions, this one too. */
+export function passwordChanged() {
+  closeEvents();
+  saveDraft();
+  showLogin(false);
+  $("login-password-changed").hidden = false;
 }
 
 export async function onLogin(ev) {
@@ -54,6 +71,7 @@ export async function onLogin(ev) {
     $("login-view").hidden = true;
     $("login-password").value = "";
     if (S.started && sameUser) {
+      onUser();
       openEvents();
       await resync();
       restoreDraft();
@@ -86,6 +104,7 @@ export async function start() {
   S.station = await api("GET", apiPath("station"));
   S.session = await api("GET", apiPath("session"));
   S.me = { user: S.session.user, role: S.session.role };
+  onUser();
   await setLang(localStorage.getItem(langKey()) || S.station.lang || "en");
   $("lang-select").value = lang();
   $("compose-lang").value = S.station.lang || "en";

@@ -112,12 +112,31 @@ export function openEvents() {
   es.onerror = () => {
     if (events !== es) return;
     setDisconnected(true);
+    // The station ends a stream when its credential ends (a logout elsewhere, the user
+    // disabled, removed or given a new password): ask at once whether the session still
+    // holds, so the login shows now; a 401 goes to api.js's handler (session ended).
+    checkSession();
     if (es.readyState === EventSource.CLOSED) {
       events = null;
       setTimeout(probe, probeRetryMs);
     }
   };
   for (const kind of FOLLOWED_KINDS) es.addEventListener(kind, (ev) => onEvent(kind, ev));
+}
+
+let checking = false;
+
+/** Whether the session still holds; a 401 ends it on screen (api.js), anything else waits. */
+async function checkSession() {
+  if (checking || !S.started) return;
+  checking = true;
+  try {
+    await api("GET", apiPath("session"));
+  } catch (e) {
+    // 401: handled by api.js; unreachable: the stream reconnects by itself.
+  } finally {
+    checking = false;
+  }
 }
 
 /** After the stream failed for good (e.g. the station refused it): log in again or retry. */

@@ -1,5 +1,5 @@
 // End-to-end tests of the console in headless Chromium against two real stations that
-// run.sh made and started (alpha and bravo, each with operator `op`). The tests run in
+// run.sh made and started (alpha and bravo, each with operator `op` and supervisor `sup`). The tests run in
 // order and share the two consoles, like two duty officers through one shift.
 
 import { test, before, after } from "node:test";
@@ -20,6 +20,7 @@ const BIN = env("HOTLINE_BIN");
 const WORK = env("HOTLINE_E2E_WORK");
 const SHOTS = env("HOTLINE_SCREENSHOTS");
 const PASSWORD = env("HOTLINE_PASSWORD");
+const SUPERVISOR = env("HOTLINE_SUPERVISOR");
 
 let browser;
 let alphaCtx, bravoCtx;
@@ -48,11 +49,11 @@ async function shot(page, name) {
   console.log(`screenshot: ${path} (${statSync(path).size} bytes)`);
 }
 
-async function login(page, url) {
+async function login(page, url, user = "op", password = PASSWORD) {
   await page.goto(url);
   await page.locator("#login-user").waitFor({ state: "visible" });
-  await page.fill("#login-user", "op");
-  await page.fill("#login-password", PASSWORD);
+  await page.fill("#login-user", user);
+  await page.fill("#login-password", password);
   await page.click("#login-submit");
   await page.locator("#app").waitFor({ state: "visible" });
 }
@@ -114,6 +115,21 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
 });
+
+/** A fresh browser context (its own cookies) and page, with page errors logged. */
+async function newConsole(name) {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "en-US", timezoneId: "UTC" });
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => console.log(`${name} page error: ${e.message}`));
+  return { ctx, page };
+}
+
+/** The status of `GET /api/v1/session` at `url` with the given request headers, from Node. */
+async function sessionStatus(url, headers) {
+  const r = await fetch(`${url}/api/v1/session`, { headers: { Accept: "application/json", ...headers } });
+  await r.arrayBuffer();
+  return r.status;
+}
 
 test("log in at alpha and at bravo; both lamps are green", async () => {
   await alpha.goto(ALPHA);
@@ -461,6 +477,146 @@ test("markup in a message from the peer shows as text", async () => {
   await shot(alpha, "14-alpha-markup-as-text");
   await pinned.locator("button.ack").click();
   await banner.waitFor({ state: "detached", timeout: 3000 });
+});
+
+test("a supervisor adds duty2 and a token in the page; revoking and disabling end both at once", async () => {
+  const sup = await newConsole("alpha-sup");
+  const duty = await newConsole("alpha-duty2");
+  try {
+    const page = sup.page;
+    await login(page, ALPHA, SUPERVISOR);
+    // Operators never see the page; a supervisor has it behind the nav.
+    assert.equal(await alpha.locator('[data-action="admin"]').isVisible(), false);
+    await page.click('[data-action="admin"]');
+    await page.locator("#admin-view").waitFor({ state: "visible" });
+    await page.locator(`#admin-users tr[data-user="${SUPERVISOR}"]`).waitFor();
+    await page.locator('#admin-users tr[data-user="op"][data-state="active"]').waitFor();
+    await page.locator('#admin-lines tr[data-peer="bravo"]').waitFor();
+    assert.match(await page.textContent("#admin-lines"), new RegExp(`127\\.0\\.0\\.1:\\d+`));
+    assert.match(await page.textContent(".admin-lines"), /later version/);
+    // Its own row cannot be disabled or removed.
+    assert.equal(await page.locator(`tr[data-user="${SUPERVISOR}"] [data-action="user-disable"]`).isDisabled(), true);
+
+    // Add operator duty2 through the form.
+    const dutyPassword = "duty two password";
+    await page.fill("#user-add-name", "duty2");
+    await page.selectOption("#user-add-role", "operator");
+    await page.fill("#user-add-password", dutyPassword);
+    await page.click('[data-action="user-add"]');
+    const row = page.locator('#admin-users tr[data-user="duty2"]');
+    await row.waitFor({ timeout: 5000 });
+    assert.equal(await row.getAttribute("data-role"), "operator");
+    assert.equal(await row.getAttribute("data-state"), "active");
+    assert.match(await row.textContent(), /never/);
+
+    // A token for duty2: the secret is shown once, with the warning.
+    await page.selectOption("#token-user", "duty2");
+    await page.fill("#token-label", "duty2 laptop");
+    await page.fill("#token-days", "2");
+    await page.click('[data-action="token-create"]');
+    await page.locator("#token-secret-box").waitFor({ state: "visible", timeout: 5000 });
+    const secret = await page.inputValue("#token-secret");
+    const tokenId = await page.locator("#token-secret-box").getAttribute("data-token");
+    assert.ok(secret.length >= 16, `token secret ${JSON.stringify(secret)}`);
+    assert.match(await page.textContent("#token-secret-box"), /will not be shown again/);
+    const tokenRow = page.locator(`#admin-tokens tr[data-token="${tokenId}"]`);
+    await tokenRow.waitFor({ timeout: 5000 });
+    assert.match(await tokenRow.textContent(), /duty2 laptop/);
+    assert.ok(!(await page.textContent("#admin-tokens")).includes(secret), "the list shows the secret");
+    await shot(page, "15-alpha-admin-token-created");
+    assert.equal(await sessionStatus(ALPHA, { Authorization: `Bearer ${secret}` }), 200);
+    await page.click('[data-action="token-secret-done"]');
+    assert.equal(await page.locator("#token-secret-box").isVisible(), false);
+    assert.equal(await page.inputValue("#token-secret"), "");
+
+    // duty2 logs in elsewhere and has the console open.
+    await login(duty.page, ALPHA, "duty2", dutyPassword);
+    await duty.page.locator('#lines li[data-peer="bravo"][data-state="up"]').waitFor({ timeout: 15000 });
+    assert.equal(await duty.page.locator('[data-action="admin"]').isVisible(), false);
+    const cookie = (await duty.ctx.cookies(ALPHA)).map((c) => `${c.name}=${c.value}`).join("; ");
+    assert.ok(cookie, "duty2 has a session cookie");
+    assert.equal(await sessionStatus(ALPHA, { Cookie: cookie }), 200);
+
+    // The supervisor revokes the token, then disables duty2 (which asks first).
+    await tokenRow.locator('[data-action="token-revoke"]').click();
+    await tokenRow.waitFor({ state: "detached", timeout: 5000 });
+    await row.locator('[data-action="user-disable"]').click();
+    const confirm = page.locator("dialog[open]");
+    await confirm.waitFor({ timeout: 2000 });
+    assert.match(await confirm.textContent(), /Disable duty2\?/);
+    await shot(page, "16-alpha-admin-confirm-disable");
+    await confirm.locator('[data-action="confirm"]').click();
+    const disabledAt = Date.now();
+    await page.locator('#admin-users tr[data-user="duty2"][data-state="disabled"]').waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('#admin-users tr[data-user="duty2"] [data-action="user-enable"]').count(), 1);
+
+    // Both credentials fail at once, and duty2's open console shows it is logged out.
+    assert.equal(await sessionStatus(ALPHA, { Authorization: `Bearer ${secret}` }), 401);
+    assert.equal(await sessionStatus(ALPHA, { Cookie: cookie }), 401);
+    await duty.page.locator("#login-expired").waitFor({ state: "visible", timeout: 5000 });
+    await duty.page.locator("#login-form").waitFor({ state: "visible" });
+    const shownAfter = Date.now() - disabledAt;
+    console.log(`duty2's console showed the login ${shownAfter} ms after the disable`);
+    assert.ok(shownAfter <= 5000, `duty2's console showed the login after ${shownAfter} ms`);
+    await shot(duty.page, "17-alpha-duty2-logged-out");
+    await shot(page, "18-alpha-admin-duty2-disabled");
+
+    // Enabling brings duty2 back (with a new login); removal asks and takes the row away.
+    await page.locator('#admin-users tr[data-user="duty2"] [data-action="user-enable"]').click();
+    await page.locator('#admin-users tr[data-user="duty2"][data-state="active"]').waitFor({ timeout: 5000 });
+    await page.locator('#admin-users tr[data-user="duty2"] [data-action="user-remove"]').click();
+    await page.locator('dialog[open] [data-action="confirm"]').click();
+    await page.locator('#admin-users tr[data-user="duty2"]').waitFor({ state: "detached", timeout: 5000 });
+  } finally {
+    await sup.ctx.close();
+    await duty.ctx.close();
+  }
+});
+
+test("the supervisor page in Russian, and changing one's own password shows the login", async () => {
+  const sup = await newConsole("bravo-sup");
+  try {
+    const page = sup.page;
+    await login(page, BRAVO, SUPERVISOR);
+    await page.selectOption("#lang-select", "ru");
+    await page.click('[data-action="admin"]');
+    await page.locator("#admin-users-heading", { hasText: "Пользователи" }).waitFor({ timeout: 5000 });
+    await page.locator('#admin-users tr[data-user="op"]').waitFor({ timeout: 5000 });
+    assert.match(await page.textContent('#admin-users tr[data-user="op"] [data-action="user-disable"]'), /Отключить/);
+    await shot(page, "19-bravo-admin-russian");
+    await page.selectOption("#lang-select", "en");
+    await page.locator("#admin-users-heading", { hasText: "Users" }).waitFor({ timeout: 5000 });
+
+    // A wrong current password is refused in the form; the right one ends the session.
+    const fresh = "a brand new supervisor password";
+    await page.click('[data-action="change-password"]');
+    await page.fill("#password-current", "not the password");
+    await page.fill("#password-new", fresh);
+    await page.fill("#password-repeat", fresh);
+    await page.click('[data-action="password-change"]');
+    await page.locator("#password-error", { hasText: "current password is wrong" }).waitFor({ timeout: 5000 });
+    await page.fill("#password-current", PASSWORD);
+    await page.click('[data-action="password-change"]');
+    await page.locator("#login-password-changed").waitFor({ state: "visible", timeout: 5000 });
+    assert.equal(await page.locator("#password-dialog").isVisible(), false);
+    await shot(page, "20-bravo-password-changed");
+    await page.fill("#login-password", PASSWORD);
+    await page.click("#login-submit");
+    await page.locator("#login-error", { hasText: "Wrong user or password" }).waitFor({ timeout: 5000 });
+    await page.fill("#login-password", fresh);
+    await page.click("#login-submit");
+    await page.locator("#app").waitFor({ state: "visible" });
+    await page.locator("#login-view").waitFor({ state: "hidden" });
+    // Put it back for anything after this test.
+    const back = await page.evaluate(async ([current, next]) => {
+      const r = await fetch("/api/v1/session/password", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ current_password: current, new_password: next }) });
+      return r.status;
+    }, [fresh, PASSWORD]);
+    assert.equal(back, 204);
+  } finally {
+    await sup.ctx.close();
+  }
 });
 
 test("log out", async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests of the console: two real stations (alpha and bravo, made with the
-# hotline CLI exactly as an operator would) and Debian's headless Chromium driven by
-# playwright-core. Idempotent; builds nothing: takes the binary from HOTLINE_BIN (default
+# hotline CLI exactly as an operator would, each with operator `op` and supervisor `sup`)
+# and Debian's headless Chromium driven by playwright-core. Idempotent; builds nothing: takes the binary from HOTLINE_BIN (default
 # target/debug/hotline under the repository root). Stops both stations on any exit and
 # exits non-zero on any failure. Screenshots go to HOTLINE_SCREENSHOTS (default: a fresh
 # temporary folder, printed).
@@ -70,6 +70,7 @@ done
 "$bin" line add "$work/bravo" --peer alpha --key "${key[alpha]}" --addr "127.0.0.1:${line[alpha]}" >/dev/null
 for name in alpha bravo; do
     echo "$password" | "$bin" user add "$work/$name" --name op --role operator >/dev/null
+    echo "$password" | "$bin" user add "$work/$name" --name sup --role supervisor >/dev/null
     "$bin" serve "$work/$name" >>"$work/$name.log" 2>&1 &
     echo $! > "$work/$name.pid"
 done
@@ -77,6 +78,7 @@ done
 echo "run.sh: stations in $work; screenshots in $shots"
 status=0
 HOTLINE_BIN=$bin HOTLINE_E2E_WORK=$work HOTLINE_SCREENSHOTS=$shots HOTLINE_PASSWORD=$password \
+    HOTLINE_SUPERVISOR=sup \
     ALPHA_URL="http://127.0.0.1:${http[alpha]}" BRAVO_URL="http://127.0.0.1:${http[bravo]}" \
     node --test --test-concurrency=1 --test-reporter=spec console.test.mjs || status=$?
 if [ "$status" -ne 0 ]; then
