@@ -561,9 +561,20 @@ test("a supervisor adds duty2 and a token in the page; revoking and disabling en
     await shot(duty.page, "17-alpha-duty2-logged-out");
     await shot(page, "18-alpha-admin-duty2-disabled");
 
-    // Enabling brings duty2 back (with a new login); removal asks and takes the row away.
+    // Enabling brings duty2 back; a role change and a password reset take effect at the station.
     await page.locator('#admin-users tr[data-user="duty2"] [data-action="user-enable"]').click();
     await page.locator('#admin-users tr[data-user="duty2"][data-state="active"]').waitFor({ timeout: 5000 });
+    await page.selectOption('#admin-users tr[data-user="duty2"] [data-action="user-role"]', "auditor");
+    await page.locator('#admin-users tr[data-user="duty2"][data-role="auditor"]').waitFor({ timeout: 5000 });
+    await page.locator('#admin-users tr[data-user="duty2"] [data-action="user-reset-password"]').click();
+    await page.fill("dialog[open] input[type=password]", "reset by the supervisor");
+    await page.click('dialog[open] [data-action="confirm"]');
+    await page.locator("#admin-users-status", { hasText: "New password set for duty2" }).waitFor({ timeout: 5000 });
+    const relogin = await fetch(`${ALPHA}/api/v1/login`, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user: "duty2", password: "reset by the supervisor" }) });
+    assert.equal(relogin.status, 200);
+    assert.equal((await relogin.json()).role, "auditor");
+    // Removal asks, and takes the row away.
     await page.locator('#admin-users tr[data-user="duty2"] [data-action="user-remove"]').click();
     await page.locator('dialog[open] [data-action="confirm"]').click();
     await page.locator('#admin-users tr[data-user="duty2"]').waitFor({ state: "detached", timeout: 5000 });
