@@ -27,15 +27,25 @@ use crate::MediaError;
 use crate::limits::{Limits, RateLimit};
 use crate::seq::SeqExtender;
 
+/// The timeout a closed leg asks for: it will never need one again.
+const CLOSED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// What the leg asks of its driver, from [`BrowserLeg::poll_output`].
 #[derive(Debug)]
 pub enum Output {
     /// Send `bytes` in one UDP datagram to `to` from the leg's local address.
-    Transmit { to: SocketAddr, bytes: Vec<u8> },
+    Transmit {
+        to: SocketAddr,
+        bytes: Vec<u8>,
+    },
     /// Nothing more until this time or the next input: call `handle_timeout` then.
     Timeout(Instant),
     /// An Opus packet from the browser, as it came (no reordering, no buffering).
-    Rtp { ts: u32, seq: u16, payload: Vec<u8> },
+    Rtp {
+        ts: u32,
+        seq: u16,
+        payload: Vec<u8>,
+    },
     Event(LegEvent),
 }
 
@@ -83,6 +93,8 @@ pub struct BrowserLeg {
     seq_out: SeqExtender,
     connected: bool,
     closed: bool,
+    /// The latest time given as input (the leg never reads the clock).
+    now: Instant,
     pending: VecDeque<Output>,
     counts: LegCounts,
 }
@@ -101,12 +113,8 @@ impl BrowserLeg {
         }
         let offer = SdpOffer::from_sdp_string(sdp_offer).map_err(|e| MediaError::BadOffer(short(&e.to_string())))?;
         let mid = audio_mid(&offer)?;
-        let mut rtc = RtcConfig::new()
-            .set_ice_lite(true)
-            .set_rtp_mode(true)
-            .clear_codecs()
-            .enable_opus(true, false)
-            .build(now);
+        let mut rtc =
+            RtcConfig::new().set_ice_lite(true).set_rtp_mode(true).clear_codecs().enable_opus(true, false).build(now);
         let candidate =
             Candidate::host(local_addr, "udp").map_err(|e| MediaError::BadOffer(format!("local candidate: {e}")))?;
         rtc.add_local_candidate(candidate);
@@ -124,6 +132,7 @@ impl BrowserLeg {
             seq_out: SeqExtender::default(),
             connected: false,
             closed: false,
+            now,
             pending: VecDeque::new(),
             counts: LegCounts::default(),
         };
@@ -133,6 +142,7 @@ impl BrowserLeg {
     /// Feeds one UDP datagram received on the leg's socket from `from` (to `to`, the
     /// local address it arrived on). Then drain `poll_output` until `Timeout`.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, to: SocketAddr, bytes: &[u8]) {
+        self.now = self.now.max(now);
         self.counts.datagrams_in += 1;
         if bytes.len() > self.limits.datagram_bytes_max {
             self.counts.dropped_too_large += 1;
@@ -167,6 +177,7 @@ impl BrowserLeg {
 
     /// Moves time forward to `now`; call it when the last `Timeout` has passed.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
         if let Err(e) = self.rtc.handle_input(Input::Timeout(now)) {
             self.close(format!("timeout handling failed: {e}"));
         }
@@ -208,7 +219,7 @@ impl BrowserLeg {
                 Ok(output) => output,
                 Err(e) => {
                     self.close(format!("WebRTC failure: {e}"));
-                    return self.pending.pop_front().unwrap_or(Output::Timeout(far_future()));
+                    return self.pending.pop_front().unwrap_or(Output::Timeout(self.now + CLOSED_TIMEOUT));
                 }
             };
             match output {
@@ -320,9 +331,4 @@ fn short(reason: &str) -> String {
     const REASON_CHARS_MAX: usize = 120;
     let line = reason.lines().next().unwrap_or("unreadable");
     line.chars().take(REASON_CHARS_MAX).collect()
-}
-
-/// A timeout for a leg that will never need one again.
-fn far_future() -> Instant {
-    Instant::now() + std::time::Duration::from_secs(3600)
 }

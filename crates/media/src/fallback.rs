@@ -104,7 +104,13 @@ mod tests {
         id[6] = 0x70;
         id[8] = 0x80;
         let call = CallId::from_bytes(id).expect("a UUIDv7");
-        MediaPacket { call, speaker: Side::Caller, rtp_timestamp: 960 * u32::from(sequence), sequence, payload: vec![1, 2] }
+        MediaPacket {
+            call,
+            speaker: Side::Caller,
+            rtp_timestamp: 960 * u32::from(sequence),
+            sequence,
+            payload: vec![1, 2],
+        }
     }
 
     #[test]

@@ -19,11 +19,10 @@ pub mod driver;
 mod error;
 pub mod fallback;
 mod limits;
-mod relay;
 mod link;
+mod relay;
 mod routes;
 mod seq;
-mod stats;
 pub mod wire;
 
 pub use browser::{BrowserLeg, LegCounts, LegEvent, Output};

@@ -129,7 +129,8 @@ impl PeerEndpoint {
     /// that are not pinned) are counted and skipped.
     pub async fn accept(&self) -> Result<PeerLink, MediaError> {
         loop {
-            let incoming = self.endpoint.accept().await.ok_or_else(|| MediaError::LinkClosed("endpoint closed".into()))?;
+            let incoming =
+                self.endpoint.accept().await.ok_or_else(|| MediaError::LinkClosed("endpoint closed".into()))?;
             let connection = match incoming.await {
                 Ok(connection) => connection,
                 Err(e) => {
@@ -164,11 +165,14 @@ impl PeerEndpoint {
         let identity = connection.peer_identity()?;
         let chain = identity.downcast_ref::<Vec<rustls::pki_types::CertificateDer<'static>>>()?;
         let certificate = chain.first()?.as_ref();
-        self.peers.iter().find(|peer| {
-            let mut spki = ED25519_SPKI_PREFIX.to_vec();
-            spki.extend_from_slice(peer.key_bytes());
-            certificate.windows(spki.len()).any(|window| window == spki.as_slice())
-        }).cloned()
+        self.peers
+            .iter()
+            .find(|peer| {
+                let mut spki = ED25519_SPKI_PREFIX.to_vec();
+                spki.extend_from_slice(peer.key_bytes());
+                certificate.windows(spki.len()).any(|window| window == spki.as_slice())
+            })
+            .cloned()
     }
 
     pub fn local_addr(&self) -> Result<std::net::SocketAddr, MediaError> {

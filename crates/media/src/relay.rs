@@ -16,7 +16,7 @@ use hotline_recording::Direction;
 
 use crate::browser::{BrowserLeg, LegEvent, Output};
 use crate::limits::{Limits, RateLimit};
-use crate::stats::StreamStats;
+use crate::seq::StreamStats;
 use crate::wire::{MediaPacket, other_side};
 
 /// Where the recorder taps the call: every packet relayed, each way, as relayed.
@@ -42,7 +42,10 @@ impl Tap for NoTap {
 #[derive(Debug)]
 pub enum RelayOutput {
     /// A UDP datagram for the browser, from the leg's socket.
-    Transmit { to: SocketAddr, bytes: Vec<u8> },
+    Transmit {
+        to: SocketAddr,
+        bytes: Vec<u8>,
+    },
     /// A packet for the peer station (a QUIC datagram, or a fallback item).
     ToPeer(MediaPacket),
     /// Nothing more until this time or the next input.

@@ -14,6 +14,7 @@ const PACKETS: u16 = 100;
 
 #[test]
 fn opus_flows_both_ways_intact_and_in_order() {
+    let _alone = crate::heavy();
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the station socket");
     let local = socket.local_addr().expect("local address");
     let mut browser = BrowserSim::new();
@@ -48,7 +49,9 @@ fn opus_flows_both_ways_intact_and_in_order() {
                 Output::Event(other) => panic!("unexpected event {other:?}"),
             }
         };
-        let wait = timeout.saturating_duration_since(Instant::now()).clamp(Duration::from_micros(200), Duration::from_millis(5));
+        let wait = timeout
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_micros(200), Duration::from_millis(5));
         socket.set_read_timeout(Some(wait)).expect("read timeout");
         match socket.recv_from(&mut buf) {
             Ok((n, from)) => leg.handle_datagram(Instant::now(), from, local, &buf[..n]),

@@ -82,22 +82,20 @@ impl BrowserSim {
             while !stop.load(Ordering::Relaxed) {
                 let timeout = self.drain(&mut report);
                 let now = Instant::now();
-                if let (Some(at), true) = (next_send, sent < packets) {
-                    if now >= at {
-                        let seq = first_seq.wrapping_add(sent);
-                        let ts = 960_u32.wrapping_mul(u32::from(sent)).wrapping_add(12_345);
-                        let bytes = payload(tag, seq);
-                        let mut direct = self.rtc.direct_api();
-                        let stream = direct.stream_tx_by_mid(self.mid, None).expect("a send stream");
-                        // str0m wants the extended number: the rollover counter is SRTP's.
-                        let extended = u64::from(first_seq) + u64::from(sent);
-                        stream.write_rtp(RtpWrite::new(pt, extended.into(), ts, now, bytes.clone()));
-                        report.sent.push(Seen { at: now, ts, seq, payload: bytes });
-                        sent += 1;
-                        next_send = Some(at + Duration::from_millis(20));
-                        self.rtc.handle_input(Input::Timeout(now)).expect("time");
-                        continue;
-                    }
+                if let Some(at) = next_send.filter(|at| sent < packets && now >= *at) {
+                    let seq = first_seq.wrapping_add(sent);
+                    let ts = 960_u32.wrapping_mul(u32::from(sent)).wrapping_add(12_345);
+                    let bytes = payload(tag, seq);
+                    let mut direct = self.rtc.direct_api();
+                    let stream = direct.stream_tx_by_mid(self.mid, None).expect("a send stream");
+                    // str0m wants the extended number: the rollover counter is SRTP's.
+                    let extended = u64::from(first_seq) + u64::from(sent);
+                    stream.write_rtp(RtpWrite::new(pt, extended.into(), ts, now, bytes.clone()));
+                    report.sent.push(Seen { at: now, ts, seq, payload: bytes });
+                    sent += 1;
+                    next_send = Some(at + Duration::from_millis(20));
+                    self.rtc.handle_input(Input::Timeout(now)).expect("time");
+                    continue;
                 }
                 if report.connected_at.is_some() && next_send.is_none() {
                     next_send = Some(now + Duration::from_millis(100));
