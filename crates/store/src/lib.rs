@@ -12,11 +12,16 @@
 //! JSON, HTTP or the async runtime, and is driven from a blocking thread by the station.
 
 mod accounts_tx;
+mod backup;
 mod schema;
 mod tx;
 mod watch_tx;
 
 pub use accounts_tx::{TokenInfo, UserInfo, UserRow};
+pub use backup::{
+    BackupConfig, Snapshot, backup_busy_steps_max, backup_database, backup_step_pages, backup_step_pause_ms,
+    integrity_check,
+};
 pub use tx::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, Tx, User};
 pub use watch_tx::{AlarmRow, WatchCheckRow};
 
@@ -106,5 +111,7 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod migration_tests;
 #[cfg(test)]
 mod tests;
