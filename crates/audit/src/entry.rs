@@ -60,6 +60,8 @@ pub(crate) struct Entry {
     /// receipts may name).
     pub item_text: Option<String>,
     pub signed: Option<SignedItem>,
+    /// For `call.*` entries, the whole entry (its `call` member is the call's state).
+    pub call_body: Option<Value>,
 }
 
 /// The keys an entry's item may be signed with.
@@ -94,7 +96,8 @@ pub(crate) fn read_entry(index: u64, text: &str, keys: &Keys<'_>) -> Result<Entr
     // the exception: they are the signed-item envelope in every kind.
     let text_member = |name: &str| map.get(name).and_then(Value::as_str).map(str::to_owned);
     let (peer, id, item_text) = (text_member("peer"), text_member("id"), text_member("item"));
-    let mut entry = Entry { index, kind, at_ms, peer, id, item_text, signed: None };
+    let call_body = kind.starts_with("call.").then(|| Value::Object(map.clone()));
+    let mut entry = Entry { index, kind, at_ms, peer, id, item_text, signed: None, call_body };
     let expected = signed_kind(&entry.kind);
     if expected.is_some() || map.contains_key("sig") {
         let signed = read_signed(&entry, &map, expected, keys).map_err(|m| bad(format!("{}: {m}", entry.kind)))?;

@@ -13,6 +13,7 @@
 //! It is pure: bytes and [`Export`] values in, values and strings out. No files, no
 //! sockets, no clock; the CLI and the station do the I/O.
 
+mod calls;
 mod cross;
 mod entry;
 mod export;

@@ -168,6 +168,8 @@ fn render_line(audited: &Audited, peer: &str, out: &mut String) {
         }
         out.push_str(&format!("    {}\n", states.join("; ")));
     }
+    let (calls, refused) = crate::calls::calls_of(&audited.entries, here, peer);
+    crate::calls::render(&calls, &refused, here, peer, out);
 }
 
 #[cfg(test)]

@@ -120,6 +120,9 @@ pub struct Summary {
     /// The last checkpoint's size is the number of entries (always true of a record that
     /// verified; kept so that the summary says so).
     pub last_checkpoint_covers_all: bool,
+    /// Per line: how many calls, how many answered, and a sentence per station that
+    /// called without an answer.
+    pub calls: Vec<(String, usize, usize, Vec<String>)>,
 }
 
 impl Summary {
@@ -131,12 +134,23 @@ impl Summary {
             out.push('\n');
         };
         line(&mut out, format!("Record of station {} (key fingerprint {})", self.station, self.fingerprint));
+        let calls_lines: Vec<String> = self
+            .calls
+            .iter()
+            .map(|(peer, n, answered, unanswered)| {
+                let tail = if unanswered.is_empty() { String::new() } else { format!("; {}", unanswered.join("; ")) };
+                format!("  calls         {n} on the line to {peer}, {answered} answered{tail}")
+            })
+            .collect();
         line(&mut out, format!("  origin        {}", self.origin));
         let span = match (self.first_entry_ms, self.last_entry_ms) {
             (Some(first), Some(last)) => format!(", {} .. {}", rfc3339(first), rfc3339(last)),
             _ => String::new(),
         };
         line(&mut out, format!("  entries       {}{span}", self.entries));
+        for calls in calls_lines {
+            line(&mut out, calls);
+        }
         let covers = if self.last_checkpoint_covers_all { "covers every entry" } else { "does NOT cover every entry" };
         line(
             &mut out,
@@ -296,6 +310,15 @@ pub(crate) fn audit(export: &Export) -> Result<Audited, AuditError> {
         first_entry_ms: entries.first().map(|e| e.at_ms),
         last_entry_ms: entries.last().map(|e| e.at_ms),
         last_checkpoint_covers_all: latest_size == entry_count,
+        calls: peers
+            .keys()
+            .filter_map(|peer| {
+                let (calls, refused) = crate::calls::calls_of(&entries, &export.station, peer);
+                let answered = calls.iter().filter(|c| c.answered()).count();
+                let unanswered = crate::calls::unanswered(&calls, &refused, &export.station);
+                (!calls.is_empty() || !refused.is_empty()).then(|| (peer.clone(), calls.len(), answered, unanswered))
+            })
+            .collect(),
     };
     Ok(Audited { station: export.station.clone(), key, peers, entries, summary })
 }

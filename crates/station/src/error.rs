@@ -31,6 +31,12 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     Conflict(String),
+    /// A conflict with its own stable code (`call_in_progress`, `line_down`).
+    #[error("{message}")]
+    ConflictCode { code: &'static str, message: String },
+    /// The service cannot do it now (the line is down), with its own stable code.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
     #[error("this route takes only {allow}")]
     MethodNotAllowed { allow: String },
     #[error("too many failed logins: try again in {} minute(s)", retry_after_s.div_ceil(60))]
@@ -52,7 +58,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, machine-readable: `unauthorized`, `bad_login`, `forbidden`, `cross_origin`,
     /// `not_found`, `method_not_allowed`, `bad_request`, `bad_json`, `unknown_precedence`,
-    /// `bad_lang`, `too_large`, `conflict`, `login_locked`, `disk_full`, `unavailable`,
+    /// `bad_lang`, `too_large`, `conflict`, `call_in_progress`, `line_down`, `login_locked`,
+    /// `disk_full`, `unavailable`,
     /// `internal`.
     pub code: &'static str,
     pub message: String,
@@ -74,6 +81,8 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::ConflictCode { code, .. } => (StatusCode::CONFLICT, code),
+            ApiError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),
             ApiError::LoginLocked { .. } => (StatusCode::TOO_MANY_REQUESTS, "login_locked"),
             ApiError::DiskFull => (StatusCode::INSUFFICIENT_STORAGE, "disk_full"),
             ApiError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),

@@ -13,6 +13,7 @@
 
 mod accounts_tx;
 mod backup;
+mod calls_tx;
 mod schema;
 mod tx;
 mod watch_tx;
@@ -22,6 +23,7 @@ pub use backup::{
     BackupConfig, Snapshot, backup_busy_steps_max, backup_database, backup_step_pages, backup_step_pause_ms,
     integrity_check,
 };
+pub use calls_tx::CallRow;
 pub use tx::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, Tx, User};
 pub use watch_tx::{AlarmRow, WatchCheckRow};
 

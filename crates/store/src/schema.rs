@@ -212,6 +212,19 @@ UPDATE tokens SET id = lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(
     WHERE id IS NULL;
 CREATE UNIQUE INDEX tokens_by_id ON tokens (id);
 "#,
+    r#"
+-- Voice calls: each call's latest state (the `hotline-call` crate's `Call`, as JSON), a
+-- view of its `call.*` entries written in the same transaction, read back at start-up.
+CREATE TABLE calls (
+    id         TEXT PRIMARY KEY,
+    peer       TEXT NOT NULL,
+    live       INTEGER NOT NULL,
+    call       TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE INDEX calls_by_peer ON calls (peer, started_ms);
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

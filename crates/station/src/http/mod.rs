@@ -11,6 +11,7 @@
 //! become `ApiError` here and only here.
 
 mod accounts;
+mod calls;
 mod events;
 mod guard;
 mod json;

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::guard::{self, LoginGuard, LoginLimits};
 use super::state::AppState;
-use super::{accounts, events, login, messages, metrics, notices, record, roles, station, watch};
+use super::{accounts, calls, events, login, messages, metrics, notices, record, roles, station, watch};
 use crate::error::{ApiError, ErrorBody};
 
 #[derive(utoipa::OpenApi)]
@@ -47,6 +47,12 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(watch::post_alarm_clear))
         .routes(routes!(record::get_checkpoint))
         .routes(routes!(record::get_export))
+        .routes(routes!(calls::post_call))
+        .routes(routes!(calls::get_calls))
+        .routes(routes!(calls::get_call))
+        .routes(routes!(calls::post_answer))
+        .routes(routes!(calls::post_decline))
+        .routes(routes!(calls::post_hangup))
         .routes(routes!(accounts::get_users, accounts::post_user))
         .routes(routes!(accounts::patch_user, accounts::delete_user))
         .routes(routes!(accounts::post_password))

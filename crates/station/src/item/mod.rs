@@ -88,6 +88,9 @@ pub enum Item {
     WatchAnswer { from: String, to: String, id: String, by: String, at_ms: i64 },
     /// How many operators are on watch at the sending station, as of `since_ms`.
     Presence { from: String, to: String, on_watch: u32, since_ms: i64 },
+    /// One step of a voice call (`hotline_call::Step`, its compact encoding in base64):
+    /// ring, answer, leave, connect, verdict, hang up.
+    CallStep { from: String, to: String, step: String },
 }
 
 impl Item {
@@ -103,7 +106,8 @@ impl Item {
             | Item::WitnessRefusal { from, to, .. }
             | Item::WatchCheck { from, to, .. }
             | Item::WatchAnswer { from, to, .. }
-            | Item::Presence { from, to, .. } => (from, to),
+            | Item::Presence { from, to, .. }
+            | Item::CallStep { from, to, .. } => (from, to),
         }
     }
 }

@@ -33,6 +33,9 @@ pub const notice_bytes_max: usize = 64 * 1024;
 /// Most operators a peer can report on watch.
 #[allow(non_upper_case_globals)]
 pub const on_watch_max: u32 = 10_000;
+/// Longest call step on the line: base64 of at most `hotline_call::STEP_BYTES_MAX` bytes.
+#[allow(non_upper_case_globals)]
+pub const call_step_base64_bytes_max: usize = hotline_call::STEP_BYTES_MAX.div_ceil(3) * 4;
 /// The latest time an item may name: 2100-01-01 UTC. Anything later is nonsense.
 #[allow(non_upper_case_globals)]
 pub const item_time_ms_max: i64 = 4_102_444_800_000;
@@ -167,6 +170,13 @@ pub fn check(item: &Item) -> Result<(), String> {
             id("answered watch check id", i)?;
             name("by", by)?;
             time("at_ms", *at_ms)
+        }
+        Item::CallStep { step, .. } => {
+            // The call crate's parser is strict (every field against a named bound).
+            bytes("call step", step, call_step_base64_bytes_max)?;
+            let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, step)
+                .map_err(|_| format!("call step {} is not base64", quote(step)))?;
+            hotline_call::Step::parse(&raw).map(|_| ()).map_err(|e| format!("call step refused: {e}"))
         }
         Item::Presence { on_watch, since_ms, .. } => {
             if *on_watch > on_watch_max {

@@ -36,6 +36,7 @@ use crate::now_ms;
 use crate::supervise::Supervisor;
 use crate::views::message_json;
 
+pub mod calls;
 mod connection;
 pub mod net;
 mod ops;
@@ -144,6 +145,13 @@ pub enum Command {
     Shutdown {
         done: oneshot::Sender<()>,
     },
+    /// An operator here starts, answers, declines or hangs up a call; the answer is the
+    /// call as the API shows it.
+    Call {
+        op: calls::CallOp,
+        by: String,
+        reply: oneshot::Sender<Result<serde_json::Value, ApiError>>,
+    },
     /// Ends the task with a panic, as a defect would: the supervision test.
     #[cfg(test)]
     FailForTest,
@@ -230,6 +238,31 @@ pub fn start_watch_checks(lines: Arc<BTreeMap<String, LineHandle>>) -> crate::su
     })
 }
 
+/// Writes a signed item to the outbox on the control lane, at the next sequence number
+/// the store holds for it, and returns what to `Line::push` once the transaction commits.
+/// The line task is the only writer of its outbox, so the store's next number is the
+/// line's (which `Line::push` asserts).
+pub(crate) fn enqueue_control(
+    j: &Journal<'_>,
+    peer: &str,
+    signed: &SignedItem,
+) -> Result<(Lane, u64, Vec<u8>), StoreError> {
+    let payload = signed.envelope();
+    // Every field of a control item is bounded (peer text through `peer_input`), so this
+    // holds by construction; were it ever broken, refusing here keeps the line task alive
+    // where `Line::push` would assert.
+    if payload.len() > hotline_proto::payload_bytes_max {
+        return Err(StoreError::Corrupt(format!(
+            "a control item of {} bytes is over the line's limit of {} bytes",
+            payload.len(),
+            hotline_proto::payload_bytes_max
+        )));
+    }
+    let seq = j.tx.next_out_seq(peer, Lane::Control)?;
+    j.tx.insert_outbox(peer, Lane::Control, seq, &payload, None, j.now_ms)?;
+    Ok((Lane::Control, seq, payload))
+}
+
 /// Starts the line's supervised task (see `supervised`), which restores the line from
 /// the store. Fails only if the first restore does.
 pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHandle<()>), StoreError> {
@@ -281,6 +314,7 @@ impl LineTask {
             probing: false,
             next_primary_probe: None,
             notices: Default::default(),
+            calls: Default::default(),
             deferred: Vec::new(),
             deferred_since: None,
             next_expiry: Instant::now(),
@@ -310,6 +344,8 @@ struct LineTask {
     probing: bool,
     /// The line's active notices (see `notices::LiveIndex`).
     notices: crate::notices::LiveIndex,
+    /// The line's calls (see `calls::LiveCalls`).
+    calls: calls::LiveCalls,
     /// Events waiting to share the next commit (see `apply_events_or_flush`), and since when.
     deferred: Vec<Event>,
     deferred_since: Option<Instant>,
@@ -341,6 +377,14 @@ pub(crate) struct Ends {
     pub(crate) peer: String,
     pub(crate) key: Arc<StationKey>,
     pub(crate) peer_key: VerifierKey,
+    /// The line's calls (see `calls::LiveCalls`).
+    pub(crate) calls: calls::LiveCalls,
+}
+
+impl Ends {
+    pub(crate) fn call_ends(&self) -> calls::CallEnds<'_> {
+        calls::CallEnds { local: &self.local, peer: &self.peer, key: &self.key }
+    }
 }
 
 /// What a round of line events changed beyond the store.
@@ -378,6 +422,7 @@ impl LineTask {
             local: self.setup.core.name.clone(),
             lang: self.setup.core.lang.clone(),
             notices: self.notices.clone(),
+            calls: self.calls.clone(),
             peer: self.setup.peer.clone(),
             key: self.setup.own_key.clone(),
             peer_key: self.setup.peer_key.clone(),

@@ -31,7 +31,7 @@ impl LineTask {
         };
         let signed = SignedItem::sign(item, &ends.key);
         let (lane, seq, payload) =
-            self.setup.core.write(move |j| super::receive::enqueue_control(j, &ends.peer, &signed)).await?;
+            self.setup.core.write(move |j| super::enqueue_control(j, &ends.peer, &signed)).await?;
         self.line.push(lane, seq, payload);
         self.witness_pending = true;
         Ok(())
@@ -191,7 +191,7 @@ impl LineTask {
                 };
                 let signed = SignedItem::sign(item, &ends.key);
                 j.tx.set_acked(&id, &by, at_ms)?;
-                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::enqueue_control(j, &ends.peer, &signed)?;
                 let message = j.tx.message(&id)?.unwrap_or(message);
                 j.append(
                     EntryKind::MessageAcknowledged,
@@ -282,7 +282,7 @@ impl LineTask {
                     ))));
                 }
                 j.tx.insert_notice(&row)?;
-                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
                     match state {
                         "amended" => EntryKind::NoticeAmended,
@@ -333,7 +333,7 @@ impl LineTask {
                     at_ms,
                 };
                 let signed = SignedItem::sign(item, &key);
-                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::enqueue_control(j, &ends.peer, &signed)?;
                 let row = j.tx.latest_notice(&id)?.unwrap_or(current);
                 j.append(
                     EntryKind::NoticeAcknowledged,
@@ -383,7 +383,7 @@ impl LineTask {
                 };
                 let signed = SignedItem::sign(item, &ends.key);
                 j.tx.insert_watch_check(&row)?;
-                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
                     EntryKind::WatchCheckSent,
                     json!({"peer": ends.peer, "id": row.id, "deadline": crate::rfc3339(row.deadline_ms),
@@ -427,7 +427,7 @@ impl LineTask {
                     at_ms,
                 };
                 let signed = SignedItem::sign(item, &ends.key);
-                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::enqueue_control(j, &ends.peer, &signed)?;
                 let late = check.missed || at_ms > check.deadline_ms;
                 j.append(
                     EntryKind::WatchCheckAnswered,
@@ -462,7 +462,7 @@ impl LineTask {
                 let item =
                     Item::Presence { from: ends.local.clone(), to: ends.peer.clone(), on_watch, since_ms: j.now_ms };
                 let signed = SignedItem::sign(item, &ends.key);
-                let outbound = super::receive::enqueue_control(j, &ends.peer, &signed)?;
+                let outbound = super::enqueue_control(j, &ends.peer, &signed)?;
                 j.append(
                     EntryKind::PresenceSent,
                     json!({"peer": ends.peer, "on_watch": on_watch, "item": signed.text, "sig": signed.sig}),
@@ -488,4 +488,55 @@ pub(super) fn refuse_change(current: &NoticeRow, peer: &str) -> Option<ApiError>
         return Some(ApiError::Conflict(format!("notice {} is {}", current.id, current.state)));
     }
     None
+}
+
+impl LineTask {
+    /// An operator's call operation, in one transaction with what it produces.
+    pub(super) async fn call_op(&mut self, op: super::calls::CallOp, by: String) -> Result<serde_json::Value, ApiError> {
+        let ends = self.ends();
+        let outcome = self
+            .setup
+            .core
+            .write(move |j| {
+                let mut outbound = Vec::new();
+                let answer = super::calls::operate(j, &ends.call_ends(), &ends.calls, op, &by, &mut outbound)?;
+                Ok((answer, outbound))
+            })
+            .await;
+        match outcome {
+            Ok((answer, outbound)) => {
+                for (lane, seq, payload) in outbound {
+                    self.line.push(lane, seq, payload);
+                }
+                answer
+            }
+            Err(e) => {
+                self.forget_calls();
+                Err(ApiError::from(e))
+            }
+        }
+    }
+
+    /// A call timer is due: the call line decides, in one transaction with its effects.
+    pub(super) async fn call_timeout(&mut self) -> Result<(), StoreError> {
+        let ends = self.ends();
+        let outbound = self
+            .setup
+            .core
+            .write(move |j| {
+                let mut outbound = Vec::new();
+                super::calls::timeout(j, &ends.call_ends(), &ends.calls, &mut outbound)?;
+                Ok(outbound)
+            })
+            .await?;
+        for (lane, seq, payload) in outbound {
+            self.line.push(lane, seq, payload);
+        }
+        Ok(())
+    }
+
+    /// The calls in memory may be ahead of the store (a write failed): rebuild them.
+    pub(super) fn forget_calls(&self) {
+        *self.calls.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }

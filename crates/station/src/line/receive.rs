@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hotline_audit::origin_of;
-use hotline_proto::{Event, Lane};
+use hotline_proto::Event;
 use hotline_record::checkpoint::Checkpoint;
 use hotline_record::cosignature::verify_cosignature;
 use hotline_record::merkle::Hash;
@@ -32,34 +32,10 @@ use crate::{alarms, texts};
 /// after the commit.
 fn send_control(j: &mut Journal<'_>, ends: &Ends, round: &mut Round, item: Item) -> Result<SignedItem, StoreError> {
     let signed = SignedItem::sign(item, &ends.key);
-    round.outbound.push(enqueue_control(j, &ends.peer, &signed)?);
+    round.outbound.push(super::enqueue_control(j, &ends.peer, &signed)?);
     Ok(signed)
 }
 
-/// Writes a signed item to the outbox on the control lane, at the next sequence number
-/// the store holds for it, and returns what to `Line::push` once the transaction commits.
-/// The line task is the only writer of its outbox, so the store's next number is the
-/// line's (which `Line::push` asserts).
-pub(crate) fn enqueue_control(
-    j: &Journal<'_>,
-    peer: &str,
-    signed: &SignedItem,
-) -> Result<(Lane, u64, Vec<u8>), StoreError> {
-    let payload = signed.envelope();
-    // Every field of a control item is bounded (peer text through `peer_input`), so this
-    // holds by construction; were it ever broken, refusing here keeps the line task alive
-    // where `Line::push` would assert.
-    if payload.len() > hotline_proto::payload_bytes_max {
-        return Err(StoreError::Corrupt(format!(
-            "a control item of {} bytes is over the line's limit of {} bytes",
-            payload.len(),
-            hotline_proto::payload_bytes_max
-        )));
-    }
-    let seq = j.tx.next_out_seq(peer, Lane::Control)?;
-    j.tx.insert_outbox(peer, Lane::Control, seq, &payload, None, j.now_ms)?;
-    Ok((Lane::Control, seq, payload))
-}
 
 /// Writes one round of line events in one transaction.
 pub(crate) fn store_events(
@@ -76,6 +52,8 @@ pub(crate) fn store_events(
         match event {
             Event::StateChanged { state } => {
                 j.append(EntryKind::LineState, json!({"peer": peer, "state": state.as_str(), "remote": remote}))?;
+                let up = state == hotline_proto::LineState::Up;
+                super::calls::line_state(j, &ends.call_ends(), &ends.calls, up, &mut round.outbound)?;
             }
             Event::Sent { lane, seq } => {
                 if let Some(id) = j.tx.mark_sent(peer, lane, seq, now)?
@@ -324,6 +302,7 @@ fn store_item(
             )?;
             round.observed.push(Observed::Presence { on_watch: *on_watch, since_ms: *since_ms });
         }
+        Item::CallStep { .. } => super::calls::peer_step(j, &ends.call_ends(), &ends.calls, &signed, &mut round.outbound)?,
         Item::Cosignature { size, line, .. } => {
             round.witness_answered = true;
             let ours = j.tx.checkpoint(*size)?;

@@ -13,6 +13,7 @@ impl LineTask {
                 // A store failure leaves the items unreceipted; the peer sends them again.
                 tracing::error!(peer = %peer, error = %e, "line could not write to the store; dropping the connection");
                 self.forget_notice_index();
+                self.forget_calls();
                 self.drop_connection("the station could not write to its disk");
                 self.line.abandon_undurable();
                 // Short: API commands wait behind this, and must get their clear refusal soon.
@@ -46,7 +47,18 @@ impl LineTask {
             {
                 tracing::error!(peer = %peer, error = %e, "could not record sent marks");
             }
+            if let Some(at_ms) = super::calls::next_timeout_ms(&self.calls)
+                && at_ms <= now_ms().max(0) as u64
+                && let Err(e) = self.call_timeout().await
+            {
+                tracing::error!(peer = %peer, error = %e, "could not record a call's timer");
+                self.forget_calls();
+            }
             let mut wake = self.line.poll_timeout().map(Instant::from_std).unwrap_or(now + Duration::from_secs(3600));
+            if let Some(at_ms) = super::calls::next_timeout_ms(&self.calls) {
+                let wait_ms = at_ms.saturating_sub(now_ms().max(0) as u64);
+                wake = wake.min(Instant::now() + Duration::from_millis(wait_ms));
+            }
             wake = wake.min(self.next_expiry);
             if let Some(since) = self.deferred_since {
                 wake = wake.min(since + Duration::from_millis(deferred_events_ms));
@@ -120,6 +132,9 @@ impl LineTask {
             }
             Command::WatchCheck { reply } => {
                 let _ = reply.send(self.send_watch_check().await);
+            }
+            Command::Call { op, by, reply } => {
+                let _ = reply.send(self.call_op(op, by).await);
             }
             Command::AnswerCheck { id, by, reply } => {
                 let _ = reply.send(self.answer_watch_check(id, by).await);

@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod api;
+mod calls;
 mod expiry;
 mod fixture;
 mod hardening;
