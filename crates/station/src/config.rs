@@ -45,6 +45,9 @@ pub struct Config {
     #[serde(default = "default_checkpoint_interval_ms")]
     pub checkpoint_interval_ms: u64,
     pub listen: Listen,
+    /// HTTPS and the limits of the console and API's listener.
+    #[serde(default)]
+    pub http: HttpConfig,
     #[serde(default, rename = "line")]
     pub lines: Vec<LineConfig>,
     /// Watch checks, acknowledgment deadlines and alarm thresholds (defaults for all lines).
@@ -117,6 +120,39 @@ pub struct Listen {
     pub http: SocketAddr,
     /// Where peers dial in.
     pub line: SocketAddr,
+}
+
+/// `[http]`: HTTPS for the console and API, and the listener's limits (each absent one
+/// takes the named default in `http::listener`). Relative paths are read from the
+/// station directory.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// PEM certificate chain (the server's certificate first); needs `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on an address that is not loopback: only behind a proxy that
+    /// terminates TLS on the same host or a network that is private in fact.
+    #[serde(default)]
+    pub allow_plain_http: bool,
+    /// How long a client has to send a request's header (and, idle, the next one's).
+    pub header_read_timeout_ms: Option<u64>,
+    /// How long a client has to send a request's body once its header has arrived.
+    pub body_read_timeout_ms: Option<u64>,
+    /// Connections served at once; one over it is closed as soon as it is accepted.
+    pub connections_max: Option<usize>,
+}
+
+impl HttpConfig {
+    /// The certificate and key files, resolved against the station directory `dir`, when
+    /// HTTPS is configured.
+    pub fn tls_files(&self, dir: &Path) -> Option<(PathBuf, PathBuf)> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some((dir.join(cert), dir.join(key))),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -203,6 +239,7 @@ impl Config {
                 "use 100 to 3600000",
             ));
         }
+        config.check_http().map_err(|(needle, message, fix)| invalid(at(needle), message, fix))?;
         if config.lines.len() > lines_max {
             return Err(invalid(
                 1,
@@ -269,6 +306,58 @@ impl Config {
             invalid(at(&needle), message, "see README, Configuration: watch and escalation")
         })?;
         Ok(config)
+    }
+
+    /// Checks `[http]`: HTTPS named whole or not at all, limits in range, and no plain HTTP
+    /// on an address other hosts can reach unless asked for. An error names the key to
+    /// look for, what is wrong and the fix.
+    fn check_http(&self) -> Result<(), (&'static str, String, &'static str)> {
+        let h = &self.http;
+        match (&h.tls_cert, &h.tls_key) {
+            (Some(_), None) => {
+                return Err((
+                    "tls_cert",
+                    "[http] tls_cert is set without tls_key".into(),
+                    "add tls_key = \"PATH\" (the PEM private key)",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err((
+                    "tls_key",
+                    "[http] tls_key is set without tls_cert".into(),
+                    "add tls_cert = \"PATH\" (the PEM certificate chain)",
+                ));
+            }
+            _ => {}
+        }
+        let ranges: [(&'static str, Option<u64>, std::ops::RangeInclusive<u64>, &'static str); 3] = [
+            ("header_read_timeout_ms", h.header_read_timeout_ms, 100..=600_000, "use 100 to 600000"),
+            ("body_read_timeout_ms", h.body_read_timeout_ms, 100..=3_600_000, "use 100 to 3600000"),
+            ("connections_max", h.connections_max.map(|n| n as u64), 1..=65_536, "use 1 to 65536"),
+        ];
+        for (key, value, range, fix) in ranges {
+            if let Some(v) = value
+                && !range.contains(&v)
+            {
+                return Err((key, format!("[http] {key} = {v} is out of range"), fix));
+            }
+        }
+        let ip = self.listen.http.ip();
+        let tls = h.tls_cert.is_some();
+        if !ip.is_loopback() && !tls && !h.allow_plain_http {
+            // Point at the `http =` line of [listen], not at the [http] section.
+            return Err((
+                "http =",
+                format!(
+                    "the console and API would listen on {}, which other hosts can reach, over plain HTTP: \
+                     passwords and session cookies would cross the network in clear",
+                    self.listen.http
+                ),
+                "set [http] tls_cert and tls_key, or listen on 127.0.0.1, or set [http] allow_plain_http = true \
+                 if a proxy on this host terminates TLS",
+            ));
+        }
+        Ok(())
     }
 
     /// The watch policy: the issue's defaults, then `[watch]`, then each line's
@@ -393,6 +482,22 @@ pub fn valid_host_port(addr: &str) -> bool {
     }
 }
 
+/// The permission bits of `path` when its group or others may read it (Unix); `None`
+/// when only its owner may, when it does not exist, or off Unix.
+pub fn readable_by_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o044 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -433,6 +538,26 @@ mod tests {
         assert!(e.starts_with("/s/station.toml:3: "), "{e}");
         let e = parse(&format!("{BASE}colour = 1\n")).unwrap_err();
         assert!(e.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn http_tls_is_named_whole_and_plain_http_off_loopback_is_refused() {
+        let e = parse(&format!("{BASE}[http]\ntls_cert = \"c.pem\"\n")).unwrap_err();
+        assert!(e.starts_with("/s/station.toml:6: ") && e.contains("tls_key"), "{e}");
+        let e = parse(&format!("{BASE}[http]\nconnections_max = 0\n")).unwrap_err();
+        assert!(e.starts_with("/s/station.toml:6: ") && e.contains("1 to 65536"), "{e}");
+        let open = "name = \"alpha\"\n[listen]\nhttp = \"0.0.0.0:8470\"\nline = \"0.0.0.0:8471\"\n";
+        let e = parse(open).unwrap_err();
+        assert!(e.starts_with("/s/station.toml:3: ") && e.contains("plain HTTP") && e.contains("Fix:"), "{e}");
+        assert!(parse(&format!("{open}[http]\nallow_plain_http = true\n")).is_ok());
+        let tls = parse(&format!("{open}[http]\ntls_cert = \"c.pem\"\ntls_key = \"/k.pem\"\n")).expect("HTTPS");
+        assert_eq!(
+            tls.http.tls_files(Path::new("/s")),
+            Some((PathBuf::from("/s/c.pem"), PathBuf::from("/k.pem"))),
+            "relative to the station directory"
+        );
+        let v6 = parse("name = \"alpha\"\n[listen]\nhttp = \"[::1]:8470\"\nline = \"[::]:8471\"\n");
+        assert!(v6.is_ok(), "loopback needs no TLS: {v6:?}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::admin::{AdminError, load_key};
 use crate::config::{Config, DB_FILE};
 use crate::core::Core;
 use crate::entry_kind::EntryKind;
+use crate::http::listener::{self, HttpLimits};
 use crate::http::{AppState, router};
 use crate::line::net;
 use crate::line::{self, Command, LineHandle, LineSetup};
@@ -45,6 +46,8 @@ pub enum ServeError {
     Store(#[from] hotline_store::StoreError),
     #[error("{0} is already served by another `hotline serve` (its station.lock is held); stop that one first")]
     AlreadyServing(String),
+    #[error("{0}. Fix: check [http] tls_cert and tls_key in station.toml (PEM files, readable by the station)")]
+    HttpTls(#[from] crate::http::listener::TlsFileError),
     #[error("cannot listen on {addr} ({what}): {source}. Fix: choose a free address in station.toml [listen]")]
     Bind { addr: SocketAddr, what: &'static str, source: std::io::Error },
 }
@@ -81,6 +84,11 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         }
     };
     let key = Arc::new(load_key(dir, &config)?);
+    // HTTPS is set up before anything binds, so a bad certificate stops the start cleanly.
+    let http_tls = match config.http.tls_files(dir) {
+        Some((cert, key)) => Some(listener::tls_acceptor(&cert, &key)?),
+        None => None,
+    };
     let store = Store::open(&dir.join(DB_FILE))?;
     let core = Core::new(config.name.clone(), config.lang.clone(), store)?;
     let http_listener = TcpListener::bind(config.listen.http).await.map_err(|source| ServeError::Bind {
@@ -152,18 +160,9 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     };
     let state = AppState { core: core.clone(), key: key.clone(), lines, supervisor, presence };
     let app = router(state.clone());
-    let (http_stop, mut stop_rx) = watch::channel(false);
-    let http_task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stop_rx.wait_for(|stop| *stop).await;
-        };
-        if let Err(e) = axum::serve(http_listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    });
+    let (http_stop, stop_rx) = watch::channel(false);
+    let http_limits = HttpLimits::from_config(&config.http);
+    let http_task = tokio::spawn(listener::serve(http_listener, app, http_tls, http_limits, stop_rx));
     let (name, peers) = (config.name.clone(), config.lines.iter().map(|l| l.peer.clone()).collect::<Vec<_>>());
     let version = env!("CARGO_PKG_VERSION");
     core.write(move |j| {

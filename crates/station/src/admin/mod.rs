@@ -76,14 +76,40 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<VerifierKey, AdminError
     let key = StationKey::generate(&options.name)?;
     write_private(&dir.join(KEY_FILE), format!("{}\n", key.to_private_text()).as_bytes())?;
     let text = Config::initial_text(&options.name, &options.lang, options.http, options.line);
-    std::fs::write(&config_path, text).map_err(|e| file_error(&config_path, e))?;
+    // The configuration holds SMTP passwords and webhook secrets once edited: owner only.
+    write_private(&config_path, text.as_bytes())?;
     let Locked::Ours(_lock) = station_lock::try_lock(dir).map_err(|e| file_error(dir, e))? else {
         return Err(AdminError::Refused(format!("{} is in use by another hotline process", dir.display())));
     };
+    // The database holds every message and the password hashes: created empty with mode
+    // 0600 before SQLite opens it (an empty file is a new database), so SQLite gives its
+    // -wal and -shm files the same mode.
+    let db_path = dir.join(DB_FILE);
+    if !db_path.exists() {
+        write_private(&db_path, b"")?;
+    }
     let body = serde_json::json!({"station": options.name, "key": key.verifier().to_string(), "by": "cli"});
     let core = open_core(dir, &options.name, &options.lang)?;
     on_own_runtime(async move { core.write(move |j| j.append(EntryKind::StationCreated, body)).await })??;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = dir.join(format!("{DB_FILE}{suffix}"));
+        if path.exists() {
+            make_private(&path)?;
+        }
+    }
     Ok(key.verifier())
+}
+
+/// Sets `path` to mode 0600 (on Unix).
+fn make_private(path: &Path) -> Result<(), AdminError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| file_error(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Writes a file only its owner can read, created with that mode (no window where it
@@ -100,9 +126,29 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AdminError> {
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| file_error(path, e))
 }
 
-/// Reads the station key, checking it belongs to the configured name.
+/// Reads the station key, checking it belongs to the configured name and that only its
+/// owner can read it (refused otherwise, with the fix). The configuration and the
+/// database are checked too: readable by others, each gets a warning in the log.
 pub fn load_key(dir: &Path, config: &Config) -> Result<StationKey, AdminError> {
     let path = dir.join(KEY_FILE);
+    if let Some(mode) = crate::config::readable_by_others(&path) {
+        return Err(file_error(
+            &path,
+            format!(
+                "the station key is readable by group or others (mode {mode:o}); anyone who can read it can \
+                 impersonate this station. Fix: chmod 600 {}",
+                path.display()
+            ),
+        ));
+    }
+    for name in [CONFIG_FILE, DB_FILE] {
+        let file = dir.join(name);
+        if let Some(mode) = crate::config::readable_by_others(&file) {
+            tracing::warn!(file = %file.display(), mode = format!("{mode:o}"),
+                fix = format!("chmod 600 {}", file.display()),
+                "readable by group or others: it holds secrets (SMTP and webhook secrets, password hashes, messages)");
+        }
+    }
     let text = std::fs::read_to_string(&path).map_err(|e| file_error(&path, e))?;
     let key = StationKey::from_private_text(&text).map_err(|e| file_error(&path, e))?;
     if key.name() != config.name {

@@ -7,11 +7,12 @@
 //! `Origin`, else `Referer`). Bearer-token requests need no such check: a browser never
 //! adds a token by itself. Every route reads at most its table's body limit
 //! ([`super::roles`]), so no handler buffers more than its route needs. Failed logins
-//! are counted per user name and per client address in [`LoginLimiter`], a pure struct
-//! that takes the time as an argument, so a password cannot be guessed faster than a
-//! few tries per quarter of an hour and the record cannot be flooded with failures.
+//! are counted per (user name, client address) and per client address in [`LoginLimiter`],
+//! a pure struct that takes the time as an argument: after a few free failures each next
+//! attempt waits twice as long as the one before, up to a minute. Nothing is counted per
+//! user name alone, so nobody can lock the duty operator out from another address.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use futures_util::StreamExt as _;
 
+use super::listener::BodyReadDeadline;
 use super::roles::{self, Access, Lookup};
 use super::state::{AppState, Credential, Operator, authenticate};
 use crate::error::ApiError;
@@ -107,10 +109,14 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     parts.extensions.insert(ClientAddress(address));
     let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let deadline = parts.extensions.get::<BodyReadDeadline>().map(|d| d.0);
     let rule = match roles::lookup(&parts.method, parts.uri.path()) {
         Lookup::Route(rule) => rule,
         Lookup::Console if parts.method == Method::GET || parts.method == Method::HEAD => {
-            let body = read_body(body, roles::no_body_bytes_max).await?;
+            let body = match read_body(body, roles::no_body_bytes_max, deadline).await {
+                Ok(body) => body,
+                Err(refusal) => return Ok(refusal),
+            };
             return Ok(next.run(Request::from_parts(parts, body)).await);
         }
         Lookup::Console => return Err(ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }),
@@ -124,10 +130,10 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
             return Err(ApiError::MethodNotAllowed { allow: methods.join(", ") });
         }
     };
+    // A declared length over the limit is refused before anything is read, but only after
+    // the credentials: someone without any learns nothing about a route, not even its limit.
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > rule.body_bytes_max as u64) {
-        return Err(too_large(rule.body_bytes_max));
-    }
+    let declared_too_large = declared.is_some_and(|n| n > rule.body_bytes_max as u64);
     let origin = request_origin(&parts.headers, host(&parts));
     if rule.access == Access::Public {
         // Login CSRF: another site must not log a browser in to an account of its choosing.
@@ -152,7 +158,13 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         }
         parts.extensions.insert(Operator(user));
     }
-    let body = read_body(body, rule.body_bytes_max).await?;
+    if declared_too_large {
+        return Err(too_large(rule.body_bytes_max));
+    }
+    let body = match read_body(body, rule.body_bytes_max, deadline).await {
+        Ok(body) => body,
+        Err(refusal) => return Ok(refusal),
+    };
     Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
@@ -173,18 +185,44 @@ fn too_large(limit: usize) -> ApiError {
 }
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes (a body sent
-/// without Content-Length is counted as it arrives).
-async fn read_body(body: Body, limit: usize) -> Result<Body, ApiError> {
-    let mut stream = body.into_data_stream();
-    let mut buf = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad("bad_request", "the request body could not be read"))?;
-        if buf.len() + chunk.len() > limit {
-            return Err(too_large(limit));
+/// without Content-Length is counted as it arrives) or when `deadline` (the listener's
+/// [`BodyReadDeadline`]) passes first: a body that trickles in is cut, with `408` and the
+/// connection closed. The refusal is the answer to send.
+async fn read_body(body: Body, limit: usize, deadline: Option<tokio::time::Instant>) -> Result<Body, Response> {
+    let read = async {
+        let mut stream = body.into_data_stream();
+        let mut buf = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| ApiError::bad("bad_request", "the request body could not be read"))?;
+            if buf.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            buf.extend_from_slice(&chunk);
         }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(Body::from(buf))
+        Ok(Body::from(buf))
+    };
+    let outcome = match deadline {
+        Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
+            Ok(outcome) => outcome,
+            Err(_) => return Err(body_timed_out()),
+        },
+        None => read.await,
+    };
+    outcome.map_err(|e| e.into_response())
+}
+
+/// `408` for a body that did not arrive in time. `ApiError` has no such variant yet, so
+/// the answer is built here in its shape (`{"error": {"code", "message"}}`).
+fn body_timed_out() -> Response {
+    let body = crate::error::ErrorBody {
+        error: crate::error::ErrorDetail {
+            code: "body_timeout",
+            message: "the request body did not arrive in time; send it at once after the header".into(),
+        },
+    };
+    let mut resp = (axum::http::StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response();
+    resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 fn host(parts: &axum::http::request::Parts) -> Option<String> {
@@ -262,52 +300,74 @@ pub fn request_is_https(headers: &HeaderMap) -> bool {
 /// Bounds on login attempts.
 #[derive(Clone, Debug)]
 pub struct LoginLimits {
-    /// Failures for one user name within the window that lock it.
-    pub user_failures_max: u32,
-    /// Failures from one client address (an IPv6 /64) within the window that lock it;
-    /// higher than per user, since many people may share one address.
-    pub address_failures_max: u32,
-    /// The sliding window failures are counted in.
-    pub failure_window_ms: i64,
-    /// How long a lock lasts.
-    pub lockout_ms: i64,
-    /// User names and addresses tracked at once; bounds the limiter's memory.
+    /// Failures for one user name from one address that cost nothing; after them, each
+    /// next attempt for that name from that address waits a growing delay.
+    pub pair_failures_free: u32,
+    /// Failures from one client address (an IPv6 /64), whatever the names, that cost
+    /// nothing; higher than per name, since many people may share one address.
+    pub address_failures_free: u32,
+    /// The first delay after the free failures; each further failure doubles it.
+    pub delay_first_ms: i64,
+    /// The longest delay.
+    pub delay_max_ms: i64,
+    /// How long after its last failure a name or address is forgiven (its count forgotten).
+    pub failure_memory_ms: i64,
+    /// Names and addresses tracked at once; bounds the limiter's memory.
     pub login_trackers_max: usize,
 }
 
 impl Default for LoginLimits {
     fn default() -> Self {
         LoginLimits {
-            user_failures_max: 5,
-            address_failures_max: 20,
-            failure_window_ms: 15 * 60 * 1000,
-            lockout_ms: 15 * 60 * 1000,
+            pair_failures_free: 3,
+            address_failures_free: 20,
+            delay_first_ms: 1000,
+            delay_max_ms: 60 * 1000,
+            failure_memory_ms: 15 * 60 * 1000,
             login_trackers_max: 10_000,
         }
     }
 }
 
-/// What login failures are counted against.
+/// What login failures are counted against. There is deliberately no count per user name
+/// alone: anyone could then lock the duty operator out from anywhere.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LoginKey {
-    User(String),
+    /// A user name as typed, from one client address (`None`: the address is unknown).
+    UserAt(String, Option<IpAddr>),
+    /// A client address, whatever the names.
     Address(IpAddr),
 }
 
 impl LoginKey {
-    /// The key for a client address: IPv6 clients are counted per /64, since one host
-    /// usually holds a whole /64; IPv4-mapped addresses count as IPv4.
+    /// The key for a client address: see [`client_key`].
     pub fn address(ip: IpAddr) -> LoginKey {
-        match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => LoginKey::Address(IpAddr::V4(v4)),
-                None => {
-                    let masked = u128::from(v6) & !((1u128 << 64) - 1);
-                    LoginKey::Address(IpAddr::V6(masked.into()))
-                }
-            },
-            v4 => LoginKey::Address(v4),
+        LoginKey::Address(client_key(ip))
+    }
+
+    /// The key for `user` as typed, from `ip`.
+    pub fn user_at(user: &str, ip: Option<IpAddr>) -> LoginKey {
+        LoginKey::UserAt(user.to_owned(), ip.map(client_key))
+    }
+
+    /// The client address the key is about, if any.
+    pub fn client(&self) -> Option<IpAddr> {
+        match self {
+            LoginKey::UserAt(_, ip) => *ip,
+            LoginKey::Address(ip) => Some(*ip),
         }
+    }
+}
+
+/// A client address as the limiter counts it: IPv6 clients per /64, since one host
+/// usually holds a whole /64; IPv4-mapped addresses as IPv4.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+        v4 => v4,
     }
 }
 
@@ -317,38 +377,41 @@ pub struct Refused {
     pub retry_after_ms: i64,
 }
 
-/// A user name or address that has just been locked.
+/// A name-and-address or an address whose attempts have just begun to wait.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lockout {
     pub key: LoginKey,
+    /// When the next attempt is allowed.
     pub until_ms: i64,
     pub failures: u32,
 }
 
 #[derive(Debug, Default)]
 struct Tracker {
-    /// Times of failures inside the window, oldest first; never more than the key's maximum.
-    failures: VecDeque<i64>,
-    /// Attempts begun and not yet finished: counted against the maximum, so parallel
-    /// guesses cannot overshoot it.
+    /// Failures since the key was last forgiven.
+    failures: u32,
+    /// Time of the last failure.
+    last_failure_ms: i64,
+    /// Attempts begun and not yet finished: counted as failures to come, so parallel
+    /// guesses cannot overshoot the free ones.
     in_flight: u32,
-    locked_until_ms: i64,
 }
 
 impl Tracker {
-    fn forget_before(&mut self, cutoff_ms: i64) {
-        while self.failures.front().is_some_and(|&t| t <= cutoff_ms) {
-            self.failures.pop_front();
+    fn forgive_after(&mut self, memory_ms: i64, now_ms: i64) {
+        if self.failures > 0 && now_ms - self.last_failure_ms >= memory_ms {
+            self.failures = 0;
         }
     }
 
-    fn idle(&self, now_ms: i64) -> bool {
-        self.failures.is_empty() && self.in_flight == 0 && self.locked_until_ms <= now_ms
+    fn idle(&self) -> bool {
+        self.failures == 0 && self.in_flight == 0
     }
 }
 
-/// Counts login failures per user name and per client address; pure (the caller passes
-/// the time), so it is tested without a clock.
+/// Counts login failures per (user name, client address) and per client address, each
+/// with delays that double after a few free failures; pure (the caller passes the time),
+/// so it is tested without a clock.
 #[derive(Debug)]
 pub struct LoginLimiter {
     limits: LoginLimits,
@@ -360,35 +423,49 @@ impl LoginLimiter {
         LoginLimiter { limits, trackers: HashMap::new() }
     }
 
-    fn failures_max(&self, key: &LoginKey) -> u32 {
+    fn failures_free(&self, key: &LoginKey) -> u32 {
         match key {
-            LoginKey::User(_) => self.limits.user_failures_max,
-            LoginKey::Address(_) => self.limits.address_failures_max,
+            LoginKey::UserAt(..) => self.limits.pair_failures_free,
+            LoginKey::Address(_) => self.limits.address_failures_free,
         }
     }
 
-    /// Number of user names and addresses tracked now (at most `login_trackers_max`).
+    /// The wait after `failures` failures: nothing while they are free, then the first
+    /// delay, doubled for each failure more, at most the longest.
+    fn delay_ms(&self, failures: u32, free: u32) -> i64 {
+        if failures < free {
+            return 0;
+        }
+        let doublings = (failures - free).min(32);
+        self.limits.delay_first_ms.saturating_mul(1i64 << doublings).min(self.limits.delay_max_ms)
+    }
+
+    /// When the key's next attempt may begin (in the past when it may now).
+    fn next_allowed_ms(&self, key: &LoginKey, t: &Tracker) -> i64 {
+        t.last_failure_ms.saturating_add(self.delay_ms(t.failures, self.failures_free(key)))
+    }
+
+    /// Number of names and addresses tracked now (at most `login_trackers_max`).
     #[cfg(test)]
     pub fn tracked(&self) -> usize {
         self.trackers.len()
     }
 
-    /// Starts an attempt for `keys`, or refuses it while any of them is locked or has
-    /// as many failures and attempts under way as it may have.
+    /// Starts an attempt for `keys`, or refuses it while any of them must still wait, or
+    /// has used its free failures and has an attempt under way.
     pub fn begin(&mut self, keys: &[LoginKey], now_ms: i64) -> Result<(), Refused> {
-        let cutoff = now_ms - self.limits.failure_window_ms;
+        let memory_ms = self.limits.failure_memory_ms;
         let mut retry_after_ms = 0;
         for key in keys {
-            let max = self.failures_max(key);
-            let window = self.limits.failure_window_ms;
-            if let Some(t) = self.trackers.get_mut(key) {
-                t.forget_before(cutoff);
-                if t.locked_until_ms > now_ms {
-                    retry_after_ms = retry_after_ms.max(t.locked_until_ms - now_ms);
-                } else if t.failures.len() as u32 + t.in_flight >= max {
-                    let oldest_leaves = t.failures.front().map_or(1000, |&first| first + window - now_ms);
-                    retry_after_ms = retry_after_ms.max(oldest_leaves.max(1000));
-                }
+            let free = self.failures_free(key);
+            let Some(t) = self.trackers.get_mut(key) else { continue };
+            t.forgive_after(memory_ms, now_ms);
+            let (failures, in_flight, last_failure_ms) = (t.failures, t.in_flight, t.last_failure_ms);
+            let next = last_failure_ms.saturating_add(self.delay_ms(failures, free));
+            if failures >= free && next > now_ms {
+                retry_after_ms = retry_after_ms.max(next - now_ms);
+            } else if failures + in_flight >= free && in_flight > 0 {
+                retry_after_ms = retry_after_ms.max(self.limits.delay_first_ms);
             }
         }
         if retry_after_ms > 0 {
@@ -402,65 +479,77 @@ impl LoginLimiter {
         Ok(())
     }
 
-    /// Ends an attempt begun with the same `keys`. A failure counts against every key and
-    /// may lock them (returned, to be recorded); a success clears the user name's
-    /// failures but not the address's, so one good account does not reset the count of
-    /// guesses at others.
+    /// Ends an attempt begun with the same `keys`. A failure counts against every key;
+    /// the one that uses a key's last free failure is returned (to be recorded). A success
+    /// forgives the name-and-address but not the address, so one good account does not
+    /// reset the count of guesses at others.
     pub fn finish(&mut self, keys: &[LoginKey], succeeded: bool, now_ms: i64) -> Vec<Lockout> {
-        let cutoff = now_ms - self.limits.failure_window_ms;
-        let mut locked = Vec::new();
+        let memory_ms = self.limits.failure_memory_ms;
+        let mut delayed = Vec::new();
         for key in keys {
-            let max = self.failures_max(key);
-            let lockout_ms = self.limits.lockout_ms;
             if !self.trackers.contains_key(key) && (succeeded || self.make_room(1, now_ms).is_err()) {
                 continue;
             }
+            let free = self.failures_free(key);
             let t = self.trackers.entry(key.clone()).or_default();
             t.in_flight = t.in_flight.saturating_sub(1);
-            t.forget_before(cutoff);
+            t.forgive_after(memory_ms, now_ms);
             if succeeded {
-                if matches!(key, LoginKey::User(_)) {
-                    t.failures.clear();
+                if matches!(key, LoginKey::UserAt(..)) {
+                    t.failures = 0;
                 }
             } else {
-                t.failures.push_back(now_ms);
-                if t.failures.len() as u32 >= max {
-                    t.failures.clear();
-                    t.locked_until_ms = now_ms + lockout_ms;
-                    locked.push(Lockout { key: key.clone(), until_ms: t.locked_until_ms, failures: max });
-                }
+                t.failures = t.failures.saturating_add(1);
+                t.last_failure_ms = now_ms;
             }
-            if t.idle(now_ms) {
+            let (idle, failures) = (t.idle(), t.failures);
+            if !succeeded && failures == free {
+                let until_ms = now_ms.saturating_add(self.delay_ms(failures, free));
+                delayed.push(Lockout { key: key.clone(), until_ms, failures });
+            }
+            if idle {
                 self.trackers.remove(key);
             }
         }
-        locked
+        delayed
     }
 
-    /// Makes room for `needed` new trackers: first forgets idle ones, then the unlocked
-    /// one whose last failure is oldest. Locked keys and attempts under way are kept, so
-    /// a flood of new names cannot unlock anyone; if only those remain, the attempt is
-    /// refused until the first lock ends.
+    /// Ends an attempt that was never judged (the password check could not run): neither
+    /// a failure nor a success.
+    pub fn withdraw(&mut self, keys: &[LoginKey]) {
+        for key in keys {
+            if let Some(t) = self.trackers.get_mut(key) {
+                t.in_flight = t.in_flight.saturating_sub(1);
+                if t.idle() {
+                    self.trackers.remove(key);
+                }
+            }
+        }
+    }
+
+    /// Makes room for `needed` new trackers: first forgets idle ones, then the one whose
+    /// next attempt is allowed soonest (the longest delays, the most persistent guessers,
+    /// are kept longest). Attempts under way are kept; if only those remain, the attempt
+    /// is refused for a first delay.
     fn make_room(&mut self, needed: usize, now_ms: i64) -> Result<(), Refused> {
         let max = self.limits.login_trackers_max;
         if self.trackers.len() + needed <= max {
             return Ok(());
         }
-        let cutoff = now_ms - self.limits.failure_window_ms;
+        let memory_ms = self.limits.failure_memory_ms;
         self.trackers.retain(|_, t| {
-            t.forget_before(cutoff);
-            !t.idle(now_ms)
+            t.forgive_after(memory_ms, now_ms);
+            !t.idle()
         });
         while self.trackers.len() + needed > max {
             let evictable = self
                 .trackers
                 .iter()
-                .filter(|(_, t)| t.in_flight == 0 && t.locked_until_ms <= now_ms)
-                .min_by_key(|(_, t)| t.failures.back().copied().unwrap_or(i64::MIN))
+                .filter(|(_, t)| t.in_flight == 0)
+                .min_by_key(|(k, t)| (self.next_allowed_ms(k, t), t.last_failure_ms))
                 .map(|(k, _)| k.clone());
             let Some(key) = evictable else {
-                let first_unlock = self.trackers.values().map(|t| t.locked_until_ms).filter(|&u| u > now_ms).min();
-                return Err(Refused { retry_after_ms: first_unlock.map_or(1000, |u| (u - now_ms).max(1000)) });
+                return Err(Refused { retry_after_ms: self.limits.delay_first_ms });
             };
             self.trackers.remove(&key);
         }
@@ -488,15 +577,16 @@ impl LoginGuard {
 
     /// Begins an attempt by `user` from `address`; see [`LoginLimiter::begin`].
     pub fn begin(self: &Arc<Self>, user: &str, address: Option<IpAddr>, now_ms: i64) -> Result<Attempt, Refused> {
-        let mut keys = vec![LoginKey::User(user.to_owned())];
+        let mut keys = vec![LoginKey::user_at(user, address)];
         keys.extend(address.map(LoginKey::address));
         self.with(|l| l.begin(&keys, now_ms))?;
         Ok(Attempt { guard: self.clone(), keys, finished: false })
     }
 }
 
-/// A login attempt under way. Dropped without [`Attempt::finish`] (the client went away
-/// during the password check), it counts as a failure.
+/// A login attempt under way. Dropped without [`Attempt::finish`] or
+/// [`Attempt::withdraw`] (the client went away during the password check), it counts as
+/// a failure.
 #[derive(Debug)]
 pub struct Attempt {
     guard: Arc<LoginGuard>,
@@ -509,14 +599,21 @@ impl Attempt {
         self.finished = true;
         self.guard.with(|l| l.finish(&self.keys, succeeded, now_ms))
     }
+
+    /// The password could not be checked (the hashing pool is busy): nothing is counted.
+    pub fn withdraw(mut self) {
+        self.finished = true;
+        self.guard.with(|l| l.withdraw(&self.keys));
+    }
 }
 
 impl Drop for Attempt {
     fn drop(&mut self) {
         if !self.finished {
-            let locked = self.guard.with(|l| l.finish(&self.keys, false, crate::now_ms()));
-            for lock in locked {
-                tracing::warn!(key = ?lock.key, "login locked after an abandoned attempt");
+            let delayed = self.guard.with(|l| l.finish(&self.keys, false, crate::now_ms()));
+            for lock in delayed {
+                // The typed name stays out of the log: it is often a password.
+                tracing::warn!(address = ?lock.key.client(), "logins delayed after an abandoned attempt");
             }
         }
     }
@@ -526,10 +623,16 @@ impl Drop for Attempt {
 mod tests {
     use super::*;
 
-    const MIN: i64 = 60 * 1000;
+    const S: i64 = 1000;
+    const MIN: i64 = 60 * S;
 
-    fn user(name: &str) -> LoginKey {
-        LoginKey::User(name.into())
+    fn duty_from(ip: &str) -> LoginKey {
+        LoginKey::user_at("duty", Some(ip.parse().expect("ip")))
+    }
+
+    fn keys(user: &str, ip: &str) -> Vec<LoginKey> {
+        let ip: IpAddr = ip.parse().expect("ip");
+        vec![LoginKey::user_at(user, Some(ip)), LoginKey::address(ip)]
     }
 
     fn fail(l: &mut LoginLimiter, keys: &[LoginKey], now: i64) -> Result<Vec<Lockout>, Refused> {
@@ -538,61 +641,87 @@ mod tests {
     }
 
     #[test]
-    fn five_failures_in_the_window_lock_the_user_for_the_lockout() {
+    fn after_three_free_failures_each_attempt_waits_twice_as_long_up_to_a_minute() {
         let mut l = LoginLimiter::new(LoginLimits::default());
-        let keys = [user("duty")];
-        for i in 0..4 {
-            assert_eq!(fail(&mut l, &keys, i * MIN), Ok(vec![]));
+        let k = [duty_from("192.0.2.7")];
+        assert_eq!(fail(&mut l, &k, 0), Ok(vec![]));
+        assert_eq!(fail(&mut l, &k, 0), Ok(vec![]));
+        let delayed = fail(&mut l, &k, 0).expect("third attempt is free");
+        assert_eq!(delayed, vec![Lockout { key: k[0].clone(), until_ms: S, failures: 3 }]);
+        assert_eq!(l.begin(&k, 0), Err(Refused { retry_after_ms: S }));
+        let mut now = S;
+        for want in [2 * S, 4 * S, 8 * S, 16 * S, 32 * S, MIN, MIN] {
+            assert_eq!(fail(&mut l, &k, now), Ok(vec![]), "only the first delay is reported");
+            assert_eq!(l.begin(&k, now + want - 1), Err(Refused { retry_after_ms: 1 }));
+            now += want;
         }
-        let locked = fail(&mut l, &keys, 4 * MIN).expect("fifth attempt is allowed");
-        assert_eq!(locked, vec![Lockout { key: user("duty"), until_ms: 19 * MIN, failures: 5 }]);
-        assert_eq!(l.begin(&keys, 5 * MIN), Err(Refused { retry_after_ms: 14 * MIN }));
-        // Another user is not affected, and the lock ends by itself.
-        assert!(l.begin(&[user("other")], 5 * MIN).is_ok());
-        assert!(l.begin(&keys, 19 * MIN).is_ok());
-    }
-
-    #[test]
-    fn old_failures_leave_the_window_and_success_clears_the_user() {
-        let mut l = LoginLimiter::new(LoginLimits::default());
-        let keys = [user("duty")];
-        for i in 0..4 {
-            fail(&mut l, &keys, i * MIN).expect("allowed");
-        }
-        // At 16 minutes the first failure (at 0) has left the 15-minute window.
-        assert_eq!(fail(&mut l, &keys, 16 * MIN), Ok(vec![]));
-        l.begin(&keys, 17 * MIN).expect("allowed");
-        assert!(l.finish(&keys, true, 17 * MIN).is_empty());
+        // A success from the same address forgives the pair.
+        l.begin(&k, now).expect("allowed");
+        assert!(l.finish(&k, true, now).is_empty());
         assert_eq!(l.tracked(), 0, "a success leaves nothing to remember");
-        for i in 0..4 {
-            assert_eq!(fail(&mut l, &keys, 18 * MIN + i), Ok(vec![]));
-        }
     }
 
     #[test]
-    fn parallel_attempts_cannot_overshoot_the_maximum() {
+    fn failures_from_one_address_never_refuse_the_name_from_another() {
         let mut l = LoginLimiter::new(LoginLimits::default());
-        let keys = [user("duty")];
-        for _ in 0..5 {
-            l.begin(&keys, 0).expect("allowed");
+        let attacker = keys("duty", "10.0.0.9");
+        let mut now = 0;
+        let mut failed = 0;
+        while failed < 50 {
+            match fail(&mut l, &attacker, now) {
+                Ok(_) => failed += 1,
+                Err(r) => now += r.retry_after_ms,
+            }
         }
-        assert!(l.begin(&keys, 0).is_err(), "a sixth guess while five are under way");
+        assert!(l.begin(&attacker, now).is_err(), "the attacker waits");
+        let duty = keys("duty", "10.0.0.7");
+        l.begin(&duty, now).expect("the duty operator's own address is not delayed");
+        assert!(l.finish(&duty, true, now).is_empty());
     }
 
     #[test]
-    fn an_address_is_locked_across_user_names_and_a_success_does_not_clear_it() {
+    fn failures_are_forgiven_a_quarter_of_an_hour_after_the_last() {
         let mut l = LoginLimiter::new(LoginLimits::default());
-        let ip = LoginKey::address("192.0.2.7".parse().expect("ip"));
+        let k = [duty_from("192.0.2.7")];
+        for _ in 0..3 {
+            fail(&mut l, &k, 0).expect("free");
+        }
+        assert!(l.begin(&k, 999).is_err());
+        for _ in 0..2 {
+            assert_eq!(fail(&mut l, &k, 15 * MIN), Ok(vec![]), "forgiven, and free again");
+        }
+        assert!(l.begin(&k, 15 * MIN).is_ok(), "the third is free too");
+    }
+
+    #[test]
+    fn parallel_attempts_cannot_overshoot_the_free_failures() {
+        let mut l = LoginLimiter::new(LoginLimits::default());
+        let k = [duty_from("192.0.2.7")];
+        for _ in 0..3 {
+            l.begin(&k, 0).expect("allowed");
+        }
+        assert!(l.begin(&k, 0).is_err(), "a fourth guess while three are under way");
+        l.withdraw(&k);
+        l.begin(&k, 0).expect("a withdrawn attempt counts for nothing");
+    }
+
+    #[test]
+    fn one_address_guessing_many_names_waits_too_and_a_success_does_not_forgive_it() {
+        let mut l = LoginLimiter::new(LoginLimits::default());
+        let ip = "192.0.2.7";
         for i in 0..19 {
-            let keys = [user(&format!("u{i}")), ip.clone()];
-            assert_eq!(fail(&mut l, &keys, i), Ok(vec![]));
+            assert_eq!(fail(&mut l, &keys(&format!("u{i}"), ip), i), Ok(vec![]));
         }
-        let good = [user("real"), ip.clone()];
+        let good = keys("real", ip);
         l.begin(&good, 20).expect("allowed");
         l.finish(&good, true, 20);
-        let locked = fail(&mut l, &[user("u19"), ip.clone()], 21).expect("allowed");
-        assert_eq!(locked.iter().map(|x| &x.key).collect::<Vec<_>>(), vec![&ip]);
-        assert!(l.begin(&[user("real"), ip], 22).is_err());
+        let delayed = fail(&mut l, &keys("u19", ip), 21).expect("allowed");
+        assert_eq!(
+            delayed.iter().map(|x| &x.key).collect::<Vec<_>>(),
+            vec![&LoginKey::address(ip.parse().expect("ip"))]
+        );
+        assert_eq!(l.begin(&keys("real", ip), 22), Err(Refused { retry_after_ms: S - 1 }));
+        assert!(l.begin(&keys("real", "192.0.2.8"), 22).is_ok(), "another address is not delayed");
     }
 
     #[test]
@@ -604,31 +733,36 @@ mod tests {
         assert_ne!(a, c);
         let mapped = LoginKey::address("::ffff:192.0.2.1".parse().expect("ip"));
         assert_eq!(mapped, LoginKey::address("192.0.2.1".parse().expect("ip")));
+        assert_eq!(duty_from("2001:db8:1:2:aaaa::1"), duty_from("2001:db8:1:2::7"));
     }
 
     #[test]
-    fn memory_is_bounded_and_a_flood_of_names_unlocks_nobody() {
+    fn memory_is_bounded_and_a_flood_of_names_keeps_the_longest_delay() {
         let limits = LoginLimits { login_trackers_max: 3, ..LoginLimits::default() };
         let mut l = LoginLimiter::new(limits);
-        for i in 0..5 {
-            fail(&mut l, &[user("victim")], i).expect("allowed");
+        let victim = [duty_from("192.0.2.7")];
+        let mut now = 0;
+        let mut failed = 0;
+        while failed < 9 {
+            match fail(&mut l, &victim, now) {
+                Ok(_) => failed += 1,
+                Err(r) => now += r.retry_after_ms,
+            }
         }
         for i in 0..100 {
-            let _ = fail(&mut l, &[user(&format!("flood{i}"))], 10 + i);
+            let _ = fail(&mut l, &[LoginKey::user_at(&format!("flood{i}"), None)], now + i);
             assert!(l.tracked() <= 3);
         }
-        assert!(l.begin(&[user("victim")], 200).is_err(), "still locked");
+        assert!(l.begin(&victim, now + 200).is_err(), "the guesser at duty still waits");
     }
 
     #[test]
-    fn when_only_locked_keys_remain_new_names_wait_for_the_first_unlock() {
+    fn when_every_tracker_has_an_attempt_under_way_new_names_wait() {
         let limits = LoginLimits { login_trackers_max: 1, ..LoginLimits::default() };
         let mut l = LoginLimiter::new(limits);
-        for i in 0..5 {
-            fail(&mut l, &[user("a")], i).expect("allowed");
-        }
-        let refused = l.begin(&[user("b")], 10).expect_err("no room");
-        assert_eq!(refused.retry_after_ms, 4 + 15 * MIN - 10);
+        l.begin(&[LoginKey::user_at("a", None)], 0).expect("allowed");
+        let refused = l.begin(&[LoginKey::user_at("b", None)], 10).expect_err("no room");
+        assert_eq!(refused.retry_after_ms, S);
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {

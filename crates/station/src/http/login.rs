@@ -34,14 +34,19 @@ pub struct LoginResponse {
     expires: String,
 }
 
-/// Log in; sets the console's session cookie. After repeated failures for one user name
-/// (5 in 15 minutes) or from one address (20), logins for it are refused with `429` and
-/// `Retry-After` until the lock ends (15 minutes); each failure and each lock is recorded.
+/// Log in; sets the console's session cookie. Failures are counted per user name and
+/// client address, and per client address: after 3 for one name from one address (20 from
+/// one address, whatever the names) each next attempt from there waits twice as long as
+/// the one before, from 1 s up to 60 s, refused meanwhile with `429` and `Retry-After`.
+/// Failures from elsewhere never delay a login. Each failure and each first delay is
+/// recorded, without the typed name when no such user exists (it is often a password).
+/// `503` with `Retry-After` when the station is too busy checking passwords.
 #[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse, description = "Logged in; session cookie set"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 429, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until the lock ends")))))]
+        (status = 429, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
+        (status = 503, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 pub(super) async fn post_login(
     State(state): State<AppState>,
     Extension(limiter): Extension<Arc<LoginGuard>>,
@@ -49,21 +54,26 @@ pub(super) async fn post_login(
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    // What the record and the limiter keep of a typed name is bounded.
+    // What the limiter keeps of a typed name is bounded.
     let typed: String = req.user.chars().take(64).collect();
     let attempt = limiter
         .begin(&typed, address, now_ms())
         .map_err(|r| ApiError::LoginLocked { retry_after_s: (r.retry_after_ms.max(0) as u64).div_ceil(1000) })?;
     let name = req.user.clone();
     let user = state.core.read(move |tx| tx.user(&name)).await?;
-    let password = req.password;
     let phc = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || auth::verify_password_or_stand_in(&password, phc.as_deref()))
-        .await
-        .unwrap_or(false);
+    let verified = match auth::verify_on_pool(req.password, phc).await {
+        Ok(verified) => verified,
+        Err(auth::AuthError::Busy) => {
+            attempt.withdraw();
+            return Ok(busy());
+        }
+        Err(_) => false,
+    };
+    let known = user.is_some();
     let Some(user) = user.filter(|_| verified) else {
-        let locked = attempt.finish(false, now_ms());
-        let mut failed = json!({"user": typed});
+        let delayed = attempt.finish(false, now_ms());
+        let mut failed = typed_user_json(&typed, known);
         if let Some(a) = address {
             failed["address"] = json!(a.to_string());
         }
@@ -71,8 +81,8 @@ pub(super) async fn post_login(
             .core
             .write(move |j| {
                 j.append(EntryKind::LoginFailed, failed)?;
-                for lock in &locked {
-                    j.append(EntryKind::LoginLocked, lockout_json(lock))?;
+                for lock in &delayed {
+                    j.append(EntryKind::LoginLocked, lockout_json(lock, known))?;
                 }
                 Ok(())
             })
@@ -103,14 +113,47 @@ fn session_cookie_header(secret: &str, max_age_s: i64, headers: &HeaderMap) -> S
     format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{secure}")
 }
 
-/// The body of a `login.locked` entry.
-fn lockout_json(lock: &Lockout) -> Value {
+/// `{"user": NAME}`, or `{"user": null, "unknown_user": true}` when no such user exists:
+/// what was typed in the user box is then often a password, and the record keeps it for good.
+fn typed_user_json(typed: &str, known: bool) -> Value {
+    if known { json!({"user": typed}) } else { json!({"user": null, "unknown_user": true}) }
+}
+
+/// The body of a `login.locked` entry: whose attempts now wait, until when.
+fn lockout_json(lock: &Lockout, known: bool) -> Value {
     let mut v = json!({"failures": lock.failures, "until": rfc3339(lock.until_ms)});
     match &lock.key {
-        LoginKey::User(name) => v["user"] = json!(name),
+        LoginKey::UserAt(name, ip) => {
+            let user = typed_user_json(name, known);
+            if let Some(map) = user.as_object() {
+                for (k, value) in map {
+                    v[k] = value.clone();
+                }
+            }
+            if let Some(ip) = ip {
+                v["address"] = json!(ip.to_string());
+            }
+        }
         LoginKey::Address(ip) => v["address"] = json!(ip.to_string()),
     }
     v
+}
+
+/// Seconds a client is told to wait when the password pool is busy.
+#[allow(non_upper_case_globals)]
+const busy_retry_after_s: u64 = 1;
+
+/// `503 busy` with `Retry-After`, in the API's error shape (`ApiError` has no such
+/// variant yet).
+fn busy() -> Response {
+    let body = ErrorBody {
+        error: crate::error::ErrorDetail {
+            code: "busy",
+            message: "the station is busy checking passwords; try again in a second".into(),
+        },
+    };
+    let retry = [(header::RETRY_AFTER, busy_retry_after_s.to_string())];
+    (StatusCode::SERVICE_UNAVAILABLE, retry, Json(body)).into_response()
 }
 
 /// Log out: ends the console session.

@@ -15,6 +15,7 @@ mod calls;
 mod events;
 mod guard;
 mod json;
+pub(crate) mod listener;
 mod login;
 mod messages;
 mod metrics;

@@ -5,8 +5,9 @@
 //! the wrong key never gets an application byte read; the refusal is logged there with both
 //! keys' fingerprints, and here with the remote address.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hotline_identity::{StationKey, VerifierKey};
@@ -25,6 +26,15 @@ pub const handshake_timeout_ms: u64 = 3000;
 /// Incoming handshakes in progress at once; more wait for a slot.
 #[allow(non_upper_case_globals)]
 pub const pending_handshakes_max: usize = 64;
+/// Incoming handshakes in progress at once from one remote address (an IPv6 /64); one
+/// more from there is closed at once, without taking a slot, so nobody can keep the real
+/// peer out by filling the slots from one address.
+#[allow(non_upper_case_globals)]
+pub const pending_handshakes_per_address_max: usize = 4;
+/// Least time between two log lines about connections refused over the per-address
+/// limit, so a flood does not become a flood of log lines.
+#[allow(non_upper_case_globals)]
+const refusal_log_interval_ms: u64 = 10_000;
 
 /// How long a dial waits on one address before also trying the next: a silently dead
 /// primary costs this much, not a whole connect timeout.
@@ -133,6 +143,8 @@ pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: Arc
     };
     let acceptor = TlsAcceptor::from(config);
     let slots = Arc::new(Semaphore::new(pending_handshakes_max));
+    let per_address = Arc::new(Mutex::new(HashMap::new()));
+    let (mut refused, mut last_refusal_log) = (0u64, None::<tokio::time::Instant>);
     loop {
         let (tcp, remote) = match listener.accept().await {
             Ok(x) => x,
@@ -142,11 +154,23 @@ pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: Arc
                 continue;
             }
         };
+        let Some(quota) = AddressQuota::take(&per_address, remote.ip()) else {
+            drop(tcp);
+            refused += 1;
+            let now = tokio::time::Instant::now();
+            if last_refusal_log.is_none_or(|t| now - t >= Duration::from_millis(refusal_log_interval_ms)) {
+                tracing::warn!(%remote, refused, pending_handshakes_per_address_max,
+                    "incoming line connection closed: too many handshakes under way from its address");
+                last_refusal_log = Some(now);
+            }
+            continue;
+        };
         let Ok(permit) = slots.clone().acquire_owned().await else { return };
         let acceptor = acceptor.clone();
         let lines = lines.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let _quota = quota;
             let _ = tcp.set_nodelay(true);
             let tls =
                 match tokio::time::timeout(Duration::from_millis(handshake_timeout_ms), acceptor.accept(tcp)).await {
@@ -173,5 +197,75 @@ pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: Arc
             };
             let _ = line.commands.send(command).await;
         });
+    }
+}
+
+/// Handshakes under way per remote address (IPv6 per /64): at most one entry per pending
+/// handshake, so the map is bounded by the slots.
+type PerAddress = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// One handshake counted against its remote address; given back when dropped.
+struct AddressQuota {
+    per_address: PerAddress,
+    address: IpAddr,
+}
+
+impl AddressQuota {
+    /// Counts a handshake from `ip`, or `None` when its address has as many under way as
+    /// it may.
+    fn take(per_address: &PerAddress, ip: IpAddr) -> Option<AddressQuota> {
+        let address = address_key(ip);
+        let mut counts = per_address.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = counts.entry(address).or_insert(0);
+        if *count >= pending_handshakes_per_address_max {
+            return None;
+        }
+        *count += 1;
+        Some(AddressQuota { per_address: per_address.clone(), address })
+    }
+}
+
+impl Drop for AddressQuota {
+    fn drop(&mut self) {
+        let mut counts = self.per_address.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = counts.get_mut(&self.address) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// A remote address as the per-address limit counts it: IPv6 per /64 (one host usually
+/// holds a whole /64), IPv4-mapped addresses as IPv4.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_address_has_its_own_quota_given_back_when_done() {
+        let per_address = PerAddress::default();
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        let held: Vec<_> = (0..pending_handshakes_per_address_max)
+            .map(|_| AddressQuota::take(&per_address, a).expect("under the quota"))
+            .collect();
+        assert!(AddressQuota::take(&per_address, a).is_none(), "one over the quota");
+        assert!(AddressQuota::take(&per_address, "::ffff:192.0.2.1".parse().expect("ip")).is_none());
+        let other = AddressQuota::take(&per_address, "192.0.2.2".parse().expect("ip")).expect("another address");
+        drop(held);
+        drop(other);
+        assert!(per_address.lock().expect("lock").is_empty(), "nothing left behind");
+        assert!(AddressQuota::take(&per_address, a).is_some());
     }
 }
