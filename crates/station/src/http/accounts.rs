@@ -120,6 +120,11 @@ pub(super) async fn patch_user(
     if name == by.name && (req.disabled == Some(true) || req.role.as_deref().is_some_and(|r| r != "supervisor")) {
         return Err(ApiError::Conflict("a supervisor cannot disable or demote their own account".into()));
     }
+    if name == by.name && req.password.is_some() {
+        return Err(ApiError::Conflict(
+            "change your own password with POST /api/v1/session/password (it asks for the current one)".into(),
+        ));
+    }
     let change =
         UserChange { role: req.role.as_deref().map(role).transpose()?, disabled: req.disabled, password: req.password };
     Ok(Json(UserView::from(accounts::change_user(&state.core, &name, change, &by.name).await?)))
