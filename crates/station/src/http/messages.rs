@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::json::ApiJson;
 use super::state::{AppState, Operator, messages_page_max};
 use crate::error::{ApiError, ErrorBody};
-use crate::item::{PRECEDENCES, message_body_bytes_max};
+use crate::item::{Precedence, message_body_bytes_max};
 use crate::line::{Command, NewMessage};
 use crate::validate::valid_lang_tag;
 use crate::views::message_json;
@@ -72,17 +72,10 @@ fn validate_message(req: MessageRequest, default_lang: &str, author: &str) -> Re
         return Err(ApiError::bad("bad_request", "message body is empty"));
     }
     let precedence = match req.precedence {
-        None => "ROUTINE".to_owned(),
-        Some(p) => {
-            let upper = p.to_ascii_uppercase();
-            if !PRECEDENCES.contains(&upper.as_str()) {
-                return Err(ApiError::bad(
-                    "unknown_precedence",
-                    format!("precedence {p:?} is unknown; use ROUTINE, PRIORITY, IMMEDIATE or FLASH"),
-                ));
-            }
-            upper
-        }
+        None => Precedence::Routine,
+        Some(p) => Precedence::parse(&p.to_ascii_uppercase()).ok_or_else(|| {
+            ApiError::bad("unknown_precedence", format!("precedence {p:?} is unknown; use ROUTINE, PRIORITY, IMMEDIATE or FLASH"))
+        })?,
     };
     let lang = req.lang.unwrap_or_else(|| default_lang.to_owned());
     if !valid_lang_tag(&lang) {
@@ -179,7 +172,7 @@ mod tests {
             lang: None,
             reply_to: None,
         };
-        assert!(validate_message(req("hi", Some("flash")), "en", "op").is_ok_and(|m| m.precedence == "FLASH"));
+        assert!(validate_message(req("hi", Some("flash")), "en", "op").is_ok_and(|m| m.precedence == Precedence::Flash));
         let e = validate_message(req("hi", Some("URGENT")), "en", "op").err().map(|e| e.to_string());
         assert!(e.is_some_and(|e| e.contains("URGENT")));
         let big = "x".repeat(message_body_bytes_max + 1);

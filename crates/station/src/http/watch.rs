@@ -255,7 +255,7 @@ pub(super) async fn responsiveness(state: &AppState, peer: &str) -> Result<Value
             let answered: Vec<f64> =
                 mine.iter().filter_map(|c| c.answered_ms.map(|a| (a - c.sent_ms).max(0) as f64 / 1000.0)).collect();
             let mut by_precedence = serde_json::Map::new();
-            for precedence in crate::item::PRECEDENCES.iter().rev() {
+            for precedence in crate::item::Precedence::ALL.iter().rev().map(|p| p.as_str()) {
                 let msgs: Vec<_> = acks
                     .iter()
                     .filter(|(d, p, created, _)| d == direction && p == precedence && *created >= from)

@@ -17,20 +17,21 @@ use sha2::{Digest as _, Sha256};
 
 pub mod peer_input;
 
-/// Precedence of a message, lowest first: ROUTINE, PRIORITY, IMMEDIATE, FLASH.
-pub const PRECEDENCES: [&str; 4] = ["ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH"];
+/// Precedence of a message, lowest first: ROUTINE, PRIORITY, IMMEDIATE, FLASH — one type
+/// for the API, the line and the watch, parsed once where text comes in.
+pub use hotline_watch::Precedence;
 
 /// Domain separation for item signatures, so an item signature can never be mistaken for
 /// a signed note, a cosignature or a TLS handshake signature made with the same key.
 const ITEM_SIGNATURE_CONTEXT: &[u8] = b"hotline-item/v1\n";
 
-/// The lane that carries messages of `precedence` (already normalised).
-pub fn lane_for(precedence: &str) -> Lane {
+/// The lane that carries messages of `precedence`.
+pub fn lane_for(precedence: Precedence) -> Lane {
     match precedence {
-        "FLASH" => Lane::Flash,
-        "IMMEDIATE" => Lane::Immediate,
-        "PRIORITY" => Lane::Priority,
-        _ => Lane::Routine,
+        Precedence::Flash => Lane::Flash,
+        Precedence::Immediate => Lane::Immediate,
+        Precedence::Priority => Lane::Priority,
+        Precedence::Routine => Lane::Routine,
     }
 }
 

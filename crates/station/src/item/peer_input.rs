@@ -9,7 +9,7 @@
 //! words, quoting at most [`quoted_chars_max`] characters of the peer's text, so a
 //! refusal is always small enough to record and to send back.
 
-use super::{Item, PRECEDENCES, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
+use super::{Item, Precedence, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
 use crate::validate::{canonical_uuid, valid_lang_tag, valid_operator_name};
 
 /// How many characters of a peer's text a refusal quotes.
@@ -96,8 +96,9 @@ pub fn check(item: &Item) -> Result<(), String> {
     match item {
         Item::Message { id: i, precedence, lang, body, reply_to, author, created_ms, .. } => {
             id("message id", i)?;
-            if !PRECEDENCES.contains(&precedence.as_str()) {
-                return Err(format!("precedence {} is not one of {}", quote(precedence), PRECEDENCES.join(", ")));
+            if Precedence::parse(precedence).is_none() {
+                let names: Vec<&str> = Precedence::ALL.iter().map(|p| p.as_str()).collect();
+                return Err(format!("precedence {} is not one of {}", quote(precedence), names.join(", ")));
             }
             if !valid_lang_tag(lang) {
                 return Err(format!("language tag {} is not a BCP 47 tag", quote(lang)));

@@ -95,7 +95,7 @@ pub struct LineStatus {
 
 /// A new message from an operator, validated by the API.
 pub struct NewMessage {
-    pub precedence: String,
+    pub precedence: crate::item::Precedence,
     pub lang: String,
     pub body: String,
     pub reply_to: Option<String>,

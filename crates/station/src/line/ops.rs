@@ -39,13 +39,13 @@ impl LineTask {
 
     /// Signs a new message for the line, without storing it.
     pub(super) fn prepare_message(&self, ends: &Ends, m: NewMessage) -> Result<Prepared, ApiError> {
-        let lane = lane_for(&m.precedence);
+        let lane = lane_for(m.precedence);
         let created_ms = now_ms();
         let row = MessageRow {
             id: uuid::Uuid::now_v7().to_string(),
             peer: ends.peer.clone(),
             direction: Direction::Out,
-            precedence: m.precedence,
+            precedence: m.precedence.as_str().to_owned(),
             lang: m.lang,
             body: m.body,
             reply_to: m.reply_to,

@@ -180,7 +180,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let message = NewMessage {
-            precedence: "FLASH".into(),
+            precedence: crate::item::Precedence::Flash,
             lang: "en".into(),
             body: "still there?".into(),
             reply_to: None,

@@ -135,7 +135,7 @@ async fn a_peer_that_stops_reading_cannot_freeze_the_line() {
     let mut went_down = false;
     for n in 0..600 {
         let message = NewMessage {
-            precedence: "ROUTINE".into(),
+            precedence: hotline_station::item::Precedence::Routine,
             lang: "en".into(),
             body: body.clone(),
             reply_to: None,
