@@ -59,12 +59,10 @@ fn check_name(name: &str) -> Result<(), AccountError> {
     }
 }
 
-/// Hashes on a blocking thread: argon2 takes tens of milliseconds by design.
+/// Hashes on the password pool (argon2 takes tens of milliseconds by design, and must
+/// not hold up the store's blocking threads).
 async fn hash(password: String) -> Result<String, AccountError> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| AccountError::Invalid(format!("password hashing failed: {e}")))?
-        .map_err(AccountError::from)
+    auth::hash_on_pool(password).await.map_err(AccountError::from)
 }
 
 pub async fn list_users(core: &Core) -> Result<Vec<UserInfo>, AccountError> {
@@ -187,8 +185,7 @@ pub async fn change_own_password(core: &Core, name: &str, current: String, new: 
     let wanted = name.to_owned();
     let user = core.read(move |tx| tx.user(&wanted)).await?;
     let Some(user) = user else { return Err(AccountError::NotFound(format!("no user {name:?}"))) };
-    let phc = user.password_hash.clone();
-    let verified = tokio::task::spawn_blocking(move || auth::verify_password(&current, &phc)).await.unwrap_or(false);
+    let verified = auth::verify_on_pool(current, Some(user.password_hash.clone())).await?;
     if !verified {
         return Err(AccountError::WrongPassword);
     }

@@ -210,7 +210,9 @@ pub fn line_add(dir: &Path, peer: &str, key: &str, addrs: &[String]) -> Result<(
     // Check the result before replacing the file, so a bad edit never lands.
     Config::parse(&path, &new_text)?;
     let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, &new_text).map_err(|e| file_error(&tmp, e))?;
+    // Private like the file it replaces (it may hold SMTP and webhook secrets).
+    let _ = std::fs::remove_file(&tmp);
+    write_private(&tmp, new_text.as_bytes())?;
     std::fs::rename(&tmp, &path).map_err(|e| file_error(&path, e))?;
     Ok(())
 }

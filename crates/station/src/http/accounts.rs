@@ -24,6 +24,10 @@ impl From<AccountError> for ApiError {
             AccountError::Conflict(m) => ApiError::Conflict(m),
             AccountError::Invalid(m) => ApiError::bad("bad_request", m),
             AccountError::WrongPassword => ApiError::Forbidden(e.to_string()),
+            AccountError::Auth(crate::auth::AuthError::Busy) => ApiError::Unavailable {
+                code: "busy",
+                message: "the station is checking many passwords; try again in a second".into(),
+            },
             AccountError::Auth(a) => ApiError::bad("bad_password", a.to_string()),
             AccountError::Store(s) => ApiError::from(s),
         }

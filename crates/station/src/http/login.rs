@@ -97,6 +97,7 @@ pub(super) async fn post_login(
         .core
         .write(move |j| {
             j.tx.add_session(&hash, &name, j.now_ms, expires_ms)?;
+            j.tx.touch_login(&name, j.now_ms)?;
             j.append(EntryKind::Login, json!({"user": name}))
         })
         .await?;
