@@ -11,10 +11,10 @@ use crate::harness::pair;
 fn a_rewritten_record_is_refused_by_the_witness_and_raises_the_alarm_on_both_sides() {
     let base = tempfile::tempdir().expect("tempdir");
     let (mut alpha, mut bravo) = pair(base.path());
-    alpha.set_checkpoint_interval_ms(300);
-    bravo.set_checkpoint_interval_ms(300);
-    alpha.start();
-    bravo.start();
+    alpha.set_checkpoint_interval_ms(300).expect("alpha's config");
+    bravo.set_checkpoint_interval_ms(300).expect("bravo's config");
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)));
     for i in 0..5 {
         let (status, _) =
@@ -54,7 +54,7 @@ fn a_rewritten_record_is_refused_by_the_witness_and_raises_the_alarm_on_both_sid
     .expect("rewrite");
     drop(db);
 
-    alpha.start();
+    alpha.start().expect("alpha starts");
     let at_bravo = bravo.wait_event("alarm.raised", "record_fork", Duration::from_secs(20));
     let at_bravo = at_bravo.expect("bravo's event stream shows no fork alarm");
     let refused = alpha.wait_event("alarm.raised", "cosignature_refused", Duration::from_secs(20));

@@ -11,8 +11,8 @@ use crate::harness::pair;
 fn a_thousand_messages_survive_two_sigkills_of_the_receiver() {
     let base = tempfile::tempdir().expect("tempdir");
     let (mut alpha, mut bravo) = pair(base.path());
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line never came up:\n{}", alpha.log_text());
 
     let total = 1000;
@@ -22,7 +22,7 @@ fn a_thousand_messages_survive_two_sigkills_of_the_receiver() {
             bravo.kill9();
         }
         if i == 400 || i == 800 {
-            bravo.start();
+            bravo.start().expect("bravo starts");
         }
         let (status, v) =
             alpha.api("POST", "/api/v1/lines/bravo/messages", Some(json!({"body": format!("msg-{i:04}")})));
@@ -32,8 +32,12 @@ fn a_thousand_messages_survive_two_sigkills_of_the_receiver() {
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let received = loop {
-        let got: Vec<String> =
-            bravo.messages("alpha").iter().filter_map(|m| m["body"].as_str().map(String::from)).collect();
+        let got: Vec<String> = bravo
+            .messages("alpha")
+            .expect("bravo lists messages")
+            .iter()
+            .filter_map(|m| m["body"].as_str().map(String::from))
+            .collect();
         if got.len() >= total || Instant::now() > deadline {
             break got;
         }
@@ -45,7 +49,7 @@ fn a_thousand_messages_survive_two_sigkills_of_the_receiver() {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let sent = alpha.messages("bravo");
+        let sent = alpha.messages("bravo").expect("alpha lists messages");
         let delivered = sent.iter().filter(|m| m["state"] == "delivered" || m["state"] == "acknowledged").count();
         if delivered == total {
             break;
@@ -66,8 +70,8 @@ fn a_thousand_messages_survive_two_sigkills_of_the_receiver() {
 fn messages_accepted_by_a_sender_that_is_killed_still_arrive_exactly_once() {
     let base = tempfile::tempdir().expect("tempdir");
     let (mut alpha, mut bravo) = pair(base.path());
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line never came up");
     let mut accepted = Vec::new();
     for round in 0..3 {
@@ -80,13 +84,17 @@ fn messages_accepted_by_a_sender_that_is_killed_still_arrive_exactly_once() {
         if round < 2 {
             // No pause: many of these are still queued or in flight when alpha dies.
             alpha.kill9();
-            alpha.start();
+            alpha.start().expect("alpha starts");
         }
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     let received = loop {
-        let got: Vec<String> =
-            bravo.messages("alpha").iter().filter_map(|m| m["body"].as_str().map(String::from)).collect();
+        let got: Vec<String> = bravo
+            .messages("alpha")
+            .expect("bravo lists messages")
+            .iter()
+            .filter_map(|m| m["body"].as_str().map(String::from))
+            .collect();
         if got.len() >= accepted.len() || Instant::now() > deadline {
             break got;
         }

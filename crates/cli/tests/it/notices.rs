@@ -29,8 +29,8 @@ fn open_conflicts(s: &Station) -> Vec<Value> {
 fn overlapping_notices_raise_the_same_conflict_at_both_stations() {
     let base = tempfile::tempdir().expect("tempdir");
     let (mut alpha, mut bravo) = pair(base.path());
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)));
 
     // Bad input: a clear 400, nothing stored.

@@ -9,8 +9,8 @@ use crate::harness::pair;
 fn two_dialing_stations_settle_on_one_connection() {
     let base = tempfile::tempdir().expect("tempdir");
     let (mut alpha, mut bravo) = pair(base.path());
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)));
     assert!(bravo.wait_line("alpha", "up", Duration::from_secs(20)));
     // If the line first came up on bravo's dial (alpha's own dial having found bravo not

@@ -117,10 +117,10 @@ fn mutate(original: &[u8], rng: &mut ChaCha8Rng) -> (Vec<u8>, String) {
 fn every_mutation_of_a_real_export_is_rejected() {
     let base = tempfile::tempdir().expect("tempdir");
     let (mut alpha, mut bravo) = pair(base.path());
-    alpha.set_checkpoint_interval_ms(500);
-    bravo.set_checkpoint_interval_ms(500);
-    alpha.start();
-    bravo.start();
+    alpha.set_checkpoint_interval_ms(500).expect("alpha's config");
+    bravo.set_checkpoint_interval_ms(500).expect("bravo's config");
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)));
     let mut first_from_bravo = None;
     for i in 0..600 {
@@ -137,19 +137,25 @@ fn every_mutation_of_a_real_export_is_rejected() {
     }
     // Wait for delivery, acknowledge one message each way, let checkpoints be cosigned.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while bravo.messages("alpha").iter().filter(|m| m["direction"] == "in").count() < 600 {
+    while bravo.messages("alpha").expect("bravo lists messages").iter().filter(|m| m["direction"] == "in").count() < 600
+    {
         assert!(Instant::now() < deadline, "not all delivered");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let incoming = bravo.messages("alpha").into_iter().find(|m| m["direction"] == "in").expect("one");
+    let incoming = bravo
+        .messages("alpha")
+        .expect("bravo lists messages")
+        .into_iter()
+        .find(|m| m["direction"] == "in")
+        .expect("one");
     let (status, _) =
         bravo.api("POST", &format!("/api/v1/messages/{}/ack", incoming["id"].as_str().unwrap_or_default()), None);
     assert_eq!(status, 200);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(alpha.stop() && bravo.stop());
 
-    let alpha_file = alpha.export(base.path());
-    let bravo_file = bravo.export(base.path());
+    let alpha_file = alpha.export(base.path()).expect("alpha exports its record");
+    let bravo_file = bravo.export(base.path()).expect("bravo exports its record");
     let original = std::fs::read(&alpha_file).expect("export");
     verify_bytes(&original).expect("the untouched export verifies");
     let entries = serde_json::from_slice::<Value>(&original).expect("json")["entries"].as_array().map_or(0, Vec::len);

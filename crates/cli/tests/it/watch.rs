@@ -166,8 +166,8 @@ fn a_missed_watch_check_escalates_to_a_signed_webhook_then_email_until_acknowled
         ),
     );
     append_config(&bravo, "\n[watch]\ncheck_interval_s = 0\n");
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line up");
 
     let (status, check) = alpha.api("POST", "/api/v1/lines/bravo/watch-check", None);
@@ -256,8 +256,8 @@ fn a_missed_watch_check_escalates_to_a_signed_webhook_then_email_until_acknowled
     );
 
     // The record tells the story, and both records still verify.
-    let export = alpha.export(base.path());
-    let peer_export = bravo.export(base.path());
+    let export = alpha.export(base.path()).expect("alpha exports its record");
+    let peer_export = bravo.export(base.path()).expect("bravo exports its record");
     let record: Value = serde_json::from_str(&std::fs::read_to_string(&export).expect("export")).expect("json");
     let story: Vec<String> = record["entries"]
         .as_array()
@@ -306,8 +306,8 @@ fn a_station_killed_during_a_pending_deadline_raises_the_alarm_on_time_after_res
     let watch = "\n[watch]\ncheck_interval_s = 0\ncheck_deadline_s = 5\n[watch.ack_deadline_s]\nFLASH = 6\n";
     append_config(&alpha, watch);
     append_config(&bravo, watch);
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line up");
     let (status, check) = alpha.api("POST", "/api/v1/lines/bravo/watch-check", None);
     assert_eq!(status, 202, "{check}");
@@ -325,7 +325,7 @@ fn a_station_killed_during_a_pending_deadline_raises_the_alarm_on_time_after_res
     std::thread::sleep(Duration::from_millis(500));
     alpha.kill9();
     std::thread::sleep(Duration::from_secs(2));
-    alpha.start();
+    alpha.start().expect("alpha starts");
     let missed =
         wait_for("the missed-check alarm", Duration::from_secs(15), || open_alarm(&alpha, "watch_check_missed"));
     let overdue = wait_for("the overdue alarm", Duration::from_secs(15), || open_alarm(&alpha, "ack_overdue"));

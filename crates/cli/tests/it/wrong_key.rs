@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use crate::harness::{Station, hotline_ok};
+use crate::harness::{hotline_ok, station};
 
 #[test]
 fn a_peer_with_the_wrong_key_never_gets_the_line_up() {
     let base = tempfile::tempdir().expect("tempdir");
-    let mut alpha = Station::init(base.path(), "alpha");
-    let mut bravo = Station::init(base.path(), "bravo");
+    let mut alpha = station(base.path(), "alpha");
+    let mut bravo = station(base.path(), "bravo");
     // An impostor "bravo" key: a different station directory with the same name.
     let impostor_dir = base.path().join("impostor");
     let impostor_key = hotline_ok(
@@ -27,10 +27,10 @@ fn a_peer_with_the_wrong_key_never_gets_the_line_up() {
     );
     let impostor_key = impostor_key.split_whitespace().last().expect("key").to_owned();
     assert_ne!(impostor_key, bravo.key);
-    alpha.add_line("bravo", &impostor_key, bravo.line_port);
-    bravo.add_line("alpha", &alpha.key, alpha.line_port);
-    alpha.start();
-    bravo.start();
+    alpha.add_line("bravo", &impostor_key, &[bravo.line_addr()]).expect("alpha's line");
+    bravo.add_line("alpha", &alpha.key, &[alpha.line_addr()]).expect("bravo's line");
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
     assert!(!alpha.wait_line("bravo", "up", Duration::from_secs(5)), "alpha accepted a peer with the wrong key");
     assert_ne!(bravo.line_state("alpha").as_deref(), Some("up"));
     let alpha_log = alpha.log_text();
