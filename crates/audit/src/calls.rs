@@ -140,7 +140,11 @@ pub(crate) fn render(calls: &[CallFacts], refused: &[(i64, String)], here: &str,
         out.push_str(&format!("    {}\n", facts.join("; ")));
     }
     for (at, by) in refused {
-        out.push_str(&format!("\n(-) {}  {here} \u{2192} {peer}, called by {}; refused (line down or busy)\n", rfc3339(*at), crate::text::clean(by)));
+        out.push_str(&format!(
+            "\n(-) {}  {here} \u{2192} {peer}, called by {}; refused (line down or busy)\n",
+            rfc3339(*at),
+            crate::text::clean(by)
+        ));
     }
     for sentence in unanswered(calls, refused, here) {
         out.push_str(&format!("\nUnanswered: {sentence}\n"));

@@ -65,7 +65,11 @@ impl Tx<'_> {
         use rusqlite::OptionalExtension as _;
         Ok(self
             .tx
-            .query_row("SELECT id, peer, live, call, started_ms, updated_ms FROM calls WHERE id = ?1", [id], call_from_row)
+            .query_row(
+                "SELECT id, peer, live, call, started_ms, updated_ms FROM calls WHERE id = ?1",
+                [id],
+                call_from_row,
+            )
             .optional()?)
     }
 }

@@ -51,7 +51,10 @@ pub struct CallsQuery {
 /// Calls on every line, newest first (at most 500).
 #[utoipa::path(get, path = "/api/v1/calls", params(CallsQuery),
     responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub(super) async fn get_calls(State(state): State<AppState>, Query(q): Query<CallsQuery>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn get_calls(
+    State(state): State<AppState>,
+    Query(q): Query<CallsQuery>,
+) -> Result<Json<Value>, ApiError> {
     let live_only = match q.state.as_deref() {
         None | Some("all") => false,
         Some("active") => true,

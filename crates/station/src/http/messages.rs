@@ -74,7 +74,10 @@ fn validate_message(req: MessageRequest, default_lang: &str, author: &str) -> Re
     let precedence = match req.precedence {
         None => Precedence::Routine,
         Some(p) => Precedence::parse(&p.to_ascii_uppercase()).ok_or_else(|| {
-            ApiError::bad("unknown_precedence", format!("precedence {p:?} is unknown; use ROUTINE, PRIORITY, IMMEDIATE or FLASH"))
+            ApiError::bad(
+                "unknown_precedence",
+                format!("precedence {p:?} is unknown; use ROUTINE, PRIORITY, IMMEDIATE or FLASH"),
+            )
         })?,
     };
     let lang = req.lang.unwrap_or_else(|| default_lang.to_owned());
@@ -172,7 +175,9 @@ mod tests {
             lang: None,
             reply_to: None,
         };
-        assert!(validate_message(req("hi", Some("flash")), "en", "op").is_ok_and(|m| m.precedence == Precedence::Flash));
+        assert!(
+            validate_message(req("hi", Some("flash")), "en", "op").is_ok_and(|m| m.precedence == Precedence::Flash)
+        );
         let e = validate_message(req("hi", Some("URGENT")), "en", "op").err().map(|e| e.to_string());
         assert!(e.is_some_and(|e| e.contains("URGENT")));
         let big = "x".repeat(message_body_bytes_max + 1);

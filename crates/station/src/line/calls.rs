@@ -76,7 +76,11 @@ fn config(ends: &CallEnds<'_>) -> CallConfig {
 /// The line's `CallLine`, rebuilt from the store if it is not in memory (start-up, or
 /// after a rolled-back transaction). Restoring ends calls that were live (`restarted`),
 /// which `drain` then records and tells the peer.
-fn loaded<'l>(j: &Journal<'_>, ends: &CallEnds<'_>, live: &'l mut Option<CallLine>) -> Result<&'l mut CallLine, StoreError> {
+fn loaded<'l>(
+    j: &Journal<'_>,
+    ends: &CallEnds<'_>,
+    live: &'l mut Option<CallLine>,
+) -> Result<&'l mut CallLine, StoreError> {
     if live.is_none() {
         let rows = j.tx.calls_of(ends.peer, calls_restored_max)?;
         // A stored call that no longer reads (a newer build's stricter check) is left out
@@ -108,8 +112,11 @@ fn drain(
     while let Some(event) = line.poll_event() {
         match event {
             Event::SendToPeer(step) => {
-                let item =
-                    Item::CallStep { from: ends.local.to_owned(), to: ends.peer.to_owned(), step: BASE64.encode(step.encode()) };
+                let item = Item::CallStep {
+                    from: ends.local.to_owned(),
+                    to: ends.peer.to_owned(),
+                    step: BASE64.encode(step.encode()),
+                };
                 let signed = SignedItem::sign(item, ends.key);
                 outbound.push(super::enqueue_control(j, ends.peer, &signed)?);
             }
@@ -190,7 +197,9 @@ pub fn operate(
     };
     drain(j, ends, line, outbound, None)?;
     Ok(match result {
-        Ok(()) => line.call(id).map(|c| call_json(c, ends.peer)).ok_or_else(|| ApiError::NotFound(format!("no call {id}"))),
+        Ok(()) => {
+            line.call(id).map(|c| call_json(c, ends.peer)).ok_or_else(|| ApiError::NotFound(format!("no call {id}")))
+        }
         Err(e) => Err(api_error(e)),
     })
 }
@@ -218,7 +227,8 @@ pub fn peer_step(
     outbound: &mut Vec<(Lane, u64, Vec<u8>)>,
 ) -> Result<(), StoreError> {
     let Item::CallStep { step, .. } = &signed.item else { return Ok(()) };
-    let parsed = BASE64.decode(step).map_err(|e| e.to_string()).and_then(|raw| Step::parse(&raw).map_err(|e| e.to_string()));
+    let parsed =
+        BASE64.decode(step).map_err(|e| e.to_string()).and_then(|raw| Step::parse(&raw).map_err(|e| e.to_string()));
     let mut guard = live.lock().unwrap_or_else(|p| p.into_inner());
     let line = loaded(j, ends, &mut guard)?;
     let refused = match parsed {
@@ -227,7 +237,10 @@ pub fn peer_step(
     };
     if let Some(why) = refused {
         let why = crate::item::peer_input::bounded_reason(&format!("call step refused: {why}"));
-        j.append(EntryKind::LineItemRefused, json!({"peer": ends.peer, "why": why, "item": signed.text, "sig": signed.sig}))?;
+        j.append(
+            EntryKind::LineItemRefused,
+            json!({"peer": ends.peer, "why": why, "item": signed.text, "sig": signed.sig}),
+        )?;
     }
     drain(j, ends, line, outbound, Some((&signed.text, &signed.sig)))
 }

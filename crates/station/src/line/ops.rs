@@ -492,7 +492,11 @@ pub(super) fn refuse_change(current: &NoticeRow, peer: &str) -> Option<ApiError>
 
 impl LineTask {
     /// An operator's call operation, in one transaction with what it produces.
-    pub(super) async fn call_op(&mut self, op: super::calls::CallOp, by: String) -> Result<serde_json::Value, ApiError> {
+    pub(super) async fn call_op(
+        &mut self,
+        op: super::calls::CallOp,
+        by: String,
+    ) -> Result<serde_json::Value, ApiError> {
         let ends = self.ends();
         let outcome = self
             .setup

@@ -36,7 +36,6 @@ fn send_control(j: &mut Journal<'_>, ends: &Ends, round: &mut Round, item: Item)
     Ok(signed)
 }
 
-
 /// Writes one round of line events in one transaction.
 pub(crate) fn store_events(
     j: &mut Journal<'_>,
@@ -302,7 +301,9 @@ fn store_item(
             )?;
             round.observed.push(Observed::Presence { on_watch: *on_watch, since_ms: *since_ms });
         }
-        Item::CallStep { .. } => super::calls::peer_step(j, &ends.call_ends(), &ends.calls, &signed, &mut round.outbound)?,
+        Item::CallStep { .. } => {
+            super::calls::peer_step(j, &ends.call_ends(), &ends.calls, &signed, &mut round.outbound)?
+        }
         Item::Cosignature { size, line, .. } => {
             round.witness_answered = true;
             let ours = j.tx.checkpoint(*size)?;

@@ -21,7 +21,8 @@ async fn pair() -> (tempfile::TempDir, Running, Running) {
     let (a_line, b_line) = (free_addr(), free_addr());
     let mut keys = Vec::new();
     for (name, line) in [("alpha", a_line), ("bravo", b_line)] {
-        let options = InitOptions { name: name.into(), http: "127.0.0.1:0".parse().expect("addr"), line, lang: "en".into() };
+        let options =
+            InitOptions { name: name.into(), http: "127.0.0.1:0".parse().expect("addr"), line, lang: "en".into() };
         keys.push(admin::init(&dir.path().join(name), &options).expect("init"));
     }
     admin::line_add(&dir.path().join("alpha"), "bravo", &keys[1].to_string(), &[b_line.to_string()]).expect("line");
@@ -106,9 +107,10 @@ async fn alpha_calls_bravo_answers_alpha_hangs_up_and_both_records_say_so() {
     assert!(at_bravo.iter().any(|(k, b)| k == "call.ringing" && b["sig"].is_string()), "{at_bravo:?}");
     // Both records verify, and the auditor's transcript says who called and who answered.
     for (r, peer) in [(&alpha, "bravo"), (&bravo, "alpha")] {
-        let text = hotline_station::export::export(&r.state.core, r.state.key.clone(), vec![r.state.lines[peer].key.clone()])
-            .await
-            .expect("export");
+        let text =
+            hotline_station::export::export(&r.state.core, r.state.key.clone(), vec![r.state.lines[peer].key.clone()])
+                .await
+                .expect("export");
         let export = hotline_audit::parse_export(text.as_bytes()).expect("parse");
         let summary = hotline_audit::verify(&export).expect("the record verifies");
         assert!(summary.render().contains("1 answered"), "{}", summary.render());
@@ -139,9 +141,13 @@ async fn a_declined_call_and_a_call_on_a_line_that_is_down_are_in_both_records()
     assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("down")), "refused at once: {refused:?}");
     let entries = alpha.state.core.read(|tx| tx.entries_after(0, 100_000)).await.expect("entries");
     assert!(entries.iter().any(|e| e.kind == "call.refused"), "the unanswered attempt is evidence");
-    let text = hotline_station::export::export(&alpha.state.core, alpha.state.key.clone(), vec![alpha.state.lines["bravo"].key.clone()])
-        .await
-        .expect("export");
+    let text = hotline_station::export::export(
+        &alpha.state.core,
+        alpha.state.key.clone(),
+        vec![alpha.state.lines["bravo"].key.clone()],
+    )
+    .await
+    .expect("export");
     let export = hotline_audit::parse_export(text.as_bytes()).expect("parse");
     let summary = hotline_audit::verify(&export).expect("verifies").render();
     assert!(summary.contains("alpha called 2 times") && summary.contains("not answered"), "{summary}");
