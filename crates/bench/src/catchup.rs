@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use hotline_testkit::Station;
 use serde::Serialize;
 
-use crate::station::Station;
+use crate::api::Api;
 
 /// Requests in flight while queueing.
 #[allow(non_upper_case_globals)]
@@ -32,7 +33,7 @@ pub struct CatchUp {
 
 /// Queues `count` messages with `queue_concurrency` requests in flight; returns seconds.
 async fn queue(alpha: &Station, count: usize, text: &str) -> anyhow::Result<f64> {
-    let api = alpha.api()?;
+    let api = Api::of(alpha)?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
@@ -52,7 +53,7 @@ async fn queue(alpha: &Station, count: usize, text: &str) -> anyhow::Result<f64>
 }
 
 pub async fn run(alpha: &Station, bravo: &mut Station, count: usize, text: &str) -> anyhow::Result<CatchUp> {
-    let api = alpha.api()?;
+    let api = Api::of(alpha)?;
     bravo.stop();
     let queue_s = queue(alpha, count, text).await?;
     let depth = api.metric("hotline_queue_depth{peer=\"bravo\"}").await?;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::station::Api;
+use crate::api::Api;
 use crate::stats::{Dist, dist, ms};
 
 /// One offered load on one system.

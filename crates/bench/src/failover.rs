@@ -10,13 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use hotline_testkit::{Binary, Station, free_port};
 use serde::Serialize;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use crate::station::{Station, free_port};
+use crate::api::{Api, operated, unoperated, wait_line_up};
 
 /// A loopback TCP relay that can be killed or frozen.
 struct Relay {
@@ -110,9 +111,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 async fn trial(alpha: &mut Station, bravo: &Station, relay_port: u16, mode: &str) -> anyhow::Result<Trial> {
     let relay = Relay::start(relay_port, bravo.line_addr().parse()?).await?;
-    alpha.start().await?;
-    let api = alpha.api()?;
-    api.wait_line_up("bravo", Duration::from_secs(20)).await?;
+    alpha.start()?;
+    let api = Api::of(alpha)?;
+    wait_line_up(alpha, "bravo", Duration::from_secs(20))?;
     let lines = api.get_json("/api/v1/lines").await?;
     let remote = lines[0]["remote"].as_str().unwrap_or_default().to_owned();
     if !remote.ends_with(&format!(":{relay_port}")) {
@@ -150,22 +151,16 @@ async fn trial(alpha: &mut Station, bravo: &Station, relay_port: u16, mode: &str
     }
 }
 
-pub async fn run(
-    bin: &std::path::Path,
-    base: &std::path::Path,
-    kills: usize,
-    freezes: usize,
-) -> anyhow::Result<Failover> {
+pub async fn run(bin: &Binary, base: &std::path::Path, kills: usize, freezes: usize) -> anyhow::Result<Failover> {
     let base = base.join("failover");
     std::fs::create_dir_all(&base)?;
-    let mut alpha = Station::init(bin, &base, "alpha")?;
-    alpha.add_operator()?;
-    let mut bravo = Station::init(bin, &base, "bravo")?;
+    let mut alpha = operated(bin, &base, "alpha")?;
+    let mut bravo = unoperated(bin, &base, "bravo")?;
     let relay_port = free_port()?;
     let dead_port = free_port()?;
     alpha.add_line("bravo", &bravo.key, &[format!("127.0.0.1:{relay_port}"), bravo.line_addr()])?;
     bravo.add_line("alpha", &alpha.key, &[format!("127.0.0.1:{dead_port}")])?;
-    bravo.start().await?;
+    bravo.start()?;
     let mut trials = Vec::new();
     for mode in std::iter::repeat_n("kill", kills).chain(std::iter::repeat_n("freeze", freezes)) {
         let t = trial(&mut alpha, &bravo, relay_port, mode).await?;

@@ -5,9 +5,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use hotline_testkit::Binary;
 use serde::Serialize;
 
-use crate::station::Station;
+use crate::api::{lines_up, operated, unoperated};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Footprint {
@@ -47,27 +48,25 @@ pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(ticks as f64 / per_s))
 }
 
-pub async fn run(bin: &Path, base: &Path, peers: usize, idle: Duration) -> anyhow::Result<Footprint> {
+pub async fn run(bin: &Binary, base: &Path, peers: usize, idle: Duration) -> anyhow::Result<Footprint> {
     let base = base.join("footprint");
     std::fs::create_dir_all(&base)?;
-    let mut hub = Station::init(bin, &base, "hub")?;
-    hub.add_operator()?;
+    let mut hub = operated(bin, &base, "hub")?;
     let mut others = Vec::new();
     for i in 0..peers {
-        let s = Station::init(bin, &base, &format!("peer{i:02}"))?;
+        let s = unoperated(bin, &base, &format!("peer{i:02}"))?;
         hub.add_line(&s.name, &s.key, &[s.line_addr()])?;
         s.add_line("hub", &hub.key, &[hub.line_addr()])?;
         others.push(s);
     }
-    hub.start().await?;
+    hub.start()?;
     for s in &mut others {
-        s.start().await?;
+        s.start()?;
     }
-    let api = hub.api()?;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while api.lines_up().await? < peers {
+    while lines_up(&hub) < peers {
         if Instant::now() > deadline {
-            bail!("footprint: only {} of {peers} lines up after 60 s", api.lines_up().await?);
+            bail!("footprint: only {} of {peers} lines up after 60 s", lines_up(&hub));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -80,7 +79,7 @@ pub async fn run(bin: &Path, base: &Path, peers: usize, idle: Duration) -> anyho
     let window = started.elapsed();
     let cpu = cpu_time(pid)?.saturating_sub(cpu_before);
     let (rss, peak, threads) = memory(pid)?;
-    let lines_up = api.lines_up().await?;
+    let lines_up = lines_up(&hub);
     let mut peer_rss = 0.0;
     for s in &others {
         peer_rss += memory(s.pid().context("pid")?)?.0;

@@ -63,7 +63,7 @@ impl Drop for Server {
 }
 
 pub async fn start(bin: &Path, dir: &Path) -> anyhow::Result<Server> {
-    let port = crate::station::free_port()?;
+    let port = hotline_testkit::free_port()?;
     let store = dir.join("jetstream");
     std::fs::create_dir_all(&store)?;
     let config = dir.join("js.conf");

@@ -13,6 +13,7 @@
 //! also on error. The sections are independent of each other's figures; this file only
 //! orders them and writes the report.
 
+mod api;
 mod catchup;
 mod delivery;
 mod failover;
@@ -22,7 +23,6 @@ mod jetstream;
 mod machine;
 mod record;
 mod report;
-mod station;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -30,9 +30,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use hotline_testkit::Binary;
 
+use crate::api::{Api, operated, unoperated, wait_line_up};
 use crate::report::{LoadPair, Report};
-use crate::station::Station;
 
 const SECTIONS: [&str; 7] = ["floor", "delivery", "catchup", "failover", "footprint", "record", "jetstream"];
 
@@ -137,14 +138,14 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 
-fn hotline_bin() -> anyhow::Result<PathBuf> {
+fn hotline_bin() -> anyhow::Result<Binary> {
     let bin = std::env::var_os("HOTLINE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target/release/hotline"));
     if !bin.exists() {
         bail!("{} does not exist: run `cargo build --release -p hotline-cli` (or set HOTLINE_BIN)", bin.display());
     }
-    Ok(bin)
+    Ok(Binary::at(bin))
 }
 
 #[tokio::main]
@@ -177,7 +178,7 @@ async fn run() -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(" "),
         quick: options.quick,
-        hotline_bin: bin.display().to_string(),
+        hotline_bin: bin.path().display().to_string(),
         message_body_bytes: body_bytes,
         machine: Some(machine::describe(base)),
         ..Report::default()
@@ -221,21 +222,20 @@ async fn run() -> anyhow::Result<()> {
 async fn pair_sections(
     options: &Options,
     plan: &Plan,
-    bin: &Path,
+    bin: &Binary,
     base: &Path,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let pair_dir = base.join("pair");
     std::fs::create_dir_all(&pair_dir)?;
-    let mut alpha = Station::init(bin, &pair_dir, "alpha")?;
-    alpha.add_operator()?;
-    let mut bravo = Station::init(bin, &pair_dir, "bravo")?;
+    let mut alpha = operated(bin, &pair_dir, "alpha")?;
+    let mut bravo = unoperated(bin, &pair_dir, "bravo")?;
     alpha.add_line("bravo", &bravo.key, &[bravo.line_addr()])?;
     bravo.add_line("alpha", &alpha.key, &[alpha.line_addr()])?;
-    alpha.start().await?;
-    bravo.start().await?;
-    let api = alpha.api()?;
-    api.wait_line_up("bravo", Duration::from_secs(30)).await?;
+    alpha.start()?;
+    bravo.start()?;
+    let api = Api::of(&alpha)?;
+    wait_line_up(&alpha, "bravo", Duration::from_secs(30))?;
     let text = delivery::body(body_bytes);
 
     let nats = if options.wants("jetstream") {

@@ -11,7 +11,6 @@
 //! at a sender whose peer receipts each message in its own round.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,11 +23,12 @@ use hotline_station::entry_kind::EntryKind;
 use hotline_station::item::{Item, ReceiptEntry, SignedItem};
 use hotline_station::views::message_json;
 use hotline_store::{Direction, MessageRow, Store};
+use hotline_testkit::{Binary, free_port};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::api::unoperated;
 use crate::footprint::memory;
-use crate::station::{Station, free_port, hotline};
 
 /// Messages written per transaction while building the record.
 #[allow(non_upper_case_globals)]
@@ -147,11 +147,11 @@ fn file_mib(path: &Path) -> f64 {
 }
 
 /// With `keep`, the export file stays beside the station directory.
-pub async fn run(bin: &Path, base: &Path, entries: usize, starts: usize, keep: bool) -> anyhow::Result<RecordResult> {
+pub async fn run(bin: &Binary, base: &Path, entries: usize, starts: usize, keep: bool) -> anyhow::Result<RecordResult> {
     let base = base.join("record");
     std::fs::create_dir_all(&base)?;
-    let mut alpha = Station::init(bin, &base, "alpha")?;
-    let bravo = Station::init(bin, &base, "bravo")?;
+    let mut alpha = unoperated(bin, &base, "alpha")?;
+    let bravo = unoperated(bin, &base, "bravo")?;
     // The peer never runs: the line stays down, as it may at any start.
     alpha.add_line("bravo", &bravo.key, &[format!("127.0.0.1:{}", free_port()?)])?;
     let load = |dir: &Path| -> anyhow::Result<Arc<StationKey>> {
@@ -171,7 +171,7 @@ pub async fn run(bin: &Path, base: &Path, entries: usize, starts: usize, keep: b
     for _ in 0..starts {
         // The record was written by this benchmark's copy of the store; the binary must
         // be built from the same sources to read it.
-        let took = alpha.start().await.context(
+        let took = alpha.start().context(
             "the hotline binary cannot serve the record this benchmark wrote; rebuild both with \
              `cargo build --release -p hotline-cli -p hotline-bench`",
         )?;
@@ -181,13 +181,11 @@ pub async fn run(bin: &Path, base: &Path, entries: usize, starts: usize, keep: b
         alpha.stop();
     }
 
-    let export = base.join("alpha-export.json");
-    let path = alpha.dir.to_str().context("utf-8 path")?;
     let t = Instant::now();
-    hotline(bin, &["log", "export", path, "--out", export.to_str().context("utf-8 path")?], None)?;
+    let export = alpha.export(&base)?;
     let export_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let verified = Command::new(bin).arg("verify").arg(&export).output()?;
+    let verified = bin.command().arg("verify").arg(&export).output()?;
     let verify_s = t.elapsed().as_secs_f64();
     if !verified.status.success() {
         bail!("hotline verify failed: {}", String::from_utf8_lossy(&verified.stderr).trim());
