@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use hotline_station::admin::socket::Request;
-use hotline_station::{admin, client, demo, export, serve};
+use hotline_station::{admin, backup, client, demo, export, serve};
 
 #[derive(Parser)]
 #[command(
@@ -75,6 +75,15 @@ enum Command {
         #[command(subcommand)]
         command: NoticeCommand,
     },
+    /// Copy a station (database, station.toml, station.key) into one archive, also while
+    /// it serves. The archive holds the secret key: it is written with mode 0600.
+    Backup {
+        dir: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Unpack a backup archive into DIR (new or empty), checking every part's SHA-256.
+    Restore { file: PathBuf, dir: PathBuf },
     /// Run the station until SIGINT or SIGTERM.
     Serve { dir: PathBuf },
     /// Two linked stations, alpha and bravo, on loopback.
@@ -336,6 +345,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let options = client::NoticeOptions { url, token, line, file_text, fields };
             println!("{}", runtime()?.block_on(client::file_notice(options))?);
         }
+        Command::Backup { dir, out } => print_lines(backup::backup_dir(&dir, &out)?.render()),
+        Command::Restore { file, dir } => print_lines(backup::restore(&file, &dir)?.render()),
         Command::Serve { dir } => {
             init_logging();
             runtime()?.block_on(serve::serve(&dir))?;

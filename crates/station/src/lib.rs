@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod alarms;
 pub mod auth;
+pub mod backup;
 pub mod client;
 pub mod config;
 pub mod core;

@@ -88,6 +88,12 @@ pub fn backup_database(source: &Path, copy: &Path, config: &BackupConfig) -> Res
     let steps = copy_pages(&from, &mut to, config)?;
     let pages: i64 = to.pragma_query_value(None, "page_count", |r| r.get(0))?;
     from.execute_batch("COMMIT")?;
+    // The copy's header says WAL, as its source's does; a rollback journal makes it one
+    // self-contained file (no -wal or -shm beside it). `Store::open` turns WAL back on.
+    let mode: String = to.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("delete") {
+        return Err(StoreError::Corrupt(format!("the copy stayed in journal mode {mode}")));
+    }
     drop(to);
     integrity_check(copy)?;
     // The same counts read back from the copy: what was promised is what was written.
@@ -124,6 +130,14 @@ fn copy_pages(from: &Connection, to: &mut Connection, config: &BackupConfig) -> 
             other => return Err(StoreError::Corrupt(format!("unexpected backup step result {other:?}"))),
         }
         std::thread::sleep(pause);
+    }
+}
+
+impl crate::Store {
+    /// The schema version of this open database: after `Store::open`, the newest this
+    /// build knows (a restore reports which version its backup came from and this one).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 }
 

@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod api;
+mod backup;
 mod calls;
 mod expiry;
 mod file_modes;
