@@ -17,6 +17,7 @@
 //! without the kit knowing what a namespace is. Every child is stopped when its
 //! [`Station`] is dropped, so a failing test or benchmark leaves no process behind.
 
+mod api;
 mod binary;
 mod client;
 mod host;
