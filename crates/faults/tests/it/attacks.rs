@@ -17,7 +17,7 @@ use rustls::{ClientConnection, StreamOwned};
 use serde_json::Value;
 
 use crate::relay::{Relay, Tamper};
-use crate::station::{Station, free_port};
+use crate::station::{Station, free_port, station};
 use crate::traffic::{Sender, finish};
 
 /// The two stations of one attack test, with traffic running both ways.
@@ -36,18 +36,18 @@ impl Bench {
     /// is bravo's connection through a capturing relay in front of alpha's listener.
     fn start(label: &str, via_relay: bool) -> Bench {
         let base = tempfile::tempdir().expect("tempdir");
-        let mut alpha = Station::init(base.path(), "alpha", None);
-        let mut bravo = Station::init(base.path(), "bravo", None);
+        let mut alpha = station(base.path(), "alpha", None);
+        let mut bravo = station(base.path(), "bravo", None);
         let relay = via_relay.then(|| {
             let target = format!("127.0.0.1:{}", alpha.line_port).parse().expect("addr");
             Relay::start(None, "127.0.0.1:0".parse().expect("addr"), target, (0, 0), 1)
         });
         let to_bravo = if via_relay { free_port() } else { bravo.line_port };
-        alpha.add_line("bravo", &bravo.key, &[format!("127.0.0.1:{to_bravo}")], None);
+        alpha.add_line("bravo", &bravo.key, &[format!("127.0.0.1:{to_bravo}")]).expect("line add");
         let to_alpha = relay.as_ref().map_or(format!("127.0.0.1:{}", alpha.line_port), |r| r.addr.to_string());
-        bravo.add_line("alpha", &alpha.key, &[to_alpha], None);
-        alpha.start();
-        bravo.start();
+        bravo.add_line("alpha", &alpha.key, &[to_alpha]).expect("line add");
+        alpha.start().expect("station starts");
+        bravo.start().expect("station starts");
         assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line never came up:\n{}", alpha.log_tail(30));
         let ab = Sender::start(alpha.client(), "alpha", "bravo", label, Duration::from_millis(100));
         let ba = Sender::start(bravo.client(), "bravo", "alpha", label, Duration::from_millis(100));
@@ -347,7 +347,7 @@ fn an_oversized_frame_from_an_authenticated_peer_closes_only_that_connection() {
     assert!(bench.alpha.line("bravo").is_some(), "alpha's API is gone after the oversized frame");
 
     let restarted = Instant::now();
-    bench.bravo.start();
+    bench.bravo.start().expect("station starts");
     assert!(
         bench.alpha.wait_line("bravo", "up", Duration::from_secs(20)),
         "the real bravo did not get the line back:\n{}",

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::station::Station;
+use crate::station::{station, station_in};
 use crate::traffic::{Outcome, Sender, Sent, finish, send_one};
 
 /// Size of the tmpfs holding alpha's directory.
@@ -69,12 +69,12 @@ fn a_full_disk_refuses_sends_clearly_and_recovers_when_space_is_freed() {
             return;
         }
     };
-    let mut alpha = Station::init_in(base.path(), &disk.path.join("alpha"), "alpha", None);
-    let mut bravo = Station::init(base.path(), "bravo", None);
-    alpha.add_line("bravo", &bravo.key, &[format!("127.0.0.1:{}", bravo.line_port)], None);
-    bravo.add_line("alpha", &alpha.key, &[format!("127.0.0.1:{}", alpha.line_port)], None);
-    alpha.start();
-    bravo.start();
+    let mut alpha = station_in(base.path(), &disk.path.join("alpha"), "alpha", None);
+    let mut bravo = station(base.path(), "bravo", None);
+    alpha.add_line("bravo", &bravo.key, &[format!("127.0.0.1:{}", bravo.line_port)]).expect("line add");
+    bravo.add_line("alpha", &alpha.key, &[format!("127.0.0.1:{}", alpha.line_port)]).expect("line add");
+    alpha.start().expect("station starts");
+    bravo.start().expect("station starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line never came up:\n{}", alpha.log_tail(30));
 
     // Before: ordinary traffic both ways.

@@ -24,8 +24,8 @@ fn run(heartbeat_interval_ms: Option<u64>, label: &str) -> Option<Measured> {
     let net = Net::create_or_explain(label, "skipped: a path cut needs two hosts")?;
     let base = tempfile::tempdir().expect("tempdir");
     let (mut alpha, mut bravo) = net_pair(base.path(), &net, heartbeat_interval_ms);
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("station starts");
+    bravo.start().expect("station starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line never came up:\n{}", alpha.log_tail(30));
     // Both start at once, so the first connection may land on the backup (the primary
     // refused for the moment bravo was not yet listening); the line moves back to the

@@ -29,8 +29,8 @@ fn fifty_sigkills_of_either_station_lose_and_duplicate_nothing() {
         None => loopback_pair(base.path()),
     };
     let topology = if net.is_some() { "netns" } else { "loopback" };
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("station starts");
+    bravo.start().expect("station starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line never came up:\n{}", alpha.log_tail(30));
     let ab = Sender::start(alpha.client(), "alpha", "bravo", "kills", Duration::from_millis(50));
     let ba = Sender::start(bravo.client(), "bravo", "alpha", "kills", Duration::from_millis(50));
@@ -47,7 +47,7 @@ fn fifty_sigkills_of_either_station_lose_and_duplicate_nothing() {
         };
         victim.kill9();
         std::thread::sleep(Duration::from_millis(rng.random_range(0..300)));
-        victim.start();
+        victim.start().expect("station starts");
     }
     let elapsed = started.elapsed().as_secs();
     std::thread::sleep(Duration::from_secs(2));

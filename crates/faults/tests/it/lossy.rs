@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::netns::{BACKUP, Net, PRIMARY};
 use crate::relay::Relay;
-use crate::station::{NS_LINE_PORT, Station};
+use crate::station::{NS_LINE_PORT, Station, station};
 use crate::traffic::{Sender, finish};
 
 /// Port of the relays on each host's path addresses.
@@ -77,8 +77,8 @@ fn run(
     seed: u64,
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("station starts");
+    bravo.start().expect("station starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(60)), "line never came up:\n{}", alpha.log_tail(30));
     let ab = Sender::start(alpha.client(), "alpha", "bravo", label, Duration::from_millis(200));
     let ba = Sender::start(bravo.client(), "bravo", "alpha", label, Duration::from_millis(200));
@@ -103,11 +103,11 @@ fn thirty_percent_loss_and_relay_delay_on_both_paths_for_a_minute() {
     };
     let seed = seed("loss");
     let base = tempfile::tempdir().expect("tempdir");
-    let alpha = Station::init(base.path(), "alpha", Some(&net.a));
-    let bravo = Station::init(base.path(), "bravo", Some(&net.b));
+    let alpha = station(base.path(), "alpha", Some(&net.a));
+    let bravo = station(base.path(), "bravo", Some(&net.b));
     let via = |host: &str| format!("{host}:{RELAY_PORT}");
-    alpha.add_line("bravo", &bravo.key, &[via(PRIMARY.1), via(BACKUP.1)], None);
-    bravo.add_line("alpha", &alpha.key, &[via(PRIMARY.0), via(BACKUP.0)], None);
+    alpha.add_line("bravo", &bravo.key, &[via(PRIMARY.1), via(BACKUP.1)]).expect("line add");
+    bravo.add_line("alpha", &alpha.key, &[via(PRIMARY.0), via(BACKUP.0)]).expect("line add");
     // Each host's relays listen on its path addresses and hand bytes to its own station.
     let station: SocketAddr = format!("127.0.0.1:{NS_LINE_PORT}").parse().expect("addr");
     let mut relays = Vec::new();
@@ -126,13 +126,13 @@ fn thirty_percent_loss_and_relay_delay_on_both_paths_for_a_minute() {
 fn relay_faults_on_loopback() {
     let seed = seed("relay_loopback");
     let base = tempfile::tempdir().expect("tempdir");
-    let alpha = Station::init(base.path(), "alpha", None);
-    let bravo = Station::init(base.path(), "bravo", None);
+    let alpha = station(base.path(), "alpha", None);
+    let bravo = station(base.path(), "bravo", None);
     let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
     let to = |port: u16| format!("127.0.0.1:{port}").parse().expect("addr");
     let to_bravo = Relay::start(None, any, to(bravo.line_port), (100, 300), seed);
     let to_alpha = Relay::start(None, any, to(alpha.line_port), (100, 300), seed ^ 1);
-    alpha.add_line("bravo", &bravo.key, &[to_bravo.addr.to_string()], None);
-    bravo.add_line("alpha", &alpha.key, &[to_alpha.addr.to_string()], None);
+    alpha.add_line("bravo", &bravo.key, &[to_bravo.addr.to_string()]).expect("line add");
+    bravo.add_line("alpha", &alpha.key, &[to_alpha.addr.to_string()]).expect("line add");
     run("relay_loopback", base.path(), (alpha, bravo), vec![to_bravo, to_alpha], None, seed);
 }

@@ -2,7 +2,6 @@
 //! partitions, SIGKILLs, a full disk and line attacks. See `docs/faults.md`.
 
 mod attacks;
-mod bin;
 mod disk;
 mod failover;
 mod kills;

@@ -14,8 +14,8 @@ fn a_partition_of_both_paths_for_60_s_heals_without_loss() {
     let Some(net) = Net::create_or_explain("partition", "skipped: a partition needs two hosts") else { return };
     let base = tempfile::tempdir().expect("tempdir");
     let (mut alpha, mut bravo) = net_pair(base.path(), &net, None);
-    alpha.start();
-    bravo.start();
+    alpha.start().expect("station starts");
+    bravo.start().expect("station starts");
     assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "line never came up:\n{}", alpha.log_tail(30));
     let ab = Sender::start(alpha.client(), "alpha", "bravo", "partition", Duration::from_millis(200));
     let ba = Sender::start(bravo.client(), "bravo", "alpha", "partition", Duration::from_millis(200));

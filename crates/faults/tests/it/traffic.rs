@@ -149,6 +149,7 @@ pub fn wait_arrived(receiver: &Station, from: &str, sent: &[Sent], timeout: Dura
     loop {
         let got: std::collections::HashSet<String> = receiver
             .messages(from)
+            .expect("list messages")
             .iter()
             .filter(|m| m["direction"] == "in")
             .filter_map(|m| m["body"].as_str().map(String::from))
@@ -172,6 +173,7 @@ pub fn wait_delivered_state(sender: &Station, to: &str, sent: &[Sent], timeout: 
     loop {
         let delivered = sender
             .messages(to)
+            .expect("list messages")
             .iter()
             .filter(|m| m["direction"] == "out" && (m["state"] == "delivered" || m["state"] == "acknowledged"))
             .filter(|m| m["body"].as_str().is_some_and(|b| want.contains(b)))
@@ -311,8 +313,8 @@ pub fn finish(
     }
     assert!(a.stop(), "{} did not stop cleanly on SIGTERM:\n{}", a.name, a.log_tail(30));
     assert!(b.stop(), "{} did not stop cleanly on SIGTERM:\n{}", b.name, b.log_tail(30));
-    let export_a = a.export(base);
-    let export_b = b.export(base);
+    let export_a = a.export(base).expect("export the record");
+    let export_b = b.export(base).expect("export the record");
     let read =
         |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).expect("export file")).expect("export JSON") };
     let (json_a, json_b) = (read(&export_a), read(&export_b));
