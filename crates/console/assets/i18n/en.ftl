@@ -261,6 +261,45 @@ password-wrong = The current password is wrong.
 dialog-cancel = Cancel
 dialog-ok = OK
 
+# Calls (calls.js, ring.js)
+calls-heading = Calls
+calls-bar-heading = Call
+calls-none = No calls yet.
+call-button = CALL
+call-button-label = Call { $peer }: every console logged in there rings
+call-incoming = CALL from { $station } — { $operator }
+call-answer = Answer
+call-decline = Decline
+call-hangup = Hang up
+call-end-elsewhere = End call
+call-ringing-out = Ringing { $peer }…
+call-connecting = Connecting the call from { $peer }…
+call-answered = On call with { $peer } (answered by { $user })
+call-elsewhere-in = Call from { $peer }: answered at another console of this station
+call-elsewhere-out = { $user } is calling { $peer } from another console
+call-elsewhere-answered = { $peer }: call in progress at another console ({ $user })
+call-title-ringing = ☎ { $peer } IS CALLING
+call-error-line_down = The line to { $peer } is down: the call cannot ring there. The attempt is in the record.
+call-error-call_in_progress = A call is already ringing or in progress on the line to { $peer }.
+call-error = The call could not be made: { $message }
+call-error-action = The station refused: { $message }
+call-dir-in = IN
+call-dir-out = OUT
+call-who = { $user } at { $station }
+call-called-by = called by { $who }
+call-answered-by = answered by { $who }
+call-not-answered = not answered
+call-state-ringing = ringing
+call-state-answered = in progress
+call-state-ended = ended
+call-state-declined = declined
+call-state-missed = missed
+call-state-cancelled = cancelled
+call-state-failed = failed
+call-state-superseded = superseded
+sound-enable = Click to enable sound
+    .title = The browser keeps this console silent until you click in it: calls and alarms cannot be heard yet
+
 ## Station texts. Everything below is rendered by the station itself (crates/i18n), not
 ## by the browser: notice summaries, conflict alerts, alarms, watch checks, presence and
 ## escalation e-mail, for the record, the event stream, webhooks and e-mail. Ids start

@@ -261,6 +261,45 @@ password-wrong = Текущий пароль неверен.
 dialog-cancel = Отмена
 dialog-ok = OK
 
+# Звонки (calls.js, ring.js)
+calls-heading = Звонки
+calls-bar-heading = Звонок
+calls-none = Звонков ещё не было.
+call-button = ПОЗВОНИТЬ
+call-button-label = Позвонить { $peer }: зазвонят все консоли, где выполнен вход
+call-incoming = ВЫЗОВ от { $station } — { $operator }
+call-answer = Ответить
+call-decline = Отклонить
+call-hangup = Положить трубку
+call-end-elsewhere = Завершить звонок
+call-ringing-out = Вызываем { $peer }…
+call-connecting = Соединяем с { $peer }…
+call-answered = Разговор с { $peer } (ответил { $user })
+call-elsewhere-in = Вызов от { $peer }: принят на другой консоли этой станции
+call-elsewhere-out = { $user } вызывает { $peer } с другой консоли
+call-elsewhere-answered = { $peer }: разговор идёт на другой консоли ({ $user })
+call-title-ringing = ☎ ВЫЗЫВАЕТ { $peer }
+call-error-line_down = Линия с { $peer } не работает: вызов туда не пройдёт. Попытка записана в журнал.
+call-error-call_in_progress = На линии с { $peer } уже идёт вызов или разговор.
+call-error = Не удалось позвонить: { $message }
+call-error-action = Станция отказала: { $message }
+call-dir-in = ВХ.
+call-dir-out = ИСХ.
+call-who = { $user } ({ $station })
+call-called-by = звонил { $who }
+call-answered-by = ответил { $who }
+call-not-answered = без ответа
+call-state-ringing = вызов
+call-state-answered = разговор
+call-state-ended = завершён
+call-state-declined = отклонён
+call-state-missed = пропущен
+call-state-cancelled = отменён
+call-state-failed = сбой
+call-state-superseded = вытеснен
+sound-enable = Нажмите, чтобы включить звук
+    .title = Браузер не даёт консоли звучать, пока вы в ней не нажмёте: звонков и тревог пока не слышно
+
 ## Тексты станции. Всё, что ниже, формирует сама станция (crates/i18n), а не браузер:
 ## сводки уведомлений, конфликты, тревоги, проверки дежурства, присутствие и письма
 ## оповещения — для журнала, потока событий, вебхуков и почты. Идентификаторы

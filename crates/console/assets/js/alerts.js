@@ -27,14 +27,38 @@ export function init(list, muteButton) {
   setInterval(tick, repeatMs);
 }
 
-/** Creates (or resumes) the audio context; call from a user gesture such as the login. */
+/**
+ * Creates (or resumes) the audio context; call from a user gesture such as the login.
+ * Browsers keep a context made or resumed without a gesture suspended (silent), so this
+ * one context, unlocked once, is what every tone of the console plays through (ring.js too).
+ */
 export function unlockAudio() {
   try {
-    audio = audio || new AudioContext();
-    if (audio.state === "suspended") audio.resume();
+    if (!audio) {
+      audio = new AudioContext();
+      audio.addEventListener("statechange", audioStateChanged);
+    }
+    if (audio.state === "suspended") audio.resume().then(audioStateChanged, () => {});
+    audioStateChanged();
   } catch (e) {
     console.warn("no Web Audio:", e);
   }
+}
+
+const audioHandlers = [];
+
+/** The console's audio context, or null before the first `unlockAudio`. */
+export function audioContext() {
+  return audio;
+}
+
+/** `f(state)` runs when the audio context's state changes ("running" once unlocked). */
+export function onAudioState(f) {
+  audioHandlers.push(f);
+}
+
+function audioStateChanged() {
+  for (const f of audioHandlers) f(audio ? audio.state : "none");
 }
 
 function setMuted(on) {

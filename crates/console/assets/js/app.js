@@ -13,6 +13,8 @@
 //   compose.js       sending and drafts
 //   watch.js         alarms and the peer's watch checks as alerts
 //   record.js        the checkpoint and cosignature panel
+//   calls.js         voice calls: the call buttons, the call bar, the history panel
+//   ring.js          ringing: the ring tone, the flashing title, "click to enable sound"
 //   notices.js       notices and conflicts: lists, alerts, map data
 //   notice-form.js   drawing and filing a new notice
 //   admin.js         the supervisor page (admin-users.js, admin-tokens.js; dialog.js asks)
@@ -38,6 +40,8 @@ import * as notices from "./notices.js";
 import * as noticeForm from "./notice-form.js";
 import * as admin from "./admin.js";
 import * as password from "./password.js";
+import * as calls from "./calls.js";
+import * as ring from "./ring.js";
 
 // Round trips, watch checks and presence on the board are polled, not events.
 const linesPollMs = 5000;
@@ -60,6 +64,8 @@ function tick() {
   const now = new Date();
   tickClock(now);
   updateSince(now);
+  calls.tick(now);
+  ring.updateSoundControl();
 }
 
 async function onLangChange(e, rerender) {
@@ -109,7 +115,7 @@ async function boot() {
   alerts.init($("alert-list"), $("mute-toggle"));
   setUnauthorizedHandler(sessionEnded);
   setSelectHandler(selectLine);
-  setStartedHandler(() => map.fit(true));
+  setStartedHandler(() => { map.fit(true); ring.updateSoundControl(); });
   setUserHandler(admin.applyRole);
   const guess = (localStorage.getItem("hotline.lang") || navigator.language || "en").slice(0, 2);
   await setLang(LANGS.includes(guess) ? guess : "en");
@@ -123,6 +129,7 @@ async function boot() {
   wireMap();
   admin.wire();
   password.wire();
+  ring.wire();
   window.addEventListener("beforeunload", saveDraft);
   setInterval(tick, clockTickMs);
   setInterval(refreshLines, linesPollMs);
@@ -146,6 +153,7 @@ async function boot() {
 }
 
 // Exposed for the browser tests and for debugging from the devtools console.
-window.hotline = { state: S, map, onEvent };
+// `ringing()`: whether this console rings and whether its tone is sounding (ring.js).
+window.hotline = { state: S, map, onEvent, ringing: ring.status, calls: calls.snapshot };
 
 boot();

@@ -1,7 +1,8 @@
 // The line board: one row per line with its lamp, how long it has been in that state, the
 // round trip, messages waiting, the last watch check, who is on watch at the far end and
-// the peer's responsiveness over 24 hours. A line going down raises an alert here, and
-// coming back up notes it on that alert (which stays until acknowledged).
+// the peer's responsiveness over 24 hours, and the line's call button (calls.js). A line
+// going down raises an alert here, and coming back up notes it on that alert (which stays
+// until acknowledged).
 
 import { api, apiPath } from "./api.js";
 import { $, h } from "./dom.js";
@@ -9,6 +10,7 @@ import { t } from "./i18n.js";
 import { duration, stamp } from "./time.js";
 import * as alerts from "./alerts.js";
 import { S, active } from "./state.js";
+import { callButton } from "./calls.js";
 
 let onSelect = () => {};
 
@@ -64,7 +66,10 @@ export function renderLines() {
   }
   const focusedPeer = document.activeElement && document.activeElement.closest("#lines li")?.dataset.peer;
   ul.replaceChildren(...peers.map((peer) => lineItem(peer, S.lines.get(peer))));
-  if (focusedPeer) ul.querySelector(`li[data-peer="${CSS.escape(focusedPeer)}"] button`)?.focus();
+  const focusedCall = document.activeElement && document.activeElement.dataset.action === "call";
+  if (focusedPeer) {
+    ul.querySelector(`li[data-peer="${CSS.escape(focusedPeer)}"] ${focusedCall ? '[data-action="call"]' : "button"}`)?.focus();
+  }
   updateSince(new Date());
 }
 
@@ -84,7 +89,7 @@ function lineItem(peer, l) {
       h("span", { class: "line-watch", text: watchText(l.last_watch_check) }),
       h("span", { class: `line-presence${presenceClass(l.peer_on_watch)}`, text: presenceText(peer, l.peer_on_watch) }),
       h("span", { class: "line-figures", text: figuresText(l.responsiveness_24h) })));
-  return h("li", { class: `line ${l.state}`, dataset: { peer, state: l.state } }, btn);
+  return h("li", { class: `line ${l.state}`, dataset: { peer, state: l.state } }, btn, callButton(peer));
 }
 
 /** Rewrites each line's "in this state for ..." text; the clock calls it every second. */

@@ -10,6 +10,7 @@ import * as alerts from "./alerts.js";
 import { S } from "./state.js";
 import { openEvents, closeEvents, resync } from "./sync.js";
 import { saveDraft, restoreDraft } from "./compose.js";
+import * as calls from "./calls.js";
 
 let onStarted = () => {};
 let onUser = () => {};
@@ -46,6 +47,7 @@ export function showLogin(expired) {
 export function sessionEnded() {
   if ($("login-view").hidden === false) return;
   closeEvents();
+  calls.reset();
   saveDraft();
   showLogin(S.started);
 }
@@ -53,6 +55,7 @@ export function sessionEnded() {
 /** The user changed their own password: the station ended all their sessions, this one too. */
 export function passwordChanged() {
   closeEvents();
+  calls.reset();
   saveDraft();
   showLogin(false);
   $("login-password-changed").hidden = false;
@@ -93,6 +96,7 @@ export async function onLogout() {
     // Already logged out or unreachable: the console logs out locally either way.
   }
   closeEvents();
+  calls.reset();
   S.started = false;
   S.me = null;
   $("app").hidden = true;
@@ -110,6 +114,7 @@ export async function start() {
   $("compose-lang").value = S.station.lang || "en";
   S.lines.clear();
   S.messages.clear();
+  calls.reset();
   for (const l of S.station.lines) S.messages.set(l.peer, new Map());
   S.selected = S.station.lines.length ? S.station.lines[0].peer : null;
   S.started = true;

@@ -1,5 +1,5 @@
 // Keeping the console in step with its station. On start and after every reconnection
-// `resync` fetches lines, messages, session, checkpoint, notices, alarms and watch checks;
+// `resync` fetches lines, messages, session, checkpoint, notices, alarms, watch checks and calls;
 // in between, the event stream (GET /api/v1/events, Server-Sent Events, one event per
 // record entry) updates the same state. Every update is idempotent, so the replay after a
 // reconnection (the stream resumes after the last event id it gave) duplicates nothing.
@@ -14,6 +14,7 @@ import { alertForAlarm, alarmEnded, alertForCheck, checkAnswered, loadWatch } fr
 import { loadCheckpoint, renderRecord } from "./record.js";
 import { loadNotices, renderNotices } from "./notices.js";
 import { renderWho, refreshSession, tickClock } from "./topbar.js";
+import { loadCalls, onCallEvent, render as renderCalls } from "./calls.js";
 
 /**
  * The record entry kinds this console acts on, as the station writes them (its
@@ -48,6 +49,19 @@ export const FOLLOWED_KINDS = [
   "conflict.raised",
   "conflict.acknowledged",
   "conflict.resolved",
+  "call.started",
+  "call.ringing",
+  "call.stale",
+  "call.superseded",
+  "call.answering",
+  "call.leaving",
+  "call.answered",
+  "call.declined",
+  "call.missed",
+  "call.cancelled",
+  "call.failed",
+  "call.ended",
+  "call.refused",
 ];
 
 const probeRetryMs = 2000;
@@ -76,6 +90,7 @@ export async function resync() {
   loadCheckpoint();
   loadNotices();
   loadWatch();
+  loadCalls();
 }
 
 export function renderAll() {
@@ -84,6 +99,7 @@ export function renderAll() {
   renderConversation();
   renderRecord();
   renderNotices();
+  renderCalls();
   alerts.render();
   tickClock(new Date());
 }
@@ -181,5 +197,7 @@ export function onEvent(kind, ev) {
     refreshLines();
   } else if (family === "notice" || family === "conflict") {
     loadNotices();
+  } else if (family === "call") {
+    onCallEvent(kind, data);
   }
 }

@@ -1,0 +1,280 @@
+// Calls (PRODUCT.md "Calls"): the console's view of the station's voice calls and their
+// controls. The call button on each line card; the call bar, with a ringing call's banner
+// (caller, Answer, Decline), our own call ringing at the far end ("ringing bravo…") and
+// the call in progress, each with Hang up; a refused call's reason; and the history panel
+// (who called, who answered, when, how long, how it ended). `document.body.dataset.call`
+// is the state of this console's current call: `ringing`, `answered`, or absent.
+//
+// The calls come from GET /api/v1/calls on every (re)sync and from the `call.*` entries of
+// the event stream. Views of one call can cross (a POST's answer and the stream's entry
+// for the same step), so a view never replaces one further along (ringing < answered <
+// over). Which calls are "this console's" is local: the ones it started or answered here
+// (kept for the tab's life in sessionStorage); a call another console of this station
+// holds shows as such, without making this one ring or look busy. ring.js does the ringing.
+
+import { api, apiPath, withQuery } from "./api.js";
+import { $, h } from "./dom.js";
+import { t } from "./i18n.js";
+import { duration, stamp } from "./time.js";
+import * as ring from "./ring.js";
+import { S } from "./state.js";
+
+const historyShownMax = 50;
+const statusShownMs = 15000;
+const mineKey = "hotline.calls.mine";
+const mineKept = 50;
+
+const calls = new Map(); // id -> the latest call view (the API's shape)
+const steps = new Map(); // id -> the last `call.*` kind seen for it (event stream or our own click)
+const starting = new Set(); // peers this console is starting a call to (POST in flight)
+const busy = new Set(); // call ids with an answer, decline or hang-up in flight from here
+let mine = loadMine(); // ids of calls this console started or answered
+let status = null; // {id, args} of the last refusal shown, or null
+let statusTimer = null;
+
+function loadMine() {
+  try {
+    return new Set(JSON.parse(sessionStorage.getItem(mineKey) || "[]"));
+  } catch (e) {
+    return new Set();
+  }
+}
+
+function remember(id) {
+  mine.add(id);
+  sessionStorage.setItem(mineKey, JSON.stringify([...mine].slice(-mineKept)));
+}
+
+function forget(id) {
+  mine.delete(id);
+  sessionStorage.setItem(mineKey, JSON.stringify([...mine]));
+}
+
+const live = (c) => c.state === "ringing" || c.state === "answered";
+const rank = (c) => (c.state === "ringing" ? 0 : c.state === "answered" || c.state === "superseded" ? 1 : 2);
+
+/**
+ * What call `c` is to this console: "ringing-in" (it rings here), "connecting" (answered
+ * here, the caller's station is connecting it), "ringing-out" (ours, ringing there),
+ * "answered" (ours, in progress), "elsewhere" (live, held by another console here), or
+ * null (over, or ending: declined here and waiting for the caller's verdict, a stale ring).
+ */
+function role(c) {
+  if (!live(c)) return null;
+  const step = steps.get(c.id);
+  if (c.direction === "in" && c.state === "ringing") {
+    if (c.alerting && step !== "call.leaving") return "ringing-in";
+    if (step === "call.answering") return mine.has(c.id) ? "connecting" : "elsewhere";
+    return null;
+  }
+  if (c.state === "ringing") return mine.has(c.id) ? "ringing-out" : "elsewhere";
+  return mine.has(c.id) ? "answered" : "elsewhere";
+}
+
+/** Stores a view of a call unless we hold one further along; claims our own new call. */
+function upsert(c) {
+  const old = calls.get(c.id);
+  if (old && rank(c) < rank(old)) return;
+  if (c.direction === "out" && c.state === "ringing" && starting.has(c.peer)) remember(c.id);
+  calls.set(c.id, c);
+}
+
+/** Forgets everything (logout, another user, a session that ended); the next sync reloads. */
+export function reset() {
+  calls.clear();
+  steps.clear();
+  starting.clear();
+  busy.clear();
+  showStatus(null);
+  render();
+}
+
+/** All calls (newest first), after a (re)connection. */
+export async function loadCalls() {
+  try {
+    for (const c of await api("GET", withQuery(apiPath("calls"), { state: "all" }))) upsert(c);
+    render();
+  } catch (e) {
+    if (e.status !== 401) console.warn("calls load failed:", e);
+  }
+}
+
+/** A `call.*` entry from the event stream (`data.call` is the call after the step). */
+export function onCallEvent(kind, data) {
+  if (!data || !data.call) return; // call.refused: no call; the refused POST says why
+  steps.set(data.id, kind);
+  upsert(data.call);
+  render();
+}
+
+/** The call button of line `peer`, for its card on the board. */
+export function callButton(peer) {
+  return h("button", { type: "button", class: "line-call", dataset: { action: "call", peer },
+    disabled: starting.has(peer), title: t("call-button-label", { peer: peer.toUpperCase() }),
+    "aria-label": t("call-button-label", { peer: peer.toUpperCase() }), onclick: () => startCall(peer) },
+  t("call-button"));
+}
+
+async function startCall(peer) {
+  starting.add(peer);
+  showStatus(null);
+  render();
+  try {
+    const c = await api("POST", apiPath("lines", peer, "calls"));
+    remember(c.id);
+    upsert(c);
+  } catch (e) {
+    showStatus(refusal(e, peer));
+  } finally {
+    starting.delete(peer);
+    render();
+  }
+}
+
+function refusal(e, peer) {
+  const args = { peer: peer.toUpperCase(), message: e.message || e.code || String(e.status) };
+  if (e.code === "line_down" || e.code === "call_in_progress") return { id: `call-error-${e.code}`, args };
+  return { id: "call-error", args };
+}
+
+/** Answer, decline or hang up call `id`; `step` is what it means here at once. */
+async function act(id, action, step) {
+  if (busy.has(id)) return;
+  busy.add(id);
+  const before = steps.get(id);
+  if (action === "answer") remember(id);
+  if (step) steps.set(id, step);
+  showStatus(null);
+  render();
+  try {
+    upsert(await api("POST", apiPath("calls", id, action)));
+  } catch (e) {
+    if (action === "answer") forget(id);
+    if (step && steps.get(id) === step) steps.set(id, before);
+    showStatus({ id: "call-error-action", args: { message: e.message || e.code } });
+    if (e.status === 404 || e.status === 409) refresh(id);
+  } finally {
+    busy.delete(id);
+    render();
+  }
+}
+
+/** Re-reads one call (after a refused action: someone else may have acted first). */
+async function refresh(id) {
+  try {
+    upsert(await api("GET", apiPath("calls", id)));
+    render();
+  } catch (e) {
+    // Shown by the refusal already.
+  }
+}
+
+function showStatus(s) {
+  status = s;
+  clearTimeout(statusTimer);
+  if (s) statusTimer = setTimeout(() => showStatus(null), statusShownMs);
+  const el = $("call-status");
+  if (!el) return;
+  el.textContent = s ? t(s.id, s.args) : "";
+  el.hidden = !s;
+}
+
+/** Redraws the call bar, the line cards' call buttons, the history and the ring. */
+export function render() {
+  const current = [...calls.values()].map((c) => [c, role(c)]).filter(([, r]) => r)
+    .sort(([a], [b]) => (b.started || "").localeCompare(a.started || ""));
+  $("call-bar").replaceChildren(...current.map(([c, r]) => barItem(c, r)));
+  $("call-bar").hidden = current.length === 0;
+  const roles = current.map(([, r]) => r);
+  const state = roles.includes("answered") ? "answered"
+    : roles.some((r) => r === "ringing-in" || r === "ringing-out" || r === "connecting") ? "ringing" : null;
+  if (state) document.body.dataset.call = state;
+  else delete document.body.dataset.call;
+  for (const b of document.querySelectorAll('#lines [data-action="call"]')) b.disabled = starting.has(b.dataset.peer);
+  const ringingIn = current.filter(([, r]) => r === "ringing-in");
+  if (ringingIn.length) ring.start(t("call-title-ringing", { peer: ringingIn[0][0].peer.toUpperCase() }));
+  else ring.stop();
+  if (status) $("call-status").textContent = t(status.id, status.args);
+  renderHistory();
+  tick(new Date());
+}
+
+function button(action, id, label, cls, step) {
+  return h("button", { type: "button", class: cls, dataset: { action }, disabled: busy.has(id),
+    onclick: () => act(id, action, step) }, t(label));
+}
+
+function barItem(c, r) {
+  const peer = c.peer.toUpperCase();
+  const li = h("li", { class: `call-item ${r}`, dataset: { callId: c.id, peer: c.peer, role: r, state: c.state,
+    direction: c.direction } });
+  if (r === "ringing-in") {
+    li.setAttribute("role", "alert");
+    li.append(h("span", { class: "call-icon", "aria-hidden": "true", text: "☎" }),
+      h("span", { class: "call-text", text: t("call-incoming", { station: peer, operator: c.started_by || "?" }) }),
+      button("answer", c.id, "call-answer", "call-answer", "call.answering"),
+      button("decline", c.id, "call-decline", "call-decline", "call.leaving"));
+  } else if (r === "ringing-out") {
+    li.append(h("span", { class: "call-icon", "aria-hidden": "true", text: "☎" }),
+      h("span", { class: "call-text", text: t("call-ringing-out", { peer: c.peer }) }),
+      button("hangup", c.id, "call-hangup", "call-hangup"));
+  } else if (r === "connecting") {
+    li.append(h("span", { class: "call-text", text: t("call-connecting", { peer }) }));
+  } else if (r === "answered") {
+    li.append(h("span", { class: "call-icon", "aria-hidden": "true", text: "☎" }),
+      h("span", { class: "call-text", text: t("call-answered", { peer, user: c.answered_by || "?" }) }),
+      h("span", { class: "call-timer", dataset: { since: c.answered || "" } }),
+      button("hangup", c.id, "call-hangup", "call-hangup"));
+  } else {
+    const id = c.state === "answered" ? "call-elsewhere-answered"
+      : c.direction === "in" ? "call-elsewhere-in" : "call-elsewhere-out";
+    li.append(h("span", { class: "call-text", text: t(id, { peer, user: c.answered_by || c.started_by || "?" }) }));
+    if (c.state === "answered" || c.direction === "out") li.append(button("hangup", c.id, "call-end-elsewhere", "small"));
+  }
+  return li;
+}
+
+/** "op at alpha": an operator and their station. */
+function who(user, station) {
+  return user ? t("call-who", { user, station: station.toUpperCase() }) : null;
+}
+
+function renderHistory() {
+  const ol = $("calls-history");
+  const list = [...calls.values()].sort((a, b) => (b.started || "").localeCompare(a.started || "")).slice(0, historyShownMax);
+  if (!list.length) {
+    ol.replaceChildren(h("li", { class: "empty", text: t("calls-none") }));
+    return;
+  }
+  const here = S.station ? S.station.name : "";
+  ol.replaceChildren(...list.map((c) => {
+    const [from, to] = c.direction === "out" ? [here, c.peer] : [c.peer, here];
+    const caller = who(c.started_by, from);
+    const answerer = who(c.answered_by, to);
+    const talked = c.answered ? (c.ended ? new Date(c.ended) : null) : null;
+    return h("li", { class: `call-row ${c.direction} ${c.state}`, dataset: { callId: c.id, state: c.state,
+      direction: c.direction, peer: c.peer } },
+    h("span", { class: "call-dir", text: t(`call-dir-${c.direction}`) }),
+    h("span", { class: "call-peer", text: c.peer.toUpperCase() }),
+    h("time", { class: "call-when", datetime: c.started, text: stamp(c.started) }),
+    h("span", { class: `call-outcome ${c.state}`, text: t(`call-state-${c.state}`) }),
+    h("span", { class: "call-who", text: [caller && t("call-called-by", { who: caller }),
+      answerer ? t("call-answered-by", { who: answerer }) : c.state === "answered" ? null : t("call-not-answered")]
+      .filter(Boolean).join("; ") }),
+    h("span", { class: "call-length", dataset: c.answered && !c.ended ? { since: c.answered } : {},
+      text: talked ? duration(talked - new Date(c.answered)) : "" }));
+  }));
+}
+
+/** Rewrites the running calls' timers; the clock calls it every second. */
+export function tick(now) {
+  for (const el of document.querySelectorAll(".call-timer[data-since], .call-length[data-since]")) {
+    const since = el.dataset.since;
+    if (since) el.textContent = duration(now - new Date(since));
+  }
+}
+
+/** This console's calls as they stand, for the browser tests and the devtools. */
+export function snapshot() {
+  return [...calls.values()].map((c) => ({ ...c, role: role(c), mine: mine.has(c.id) }));
+}
