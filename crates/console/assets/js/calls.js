@@ -259,7 +259,7 @@ function renderHistory() {
     h("time", { class: "call-when", datetime: c.started, text: stamp(c.started) }),
     h("span", { class: `call-outcome ${c.state}`, text: t(`call-state-${c.state}`) }),
     h("span", { class: "call-who", text: [caller && t("call-called-by", { who: caller }),
-      answerer ? t("call-answered-by", { who: answerer }) : c.state === "answered" ? null : t("call-not-answered")]
+      answerer ? t("call-answered-by", { who: answerer }) : live(c) ? null : t("call-not-answered")]
       .filter(Boolean).join("; ") }),
     h("span", { class: "call-length", dataset: c.answered && !c.ended ? { since: c.answered } : {},
       text: talked ? duration(talked - new Date(c.answered)) : "" }));
