@@ -389,8 +389,11 @@ fn slow_loris_handshakes_time_out_and_the_real_line_stays_up() {
     assert_line_stayed_up(&bench, &before);
     std::thread::sleep(Duration::from_millis(300));
     let timed_out = bench.alpha_log_count("incoming line handshake timed out") - timed_out_before;
-    assert!(timed_out >= CONNECTIONS, "alpha logged {timed_out} handshake timeouts for {CONNECTIONS} lorises");
-    // 64 pending handshakes at a time, 3 s each: two rounds for 100, plus slack.
+    // One address may have 4 handshakes under way (`pending_handshakes_per_address_max`):
+    // those time out after 3 s, every other loris is closed at once (a rate-limited log
+    // line says so), so no address can fill the 64 slots the real peer needs.
+    let refused_logged = bench.alpha_log_count("too many handshakes under way from its address");
+    assert!(timed_out >= 1 && refused_logged >= 1, "timeouts {timed_out}, refusals logged {refused_logged}");
     assert!(longest < Duration::from_secs(10), "a slow-loris connection lived {longest:?}");
     println!(
         "FAULTS slowloris: {CONNECTIONS} connections that never finish a handshake all closed within {all_closed:?} (longest {longest:?}); {timed_out} timeouts logged; line stayed up"

@@ -43,7 +43,7 @@ pub const item_time_ms_max: i64 = 4_102_444_800_000;
 #[allow(non_upper_case_globals)]
 pub const check_window_ms_max: i64 = 24 * 3600 * 1000;
 #[allow(non_upper_case_globals)]
-pub const check_window_ms_min: i64 = 10_000;
+pub const check_window_ms_min: i64 = 1_000;
 
 /// At most [`quoted_chars_max`] characters of `text`, escaped, for a refusal's reason.
 pub fn quote(text: &str) -> String {
