@@ -5,6 +5,8 @@
 // back with a live session but no gesture yet (a reload, a browser restart) cannot make a
 // sound, and browsers say nothing about it: so it shows a "click to enable sound" control
 // until the operator clicks (any click or key in the page arms the sound as well).
+// The alarm tones' mute does not silence the ring: a call is answered or declined, and it
+// stops by itself when answered at another console, cancelled or missed.
 
 import { audioContext, onAudioState, unlockAudio } from "./alerts.js";
 import { $ } from "./dom.js";
