@@ -10,9 +10,16 @@
 //! This crate holds no I/O beyond reading the operating system's random source when a new
 //! key is generated; reading and writing key files is the station's job.
 
+mod safety;
+
+pub use safety::{
+    SafetyNumber, digit_group_len, fingerprint_digits, fingerprint_digits_count, fingerprint_iterations,
+    fingerprint_version, safety_number,
+};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use ed25519_dalek::{Signer as _, Verifier as _};
+use ed25519_dalek::Signer as _;
 use sha2::{Digest as _, Sha256};
 
 pub use ed25519_dalek::Signature;
@@ -223,9 +230,13 @@ impl VerifierKey {
         Ok(vk)
     }
 
-    /// Checks an Ed25519 signature by this key.
+    /// Checks an Ed25519 signature by this key, strictly: a key or a signature `R` of small
+    /// order is refused as well as a non-canonical `s`, so no second signature of the same
+    /// message verifies and a weak key (which "signs" every message) verifies nothing. Every
+    /// signature a peer sends passes here, and hotline's own signatures always meet these
+    /// rules (ed25519-dalek's `verify_strict`).
     pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
-        self.parsed.as_ref().is_some_and(|vk| vk.verify(message, signature).is_ok())
+        self.parsed.as_ref().is_some_and(|vk| vk.verify_strict(message, signature).is_ok())
     }
 }
 
@@ -296,6 +307,45 @@ mod tests {
         assert!(text.starts_with("PRIVATE+KEY+alpha+"));
         assert_eq!(StationKey::from_private_text(&text).expect("private text").verifier(), vk);
         assert!(StationKey::from_private_text(&text.replace("+alpha+", "+bravo+")).is_err());
+    }
+
+    /// The identity point is a small-order key: with `R` the identity and `s = 0` the plain
+    /// Ed25519 equation holds for every message. Strict verification refuses it.
+    #[test]
+    fn a_weak_key_verifies_nothing() {
+        use ed25519_dalek::Verifier as _;
+        let mut identity_point = [0u8; 32];
+        identity_point[0] = 1;
+        let mut sig_bytes = [0u8; 64];
+        sig_bytes[0] = 1;
+        let signature = Signature::from_bytes(&sig_bytes);
+        let plain = ed25519_dalek::VerifyingKey::from_bytes(&identity_point).expect("a curve point");
+        assert!(plain.verify(b"any message", &signature).is_ok(), "the plain equation accepts it");
+        let weak = VerifierKey::new("mallory", identity_point).expect("key");
+        assert!(!weak.verify(b"any message", &signature));
+        assert!(!weak.verify(b"another message", &signature));
+    }
+
+    /// Adding the group order to `s` gives a second encoding of the same signature; it must
+    /// not verify (a signature is not malleable).
+    #[test]
+    fn a_non_canonical_s_is_refused() {
+        let key = StationKey::generate("alpha").expect("key");
+        let signature = key.sign(b"hello");
+        assert!(key.verifier().verify(b"hello", &signature));
+        // The group order l, little-endian.
+        const L: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut bytes = signature.to_bytes();
+        let mut carry = 0u16;
+        for (b, l) in bytes[32..].iter_mut().zip(L) {
+            let sum = u16::from(*b) + u16::from(l) + carry;
+            *b = sum as u8;
+            carry = sum >> 8;
+        }
+        assert!(!key.verifier().verify(b"hello", &Signature::from_bytes(&bytes)));
     }
 
     #[test]
