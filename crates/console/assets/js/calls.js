@@ -117,10 +117,11 @@ export function callButton(peer) {
 
 async function startCall(peer) {
   starting.add(peer);
+  const posted = api("POST", apiPath("lines", peer, "calls")); // first: the far end's ring waits on it
   showStatus(null);
   render();
   try {
-    const c = await api("POST", apiPath("lines", peer, "calls"));
+    const c = await posted;
     remember(c.id);
     upsert(c);
   } catch (e) {

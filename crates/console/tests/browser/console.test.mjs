@@ -697,8 +697,9 @@ async function toneHeard(page, floor = 0.01, ms = 4000) {
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const callButtonAt = (page, peer) => page.locator(`#lines li[data-peer="${peer}"] [data-action="call"]`);
 let bravo2; // a second console at bravo, as op in a browser of its own
+let latencyCalls = 0; // how many calls the latency test measured
 
-test("calls: alpha calls bravo ten times; every bravo console rings within 300 ms (p95), tone and title too", async () => {
+test("calls: alpha calls bravo again and again; every bravo console rings within 300 ms (p95), tone and title too", async () => {
   // A reload leaves a live session but no gesture: the browser keeps the page silent, so
   // the console says so and offers the click.
   await bravo.reload();
@@ -715,12 +716,21 @@ test("calls: alpha calls bravo ten times; every bravo console rings within 300 m
     await page.locator(`#lines li[data-peer="${peer}"][data-state="up"]`).waitFor({ timeout: 15000 });
   }
   await linesFree();
+  // Headless Chromium paints in software here: the map's pulsing conflict ring (an earlier
+  // test left a conflict) would repaint the whole map on every frame on both consoles and
+  // take the CPU from the stations being measured. Reduced motion stops the animations.
+  for (const page of [alpha, bravo, bravo2.page]) await page.emulateMedia({ reducedMotion: "reduce" });
   await watchCallClicks(alpha);
   for (const page of [alpha, bravo, bravo2.page]) await watchCallState(page);
 
-  // One call first that is not measured (it warms the stations' and pages' paths), then ten.
+  // One call first that is not measured (it warms the stations' and pages' paths), then
+  // `measured` calls. Twenty by default, not ten: of ten, the p95 is the maximum, and one
+  // scheduling hiccup on a loaded machine (debug stations, two CPUs shared with builds)
+  // would decide it alone.
+  const measured = Number(process.env.HOTLINE_CALL_SAMPLES || 20);
   const samples = [];
-  for (let i = -1; i < 10; i++) {
+  const posts = []; // alpha's POST .../calls round trip, per call
+  for (let i = -1; i < measured; i++) {
     await Promise.all([alpha, bravo, bravo2.page].map((p) => p.evaluate(() => { window.__callMarks = []; window.__clickMarks = []; })));
     await callButtonAt(alpha, "bravo").click();
     await bravo.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
@@ -728,6 +738,13 @@ test("calls: alpha calls bravo ten times; every bravo console rings within 300 m
     const [clicked] = await alpha.evaluate(() => window.__clickMarks);
     const rang = Math.max(await firstMark(bravo, "ringing"), await firstMark(bravo2.page, "ringing"));
     if (i >= 0) samples.push(rang - clicked);
+    // How much of it alpha's station took to answer the POST (start, record, send).
+    const post = await alpha.evaluate(() => {
+      const r = performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/calls") && e.initiatorType === "fetch");
+      performance.clearResourceTimings();
+      return r.length ? r[r.length - 1].responseEnd - r[r.length - 1].startTime : null;
+    });
+    if (i >= 0) posts.push(post);
     await alpha.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
     const banner = bravo.locator('#call-bar li[data-role="ringing-in"]');
     if (i === -1) {
@@ -761,11 +778,14 @@ test("calls: alpha calls bravo ten times; every bravo console rings within 300 m
     }
     await linesFree();
   }
+  latencyCalls = measured;
+  for (const page of [alpha, bravo, bravo2.page]) await page.emulateMedia({ reducedMotion: null });
   const sorted = [...samples].sort((a, b) => a - b);
   const [p50, p95] = [pct(sorted, 50), pct(sorted, 95)];
   console.log(`click → far console ringing (worst of bravo's two consoles), ${samples.length} calls: ` +
     `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms; ` +
-    `all: ${samples.map((s) => s.toFixed(0)).join(" ")}`);
+    `all: ${samples.map((s) => s.toFixed(0)).join(" ")}; alpha's POST round trip of each: ` +
+    `${posts.map((s) => (s == null ? "?" : s.toFixed(0))).join(" ")}`);
   assert.ok(p95 < 300, `p95 click → ringing ${p95.toFixed(1)} ms`);
 });
 
@@ -823,13 +843,15 @@ test("calls: bravo answers, alpha hangs up; bravo's other console declines one; 
       if (answeredBy) assert.ok(c.answered && c.ended_by === "op", JSON.stringify(c));
     }
   }
-  // The eleven calls of the latency run: six cancelled by alpha, five declined at bravo.
-  const states = (list) => list.slice(2, 13).map((c) => c.state).sort();
-  const expected = [...Array(6).fill("cancelled"), ...Array(5).fill("declined")];
+  // The calls of the latency run (one more than measured): cancelled by alpha or declined at bravo.
+  const run = latencyCalls + 1;
+  const states = (list) => list.slice(2, 2 + run).map((c) => c.state).sort();
+  const declined = Math.floor(run / 2);
+  const expected = [...Array(run - declined).fill("cancelled"), ...Array(declined).fill("declined")];
   assert.deepEqual(states(atAlpha), expected);
   assert.deepEqual(states(atBravo), expected);
-  assert.deepEqual(atAlpha.slice(0, 13).map((c) => c.id), atBravo.slice(0, 13).map((c) => c.id));
-  for (const c of [...atAlpha.slice(2, 13), ...atBravo.slice(2, 13)]) {
+  assert.deepEqual(atAlpha.slice(0, 2 + run).map((c) => c.id), atBravo.slice(0, 2 + run).map((c) => c.id));
+  for (const c of [...atAlpha.slice(2, 2 + run), ...atBravo.slice(2, 2 + run)]) {
     assert.equal(c.started_by, "op");
     assert.equal(c.answered_by, null);
     assert.equal(c.ended_by, "op", JSON.stringify(c));
