@@ -56,6 +56,8 @@ pub(super) async fn get_lines(State(state): State<AppState>) -> Result<Json<Valu
             "undelivered": undelivered,
             "oldest_undelivered": oldest_ms.map(rfc3339),
             "key": line.key.to_string(),
+            // Both operators can read this aloud to each other: the same at both ends.
+            "safety_number": hotline_identity::safety_number(&state.key.verifier(), &line.key).to_string(),
             "addrs": line.addrs,
         }));
     }
