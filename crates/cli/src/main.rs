@@ -267,12 +267,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("public key (give it to the peer station for `hotline line add --key`):");
             println!("{key}");
         }
-        Command::Key { dir } => println!("{}", admin::key(&dir)?),
+        Command::Key { dir } => {
+            let key = admin::key(&dir)?;
+            // The verifier key stays the last line: scripts read it.
+            println!("fingerprint: {}", key.fingerprint_digits());
+            println!("{key}");
+        }
         Command::Line { command: LineCommand::Add { dir, peer, key, addrs } } => {
             admin::line_add(&dir, &peer, &key, &addrs)?;
             println!(
                 "line to {peer} added; it comes up at the next start of `hotline serve` (restart a serving station)"
             );
+            let own = admin::key(&dir)?;
+            // line_add parsed the key already; the type comes from `safety_number`.
+            let peer_key = std::str::FromStr::from_str(&key)?;
+            println!("safety number: {}", own.safety_number(&peer_key));
+            println!("read it aloud with {peer}'s operator: their `hotline line add` for this station shows the same");
         }
         Command::User { command: UserCommand::Add { dir, name, role } } => {
             let mut input = String::new();

@@ -240,6 +240,27 @@ impl VerifierKey {
     }
 }
 
+impl VerifierKey {
+    /// This station's fingerprint in 6 groups of 5 digits ([`fingerprint_digits`]).
+    pub fn fingerprint_digits(&self) -> String {
+        fingerprint_digits(self)
+    }
+
+    /// The safety number of the line between this station and `peer` ([`safety_number`]).
+    pub fn safety_number(&self, peer: &VerifierKey) -> SafetyNumber {
+        safety_number(self, peer)
+    }
+}
+
+impl std::str::FromStr for VerifierKey {
+    type Err = IdentityError;
+
+    /// [`VerifierKey::parse`].
+    fn from_str(text: &str) -> Result<VerifierKey, IdentityError> {
+        VerifierKey::parse(text)
+    }
+}
+
 /// First four bytes of `SHA-256(name || "\n" || 0x01 || key)`.
 pub fn key_hash(name: &str, key: &[u8; 32]) -> [u8; 4] {
     let mut h = Sha256::new();
@@ -300,6 +321,7 @@ mod tests {
         let sig = key.sign(b"hello");
         assert!(vk.verify(b"hello", &sig));
         assert!(!vk.verify(b"hellp", &sig));
+        assert_eq!(key.verifier().to_string().parse::<VerifierKey>(), Ok(vk.clone()));
         let again = StationKey::from_seed("alpha", &key.seed()).expect("seed");
         assert_eq!(again.verifier(), vk);
         assert!(!key.pkcs8_der().is_empty());
