@@ -15,6 +15,7 @@ use hotline_fuzz::{LOCAL, PEER, alpha_key, bravo_key};
 use hotline_proto::{Event, Frame, LANES, Lane, Line, Restored};
 use hotline_record::merkle::MerkleTree;
 use hotline_record::{Checkpoint, NoteSigner, cosign, sign_note};
+use hotline_item::{Item, SignedItem};
 use serde_json::json;
 
 #[allow(dead_code)]
@@ -297,6 +298,44 @@ fn exports() {
     std::fs::write(dir.join("bravo-export.json"), two.export(Who::Bravo).to_json()).expect("fixture written");
 }
 
+/// One real envelope (for `item`) and one item text (for `item_signed`) of every kind,
+/// from bravo to alpha, and a few near misses for `item_signed`.
+fn items() {
+    let bravo = bravo_key();
+    let mut tree = MerkleTree::new();
+    for i in 0..5u8 {
+        tree.push(hotline_record::merkle::leaf_hash(&[i]));
+    }
+    let origin = hotline_audit::origin_of(&bravo.verifier());
+    let checkpoint = Checkpoint::new(&origin, tree.len(), tree.root());
+    let note = checkpoint.sign(&NoteSigner::from_station_key(&bravo)).expect("signs");
+    let circle = json!({"type": "Point", "coordinates": [30.5, 50.4], "radius_m": 20000});
+    let notice_text = notice(circle, Some((0.0, 9000.0)), "2026-11-25T10:00:00Z", "2026-11-25T12:00:00Z").to_string();
+    for (name, item) in hotline_fuzz::item::valid_items(&note, &notice_text) {
+        let signed = SignedItem::sign(item, &bravo);
+        let opened = SignedItem::open(&signed.envelope(), &bravo.verifier(), LOCAL);
+        assert!(opened.is_ok(), "seed {name} is a valid item: {opened:?}");
+        write("item", name, signed.envelope());
+        write("item_signed", name, &signed.text);
+    }
+    let wrong_way = SignedItem::sign(
+        Item::Presence { from: LOCAL.into(), to: PEER.into(), on_watch: 1, since_ms: 0 },
+        &bravo,
+    );
+    write("item", "bad-wrong-ends", wrong_way.envelope());
+    write("item_signed", "bad-wrong-ends", &wrong_way.text);
+    write(
+        "item_signed",
+        "bad-unknown-field",
+        r#"{"type":"presence","from":"bravo","to":"alpha","on_watch":1,"since_ms":0,"x":1}"#,
+    );
+    write(
+        "item_signed",
+        "bad-uuid",
+        r#"{"type":"ack","from":"bravo","to":"alpha","id":"../x","by":"op","at_ms":1}"#,
+    );
+}
+
 fn main() {
     frames();
     handshakes();
@@ -304,5 +343,6 @@ fn main() {
     notes();
     merkle();
     exports();
+    items();
     println!("seeds written under {}", root().join("corpus").display());
 }

@@ -5,6 +5,7 @@
 //! Everything here is deterministic: a crash found by one run replays exactly in another.
 
 pub mod handshake;
+pub mod item;
 
 use hotline_identity::StationKey;
 

@@ -32,7 +32,18 @@ fn assert_sans_io(package: &str, dir: &str) {
         .expect("cargo tree");
     assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
     let tree = String::from_utf8_lossy(&out.stdout);
-    for forbidden in ["tokio", "mio", "socket2", "async-std", "rusqlite", "hotline-store", "hotline-station"] {
+    for forbidden in [
+        "tokio",
+        "mio",
+        "socket2",
+        "async-std",
+        "rusqlite",
+        "hotline-store",
+        "hotline-core",
+        "hotline-line",
+        "hotline-http",
+        "hotline-station",
+    ] {
         assert!(
             !tree.lines().any(|l| l.starts_with(&format!("{forbidden} "))),
             "{package} depends on {forbidden}:\n{tree}"
@@ -71,10 +82,11 @@ fn the_call_core_depends_on_no_runtime_and_no_io() {
 /// The record, the notice geometry and the auditor are pure functions of their input:
 /// the auditor in particular must judge an export file without touching anything else.
 #[test]
-fn record_notice_and_audit_depend_on_no_runtime_and_no_io() {
+fn record_notice_audit_and_items_depend_on_no_runtime_and_no_io() {
     assert_sans_io("hotline-record", "crates/record/src");
     assert_sans_io("hotline-notice", "crates/notice/src");
     assert_sans_io("hotline-audit", "crates/audit/src");
+    assert_sans_io("hotline-item", "crates/item/src");
 }
 
 #[test]
@@ -103,7 +115,7 @@ fn every_module_opens_with_a_doc_comment_and_no_leftovers() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The record has one writer: only `Core` (crates/station/src/core.rs) appends entries,
+/// The record has one writer: only `Core` (crates/core/src/core.rs) appends entries,
 /// so a serving station's Merkle tree never meets an entry it did not append itself.
 /// The store crate, which defines the call, and its tests are the only other callers.
 #[test]
@@ -111,7 +123,7 @@ fn only_core_appends_to_the_record() {
     let root = workspace_root();
     let mut files = Vec::new();
     rust_files(&root.join("crates"), &mut files);
-    let allowed = ["crates/station/src/core.rs", "crates/store/"];
+    let allowed = ["crates/core/src/core.rs", "crates/store/"];
     let needle = [".append", "_entry("].concat();
     let offenders: Vec<String> = files
         .iter()
@@ -125,11 +137,12 @@ fn only_core_appends_to_the_record() {
     assert!(offenders.is_empty(), "append to the record only through Core::write (Journal::append): {offenders:?}");
 }
 
-/// The station's module graph from its source: for each module (file), the modules its
-/// code names through `crate::…` and `super::…` paths (comments ignored).
-fn station_module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+/// A crate's module graph from its source (`dir`, e.g. `crates/line/src`): for each
+/// module (file), the modules its code names through `crate::…` and `super::…` paths
+/// (comments ignored).
+fn module_graph(dir: &str) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
     use std::collections::{BTreeMap, BTreeSet};
-    let src = workspace_root().join("crates/station/src");
+    let src = workspace_root().join(dir);
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let module_of = |file: &Path| -> String {
@@ -193,31 +206,64 @@ fn find_cycle(graph: &std::collections::BTreeMap<String, std::collections::BTree
     graph.keys().find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
 }
 
-/// The station has no import circle: between its rooms (top-level modules: `http`,
-/// `line`, `core`, …) and between the files of one room. A room's own `mod.rs` and its
-/// files may name each other (a parent declares its children; children share its types).
+/// The station's floors, bottom first: each may use the ones below it and none above
+/// (Cargo refuses a circle between crates; this keeps the direction).
+const STATION_FLOORS: [&str; 5] = ["hotline-item", "hotline-core", "hotline-line", "hotline-http", "hotline-station"];
+
+/// The station's floors stand in order: `hotline-item` needs no other floor,
+/// `hotline-core` only the items, the line tasks never the HTTP API.
+#[test]
+fn the_station_floors_depend_downwards_only() {
+    let root = workspace_root();
+    for (at, floor) in STATION_FLOORS.iter().enumerate() {
+        let out = Command::new(env!("CARGO"))
+            .args(["tree", "-p", floor, "-e", "normal", "--prefix", "none", "--offline"])
+            .current_dir(&root)
+            .output()
+            .expect("cargo tree");
+        assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+        let tree = String::from_utf8_lossy(&out.stdout);
+        for above in &STATION_FLOORS[at + 1..] {
+            assert!(
+                !tree.lines().any(|l| l.starts_with(&format!("{above} "))),
+                "{floor} depends on {above}, a floor above it:\n{tree}"
+            );
+        }
+    }
+}
+
+/// No import circle inside any floor of the station: between its rooms (top-level
+/// modules: `admin`, `core`, `connection`, `guard`, …) and between the files of one room.
+/// A room's own `mod.rs` and its files may name each other (a parent declares its
+/// children; children share its types). Checked with `module_graph`, which reads the
+/// `crate::` and `super::` paths of every file.
 #[test]
 fn the_station_has_no_import_circle() {
     use std::collections::{BTreeMap, BTreeSet};
-    let graph = station_module_graph();
-    assert!(graph.len() > 20, "the station's modules were not found: {graph:?}");
-    let room = |m: &str| m.split("::").next().unwrap_or("").to_owned();
-    let mut rooms: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut inside: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (from, targets) in &graph {
-        for to in targets {
-            if from.is_empty() || to.is_empty() {
-                continue; // the crate root declares every room
-            }
-            if room(from) != room(to) {
-                rooms.entry(room(from)).or_default().insert(room(to));
-            } else if from.contains("::") && to.contains("::") && from != to {
-                inside.entry(from.clone()).or_default().insert(to.clone());
+    let mut seen = 0;
+    for dir in ["crates/item/src", "crates/core/src", "crates/line/src", "crates/http/src", "crates/station/src"] {
+        let graph = module_graph(dir);
+        assert!(!graph.is_empty(), "no modules found under {dir}");
+        seen += graph.len();
+        let room = |m: &str| m.split("::").next().unwrap_or("").to_owned();
+        let mut rooms: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut inside: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (from, targets) in &graph {
+            for to in targets {
+                if from.is_empty() || to.is_empty() {
+                    continue; // the crate root declares every room
+                }
+                if room(from) != room(to) {
+                    rooms.entry(room(from)).or_default().insert(room(to));
+                } else if from.contains("::") && to.contains("::") && from != to {
+                    inside.entry(from.clone()).or_default().insert(to.clone());
+                }
             }
         }
+        assert_eq!(find_cycle(&rooms), None, "an import circle between the rooms of {dir}");
+        assert_eq!(find_cycle(&inside), None, "an import circle inside one of the rooms of {dir}");
     }
-    assert_eq!(find_cycle(&rooms), None, "an import circle between the station's rooms");
-    assert_eq!(find_cycle(&inside), None, "an import circle inside one of the station's rooms");
+    assert!(seen > 50, "the station's modules were not found ({seen})");
 }
 
 /// The record's kinds have one home, `hotline_station::entry_kind::EntryKind`: the list in

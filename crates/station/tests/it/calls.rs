@@ -39,7 +39,7 @@ async fn pair() -> (tempfile::TempDir, Running, Running) {
     (dir, alpha, bravo)
 }
 
-async fn call(r: &Running, peer: &str, op: CallOp, by: &str) -> Result<Value, hotline_station::error::ApiError> {
+async fn call(r: &Running, peer: &str, op: CallOp, by: &str) -> Result<Value, hotline_station::line::LineError> {
     let by = by.to_owned();
     r.state.lines[peer].ask(|reply| Command::Call { op, by, reply }).await
 }

@@ -1,0 +1,127 @@
+//! Voice calls over the API (PRODUCT.md "Calls"): start a call on a line, list and read
+//! calls, answer, decline or hang up. The line task decides through its
+//! `hotline_call::CallLine`; this file only parses, routes and shapes the answers. A start
+//! on a line that is down is refused at once (`503 line_down`) and still recorded; a
+//! second call on a busy line gets `409 call_in_progress`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use hotline_call::CallId;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::state::{AppState, Operator};
+use crate::error::{ApiError, ErrorBody};
+use hotline_line::Command;
+use hotline_line::calls::CallOp;
+
+/// Most calls one listing returns.
+#[allow(non_upper_case_globals)]
+const calls_page_max: i64 = 500;
+
+fn call_id(text: &str) -> Result<CallId, ApiError> {
+    text.parse::<CallId>().map_err(|_| ApiError::bad("bad_id", "a call id is a UUID (version 7)"))
+}
+
+/// Start a call to the line's peer: every console logged in there rings.
+#[utoipa::path(post, path = "/api/v1/lines/{peer}/calls", params(("peer" = String, Path)),
+    responses((status = 201, description = "The call, ringing"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "call_in_progress"),
+        (status = 503, body = ErrorBody, description = "line_down")))]
+pub(super) async fn post_call(
+    State(state): State<AppState>,
+    Path(peer): Path<String>,
+    Extension(Operator(user)): Extension<Operator>,
+) -> Result<Response, ApiError> {
+    let line = state.line(&peer)?;
+    let by = user.name.clone();
+    let call = line.ask(|reply| Command::Call { op: CallOp::Start, by, reply }).await?;
+    Ok((StatusCode::CREATED, Json(call)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CallsQuery {
+    /// `active` (ringing or answered) or `all` (the default).
+    state: Option<String>,
+}
+
+/// Calls on every line, newest first (at most 500).
+#[utoipa::path(get, path = "/api/v1/calls", params(CallsQuery),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub(super) async fn get_calls(
+    State(state): State<AppState>,
+    Query(q): Query<CallsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let live_only = match q.state.as_deref() {
+        None | Some("all") => false,
+        Some("active") => true,
+        Some(other) => return Err(ApiError::bad("bad_request", format!("state {other:?} is not active or all"))),
+    };
+    let rows = state.core.read(move |tx| tx.calls(live_only, calls_page_max)).await?;
+    let calls: Vec<Value> = rows.iter().filter_map(view).collect();
+    Ok(Json(Value::Array(calls)))
+}
+
+fn view(row: &hotline_store::CallRow) -> Option<Value> {
+    let call: hotline_call::Call = serde_json::from_str(&row.call).ok()?;
+    Some(hotline_line::calls::call_json(&call, &row.peer))
+}
+
+/// One call by id.
+#[utoipa::path(get, path = "/api/v1/calls/{id}", params(("id" = String, Path)),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_call(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    call_id(&id)?;
+    let wanted = id.clone();
+    let row = state.core.read(move |tx| tx.call(&wanted)).await?;
+    row.as_ref().and_then(view).map(Json).ok_or_else(|| ApiError::NotFound(format!("no call {id}")))
+}
+
+async fn act(state: &AppState, id: &str, user: &str, op: fn(CallId) -> CallOp) -> Result<Json<Value>, ApiError> {
+    let call = call_id(id)?;
+    let wanted = id.to_owned();
+    let row = state.core.read(move |tx| tx.call(&wanted)).await?;
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
+    let line = state.line(&row.peer)?;
+    let by = user.to_owned();
+    Ok(Json(line.ask(|reply| Command::Call { op: op(call), by, reply }).await?))
+}
+
+/// Answer a call that rings here.
+#[utoipa::path(post, path = "/api/v1/calls/{id}/answer", params(("id" = String, Path)),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(super) async fn post_answer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Extension(Operator(user)): Extension<Operator>,
+) -> Result<Json<Value>, ApiError> {
+    act(&state, &id, &user.name, CallOp::Answer).await
+}
+
+/// Decline a call that rings here.
+#[utoipa::path(post, path = "/api/v1/calls/{id}/decline", params(("id" = String, Path)),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(super) async fn post_decline(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Extension(Operator(user)): Extension<Operator>,
+) -> Result<Json<Value>, ApiError> {
+    act(&state, &id, &user.name, CallOp::Decline).await
+}
+
+/// Hang up (or, while it rings, cancel) a call.
+#[utoipa::path(post, path = "/api/v1/calls/{id}/hangup", params(("id" = String, Path)),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(super) async fn post_hangup(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Extension(Operator(user)): Extension<Operator>,
+) -> Result<Json<Value>, ApiError> {
+    act(&state, &id, &user.name, CallOp::Hangup).await
+}

@@ -1,0 +1,345 @@
+//! The line task's loop: after every input (a command, bytes from the socket, a timer)
+//! it drains the `Line`'s transmissions to the socket writer and its events to the store,
+//! one transaction per round, and only after that commit tells the `Line` which received
+//! items are durable (so a receipt never promises what is not on disk).
+
+use super::*;
+
+impl LineTask {
+    pub(super) async fn run(mut self) {
+        let peer = self.setup.peer.clone();
+        loop {
+            if let Err(e) = self.drain().await {
+                // A store failure leaves the items unreceipted; the peer sends them again.
+                tracing::error!(peer = %peer, error = %e, "line could not write to the store; dropping the connection");
+                self.forget_notice_index();
+                self.forget_calls();
+                self.drop_connection("the station could not write to its disk");
+                self.line.abandon_undurable();
+                // Short: API commands wait behind this, and must get their clear refusal soon.
+                tokio::time::sleep(Duration::from_millis(store_retry_ms)).await;
+                continue;
+            }
+            let now = Instant::now();
+            if self.connection.is_none() && !self.dialing && now >= self.next_dial_at {
+                self.start_dial();
+            }
+            if now >= self.next_expiry {
+                self.next_expiry = now + Duration::from_millis(notice_expiry_check_ms);
+                let (peer, live) = (self.setup.peer.clone(), self.notices.clone());
+                let (local, lang) = (self.setup.core.name.clone(), self.setup.core.lang.clone());
+                let expired = self
+                    .setup
+                    .core
+                    .write(move |j| {
+                        let names = hotline_core::notices::Names { local: &local, lang: &lang };
+                        hotline_core::notices::expire_notices(j, &names, &peer, &live)
+                    })
+                    .await;
+                if let Err(e) = expired {
+                    tracing::error!(peer = %self.setup.peer, error = %e, "could not expire notices");
+                    self.forget_notice_index();
+                }
+            }
+            if let Some(since) = self.deferred_since
+                && now >= since + Duration::from_millis(deferred_events_ms)
+                && let Err(e) = self.flush_deferred().await
+            {
+                tracing::error!(peer = %peer, error = %e, "could not record sent marks");
+            }
+            if let Some(at_ms) = super::calls::next_timeout_ms(&self.calls)
+                && at_ms <= now_ms().max(0) as u64
+                && let Err(e) = self.call_timeout().await
+            {
+                tracing::error!(peer = %peer, error = %e, "could not record a call's timer");
+                self.forget_calls();
+            }
+            let mut wake = self.line.poll_timeout().map(Instant::from_std).unwrap_or(now + Duration::from_secs(3600));
+            if let Some(at_ms) = super::calls::next_timeout_ms(&self.calls) {
+                let wait_ms = at_ms.saturating_sub(now_ms().max(0) as u64);
+                wake = wake.min(Instant::now() + Duration::from_millis(wait_ms));
+            }
+            wake = wake.min(self.next_expiry);
+            if let Some(since) = self.deferred_since {
+                wake = wake.min(since + Duration::from_millis(deferred_events_ms));
+            }
+            if self.connection.is_none() && !self.dialing {
+                wake = wake.min(self.next_dial_at);
+            }
+            if self.connection.is_some() && !self.probing {
+                match self.next_primary_probe {
+                    Some(at) if now >= at => self.start_primary_probe(),
+                    Some(at) => wake = wake.min(at),
+                    None => {}
+                }
+            }
+            if let Some(command) = self.pending_command.take() {
+                if self.handle_command(command).await == Flow::Stop {
+                    return;
+                }
+                continue;
+            }
+            tokio::select! {
+                command = self.command_rx.recv() => match command {
+                    Some(command) => {
+                        if self.handle_command(command).await == Flow::Stop {
+                            return;
+                        }
+                    }
+                    None => return,
+                },
+                Some((id, input)) = self.input_rx.recv() => self.handle_input(id, input),
+                Ok(()) = self.setup.presence.changed() => {
+                    if let Err(e) = self.send_presence().await {
+                        tracing::error!(peer = %peer, error = %e, "could not tell the peer who is on watch");
+                    }
+                }
+                Ok(()) = self.setup.checkpoints.changed() => {
+                    if let Err(e) = self.offer_checkpoint().await {
+                        tracing::error!(peer = %peer, error = %e, "could not offer a checkpoint to the peer");
+                    }
+                }
+                _ = tokio::time::sleep_until(wake) => self.line.handle_timeout(Instant::now().into_std()),
+            }
+        }
+    }
+
+    pub(super) async fn handle_command(&mut self, command: Command) -> Flow {
+        match command {
+            Command::Send { message, reply } => {
+                let mut batch = vec![(message, reply)];
+                while batch.len() < accept_batch_max {
+                    match self.command_rx.try_recv() {
+                        Ok(Command::Send { message, reply }) => batch.push((message, reply)),
+                        Ok(other) => {
+                            self.pending_command = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                self.accept_messages(batch).await;
+            }
+            Command::Ack { id, by, reply } => {
+                let _ = reply.send(self.accept_ack(id, by).await);
+            }
+            Command::Notice { change, reply } => {
+                let result = self.accept_notice(change).await;
+                if result.is_err() {
+                    self.forget_notice_index();
+                }
+                let _ = reply.send(result);
+            }
+            Command::WatchCheck { reply } => {
+                let _ = reply.send(self.send_watch_check().await);
+            }
+            Command::Call { op, by, reply } => {
+                let _ = reply.send(self.call_op(op, by).await);
+            }
+            Command::AnswerCheck { id, by, reply } => {
+                let _ = reply.send(self.answer_watch_check(id, by).await);
+            }
+            Command::Attach { stream, dialed_by_us, remote, addr_index } => {
+                if dialed_by_us {
+                    self.dialing = false;
+                }
+                if addr_index == Some(0) {
+                    self.probing = false;
+                }
+                self.attach(*stream, dialed_by_us, remote, addr_index);
+            }
+            Command::ProbeFailed => {
+                self.probing = false;
+                self.next_primary_probe = Some(Instant::now() + Duration::from_millis(primary_probe_ms));
+            }
+            Command::DialFailed { reason } => {
+                self.dialing = false;
+                let jitter = rand::rng().random_range(0.5..1.0);
+                self.next_dial_at = Instant::now() + self.backoff.mul_f64(jitter);
+                tracing::debug!(peer = %self.setup.peer, %reason, retry_in_ms = self.backoff.as_millis() as u64, "dial failed");
+                self.backoff = (self.backoff * 2).min(self.setup.backoff_max);
+            }
+            Command::KeyMismatch { addr } => {
+                let presented = format!("(a key presented at {addr})");
+                let detail = format!("{presented}\u{1f}{}", self.setup.peer_key.fingerprint());
+                self.setup.supervisor.key_mismatch(&self.setup.peer, &detail);
+            }
+            #[cfg(test)]
+            Command::FailForTest => panic!("a test ended this line task on purpose"),
+            Command::Shutdown { done } => {
+                self.shutdown().await;
+                let _ = done.send(());
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Moves everything the line produced: bytes to the socket, events to the store.
+    pub(super) async fn drain(&mut self) -> Result<(), StoreError> {
+        loop {
+            let now = Instant::now().into_std();
+            let mut out = Vec::new();
+            let mut chunk_full = false;
+            while self.line.poll_transmit(now, &mut out) {
+                if out.len() >= write_chunk_bytes {
+                    chunk_full = true;
+                    break;
+                }
+            }
+            if !out.is_empty()
+                && let Some(conn) = &self.connection
+            {
+                // The writer's queue is full only when the socket has not taken a byte for
+                // a while; the task waits at most the line's silence tolerance for it, so
+                // heartbeats, timers and the API are never held up by a peer that stopped
+                // reading. The bytes are then lost with the connection, which is why it is
+                // dropped: the next connection resends whatever was not receipted.
+                let wait = self.setup.config.heartbeat_interval * 3;
+                let queued = tokio::time::timeout(wait, conn.writer.send(out)).await;
+                if !matches!(queued, Ok(Ok(()))) {
+                    tracing::warn!(peer = %self.setup.peer, "the connection takes no more bytes; dropping it");
+                    self.connection = None;
+                    self.line.disconnect(now);
+                    self.schedule_redial();
+                }
+            }
+            let mut events = Vec::new();
+            while let Some(event) = self.line.poll_event() {
+                events.push(event);
+            }
+            if events.is_empty() && !chunk_full {
+                return Ok(());
+            }
+            self.apply_events(events).await?;
+        }
+    }
+
+    pub(super) async fn apply_events(&mut self, events: Vec<Event>) -> Result<(), StoreError> {
+        self.apply_events_or_flush(events, false).await
+    }
+
+    /// Commits the deferred events now (their wait is over).
+    pub(super) async fn flush_deferred(&mut self) -> Result<(), StoreError> {
+        self.apply_events_or_flush(Vec::new(), true).await
+    }
+
+    pub(super) async fn apply_events_or_flush(&mut self, events: Vec<Event>, flush: bool) -> Result<(), StoreError> {
+        let peer = self.setup.peer.clone();
+        let mut received = Vec::new();
+        let mut to_store = Vec::new();
+        let mut became_up = false;
+        for event in events {
+            match event {
+                Event::Rtt { rtt } => self.status_tx.send_modify(|s| s.rtt_ms = Some(rtt.as_secs_f64() * 1000.0)),
+                Event::Closed { reason } => {
+                    tracing::info!(peer = %peer, %reason, "line connection closed");
+                    // The Close frame has been handed to the writer; dropping it ends the socket.
+                    self.connection = None;
+                    self.schedule_redial();
+                }
+                Event::StateChanged { state } => {
+                    let since_ms = now_ms();
+                    self.status_tx.send_modify(|s| {
+                        s.state = state;
+                        s.since_ms = since_ms;
+                    });
+                    let p = peer.clone();
+                    self.setup.supervisor.observe(|w, now| {
+                        if state == LineState::Up { w.on_line_up(&p, now) } else { w.on_line_down(&p, now) }
+                    });
+                    if state == LineState::Up {
+                        became_up = true;
+                        self.backoff = Duration::from_millis(reconnect_backoff_min_ms);
+                        tracing::info!(peer = %peer, "line up");
+                    } else {
+                        // An offer lost with the connection is made again once the line is
+                        // back; the witness refuses a stale one without alarm.
+                        self.witness_pending = false;
+                        tracing::warn!(peer = %peer, state = state.as_str(), "line not up");
+                    }
+                    to_store.push(Event::StateChanged { state });
+                }
+                Event::Received { lane, seq, .. } => {
+                    received.push((lane, seq));
+                    to_store.push(event);
+                }
+                other => to_store.push(other),
+            }
+        }
+        // A round of nothing but "sent" marks and receipts for our own control items
+        // promises nothing durable: it waits (at most `deferred_events_ms`) to share the
+        // next commit, so a message costs one fsync fewer at each end.
+        let deferrable = |e: &Event| matches!(e, Event::Sent { .. } | Event::Delivered { lane: Lane::Control, .. });
+        if !to_store.is_empty() && to_store.iter().all(deferrable) && !flush {
+            if self.deferred.is_empty() {
+                self.deferred_since = Some(Instant::now());
+            }
+            self.deferred.append(&mut to_store);
+            return Ok(());
+        }
+        if to_store.is_empty() && (self.deferred.is_empty() || !flush) {
+            return Ok(());
+        }
+        let mut deferred = std::mem::take(&mut self.deferred);
+        self.deferred_since = None;
+        deferred.append(&mut to_store);
+        let to_store = deferred;
+        let remote = self.status_tx.borrow().remote.clone();
+        let ends = self.ends();
+        let round = self.setup.core.write(move |j| super::receive::store_events(j, &ends, to_store, remote)).await?;
+        for (lane, seq) in received {
+            self.line.mark_durable(lane, seq);
+        }
+        for (lane, seq, payload) in round.outbound {
+            self.line.push(lane, seq, payload);
+        }
+        if round.witness_answered {
+            self.witness_pending = false;
+        }
+        if round.witness_critical {
+            self.witness_blocked = true;
+        }
+        for alarm in &round.alarms {
+            self.setup.supervisor.adopt(alarm);
+        }
+        if !round.observed.is_empty() {
+            self.setup.supervisor.observe(|w, now| {
+                for o in round.observed {
+                    match o {
+                        Observed::Message { id, precedence, created_ms } => {
+                            if let Some(p) = hotline_watch::Precedence::parse(&precedence) {
+                                w.on_message(&peer, &id, p, hotline_watch::Direction::In, created_ms.max(0) as u64);
+                            }
+                        }
+                        Observed::Acknowledged { id } => w.on_message_acknowledged(&peer, &id, now),
+                        Observed::CheckReceived { id, deadline_ms } => {
+                            w.on_check_received(&peer, &id, deadline_ms.max(0) as u64)
+                        }
+                        Observed::CheckAnswered { id } => {
+                            w.on_check_answered(&peer, &id, hotline_watch::Direction::Out, now)
+                        }
+                        Observed::Presence { on_watch, since_ms } => {
+                            w.on_peer_presence(&peer, on_watch, since_ms.max(0) as u64, now)
+                        }
+                    }
+                }
+            });
+        }
+        if came_up_first_time(&self.presence_sent, self.line.state() == LineState::Up && became_up) {
+            self.send_presence().await?;
+        }
+        let came_up = self.line.state() == LineState::Up && became_up;
+        if round.witness_answered || came_up {
+            self.offer_checkpoint().await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn shutdown(&mut self) {
+        self.line.close(Instant::now().into_std(), "the station is shutting down");
+        let _ = self.drain().await;
+        let _ = self.flush_deferred().await;
+        self.connection = None;
+    }
+}
