@@ -49,7 +49,7 @@ pub struct Config {
     #[serde(default)]
     pub http: HttpConfig,
     #[serde(default, rename = "line")]
-    pub lines: Vec<LineConfig>,
+    pub lines: Vec<PeerLine>,
     /// Watch checks, acknowledgment deadlines and alarm thresholds (defaults for all lines).
     #[serde(default)]
     pub watch: WatchConfig,
@@ -155,9 +155,11 @@ impl HttpConfig {
     }
 }
 
+/// One `[[lines]]` entry of `station.toml`: a peer, its pinned key, how to reach it.
+/// (Not `hotline_proto::LineConfig`, the protocol's timers, which `serve` builds from it.)
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LineConfig {
+pub struct PeerLine {
     pub peer: String,
     /// The peer's verifier key, `NAME+KEYHASH+BASE64`.
     pub key: String,
@@ -190,7 +192,7 @@ fn default_reconnect_backoff_max_ms() -> u64 {
 /// Languages the console ships.
 pub const LANGS: &[&str] = &["en", "ru"];
 
-impl LineConfig {
+impl PeerLine {
     /// The pinned key, already checked by [`Config::load`].
     pub fn verifier(&self) -> VerifierKey {
         // `load` refuses files whose keys do not parse, so this holds for loaded configs.
