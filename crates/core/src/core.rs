@@ -119,7 +119,7 @@ fn leaf_hashes(store: &mut Store) -> Result<Vec<Hash>, StoreError> {
             .collect();
         let mut parts = vec![read_leaves(store, 1, ranges.first().map_or(0, |r| r.1))];
         for handle in others {
-            parts.push(handle.join().unwrap_or_else(|_| Err(StoreError::Corrupt("a start-up reader failed".into()))));
+            parts.push(handle.join().unwrap_or_else(|_| Err(StoreError::Invariant("a start-up reader failed".into()))));
         }
         parts
     });
@@ -189,28 +189,30 @@ impl Core {
             let checkpoint = Checkpoint::new(&origin_of(&key.verifier()), size, tree.root());
             let note = checkpoint
                 .sign(&NoteSigner::from_station_key(&key))
-                .map_err(|e| StoreError::Corrupt(format!("cannot sign checkpoint: {e}")))?;
+                .map_err(|e| StoreError::Invariant(format!("cannot sign checkpoint: {e}")))?;
             let at = now_ms();
             store.write(|tx| tx.insert_checkpoint(size, &note, at))?;
             Ok(Some((size, note)))
         })
         .await;
-        result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
+        result.unwrap_or_else(|e| Err(StoreError::Invariant(format!("store task failed: {e}"))))
     }
 
     /// The consistency proof between two tree sizes of our record.
     pub async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError> {
         self.with_tree(move |tree| {
             tree.consistency_proof(old_size, new_size)
-                .map_err(|e| StoreError::Corrupt(format!("consistency proof: {e}")))
+                .map_err(|e| StoreError::Invariant(format!("consistency proof: {e}")))
         })
         .await
     }
 
     /// The root of our record at `size`.
     pub async fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
-        self.with_tree(move |tree| tree.root_at(size).map_err(|e| StoreError::Corrupt(format!("root at {size}: {e}"))))
-            .await
+        self.with_tree(move |tree| {
+            tree.root_at(size).map_err(|e| StoreError::Invariant(format!("root at {size}: {e}")))
+        })
+        .await
     }
 
     async fn with_tree<T: Send + 'static>(
@@ -223,7 +225,7 @@ impl Core {
             f(&guard.tree)
         })
         .await;
-        result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
+        result.unwrap_or_else(|e| Err(StoreError::Invariant(format!("store task failed: {e}"))))
     }
 
     /// Runs `f` in one transaction on a blocking thread, commits, then publishes.
@@ -254,7 +256,7 @@ impl Core {
             Ok(value)
         })
         .await;
-        let result = result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))));
+        let result = result.unwrap_or_else(|e| Err(StoreError::Invariant(format!("store task failed: {e}"))));
         let now = now_ms();
         match &result {
             Err(e @ (StoreError::DiskFull | StoreError::Sqlite(_))) => {
@@ -288,7 +290,7 @@ impl Core {
             guard.store.read(f)
         })
         .await;
-        result.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
+        result.unwrap_or_else(|e| Err(StoreError::Invariant(format!("store task failed: {e}"))))
     }
 }
 

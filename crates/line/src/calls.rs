@@ -25,10 +25,10 @@ use hotline_item::{Item, SignedItem};
 
 /// Calls of one line restored at start-up (the live one, if any, and recent history).
 #[allow(non_upper_case_globals)]
-pub const calls_restored_max: i64 = 256;
+pub(crate) const calls_restored_max: i64 = 256;
 
 /// One line's calls; `None` means "rebuild from the store before use".
-pub type LiveCalls = Arc<Mutex<Option<CallLine>>>;
+pub(crate) type LiveCalls = Arc<Mutex<Option<CallLine>>>;
 
 /// What an operator here does to a call.
 #[derive(Debug)]
@@ -40,10 +40,10 @@ pub enum CallOp {
 }
 
 /// Who "we" are on this line, for the calls' entries and items.
-pub struct CallEnds<'a> {
-    pub local: &'a str,
-    pub peer: &'a str,
-    pub key: &'a hotline_identity::StationKey,
+pub(crate) struct CallEnds<'a> {
+    pub(crate) local: &'a str,
+    pub(crate) peer: &'a str,
+    pub(crate) key: &'a hotline_identity::StationKey,
 }
 
 fn ms(t: u64) -> String {
@@ -91,12 +91,12 @@ fn loaded<'l>(
             Ok(line) => line,
             Err(e) => {
                 tracing::error!(peer = %ends.peer, error = %e, "stored calls do not restore; starting with none");
-                CallLine::new(config(ends)).map_err(|e| StoreError::Corrupt(format!("call settings: {e}")))?
+                CallLine::new(config(ends)).map_err(|e| StoreError::Invariant(format!("call settings: {e}")))?
             }
         };
         *live = Some(line);
     }
-    live.as_mut().ok_or_else(|| StoreError::Corrupt("call line missing".into()))
+    live.as_mut().ok_or_else(|| StoreError::Invariant("call line missing".into()))
 }
 
 /// Writes everything the call line produced: entries, call rows, signed steps for the
@@ -118,7 +118,7 @@ fn drain(
                     step: BASE64.encode(step.encode()),
                 };
                 let signed = SignedItem::sign(item, ends.key);
-                outbound.push(super::enqueue_control(j, ends.peer, &signed)?);
+                outbound.push(crate::outbox::enqueue_control(j, ends.peer, &signed)?);
             }
             Event::Record(entry) => record(j, ends, &entry, envelope.take())?,
             Event::StateChanged(_) | Event::StartMedia(_) | Event::StopMedia(_) => {}
@@ -135,7 +135,7 @@ fn record(
 ) -> Result<(), StoreError> {
     let Some(kind) = EntryKind::parse(entry.kind.as_str()) else {
         // Our own table lacks a kind the call crate writes: a build defect, not input.
-        return Err(StoreError::Corrupt(format!("no entry kind {}", entry.kind.as_str())));
+        return Err(StoreError::Invariant(format!("no entry kind {}", entry.kind.as_str())));
     };
     let mut body = json!({
         "peer": ends.peer,
@@ -152,7 +152,7 @@ fn record(
     }
     j.append(kind, body)?;
     if let Some(call) = &entry.call {
-        let text = serde_json::to_string(call).map_err(|e| StoreError::Corrupt(format!("call state: {e}")))?;
+        let text = serde_json::to_string(call).map_err(|e| StoreError::Invariant(format!("call state: {e}")))?;
         j.tx.upsert_call(&CallRow {
             id: call.id.to_string(),
             peer: ends.peer.to_owned(),
@@ -167,7 +167,7 @@ fn record(
 
 /// An operator here starts, answers, declines or hangs up a call. A refusal by the call
 /// line (line down, another call in progress) is still recorded (`call.refused`).
-pub fn operate(
+pub(crate) fn operate(
     j: &mut Journal<'_>,
     ends: &CallEnds<'_>,
     live: &LiveCalls,
@@ -219,7 +219,7 @@ fn line_error(e: CallError) -> LineError {
 
 /// A call step from the peer (already signed and field-checked); a step the call line
 /// refuses is recorded as refused and changes nothing.
-pub fn peer_step(
+pub(crate) fn peer_step(
     j: &mut Journal<'_>,
     ends: &CallEnds<'_>,
     live: &LiveCalls,
@@ -247,7 +247,7 @@ pub fn peer_step(
 
 /// The line came up or went down: calls ringing or running react (a lost line fails a
 /// ringing call and ends a talking one).
-pub fn line_state(
+pub(crate) fn line_state(
     j: &mut Journal<'_>,
     ends: &CallEnds<'_>,
     live: &LiveCalls,
@@ -266,7 +266,7 @@ pub fn line_state(
 }
 
 /// A call timer is due (a ring timed out, a verdict never came).
-pub fn timeout(
+pub(crate) fn timeout(
     j: &mut Journal<'_>,
     ends: &CallEnds<'_>,
     live: &LiveCalls,
@@ -279,6 +279,57 @@ pub fn timeout(
 }
 
 /// When the line's calls next need a timer (wall-clock ms), if they are in memory.
-pub fn next_timeout_ms(live: &LiveCalls) -> Option<u64> {
+pub(crate) fn next_timeout_ms(live: &LiveCalls) -> Option<u64> {
     live.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(CallLine::poll_timeout)
+}
+
+impl crate::LineTask {
+    /// An operator's call operation, in one transaction with what it produces.
+    pub(crate) async fn call_op(&mut self, op: CallOp, by: String) -> Result<serde_json::Value, LineError> {
+        let ends = self.ends();
+        let outcome = self
+            .setup
+            .core
+            .write(move |j| {
+                let mut outbound = Vec::new();
+                let answer = operate(j, &ends.call_ends(), &ends.calls, op, &by, &mut outbound)?;
+                Ok((answer, outbound))
+            })
+            .await;
+        match outcome {
+            Ok((answer, outbound)) => {
+                for (lane, seq, payload) in outbound {
+                    self.line.push(lane, seq, payload);
+                }
+                answer
+            }
+            Err(e) => {
+                self.forget_calls();
+                Err(LineError::from(e))
+            }
+        }
+    }
+
+    /// A call timer is due: the call line decides, in one transaction with its effects.
+    pub(crate) async fn call_timeout(&mut self) -> Result<(), StoreError> {
+        let ends = self.ends();
+        let outbound = self
+            .setup
+            .core
+            .write(move |j| {
+                let mut outbound = Vec::new();
+                timeout(j, &ends.call_ends(), &ends.calls, &mut outbound)?;
+                Ok(outbound)
+            })
+            .await?;
+        for (lane, seq, payload) in outbound {
+            self.line.push(lane, seq, payload);
+        }
+        Ok(())
+    }
+
+    /// The calls in memory may be ahead of the store (a write failed): rebuild them.
+    pub(crate) fn forget_calls(&self) {
+        *self.calls.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }

@@ -1,12 +1,12 @@
-//! The line's connection: dialing (primary first, backoff with jitter), probing the
-//! primary while on a backup, taking a connection from either end (the preferred dialer
-//! decides which one the line runs on), dropping it, and the socket's read loop.
+//! The line's connections, the I/O half of the connection policy: the dials and probes
+//! `hotline_proto::Attachment` asks for, the connections it takes (a reader and a writer
+//! task per socket), dropping them, and the socket's read loop. What to dial when, and
+//! which connection wins, is decided there, in simulated-time-tested code, not here.
 
 use super::*;
 
 impl LineTask {
     pub(super) fn start_dial(&mut self) {
-        self.dialing = true;
         let addrs = self.setup.addrs.clone();
         let own = self.setup.own_key.clone();
         let peer_key = self.setup.peer_key.clone();
@@ -17,8 +17,8 @@ impl LineTask {
                 let _ = commands.send(Command::KeyMismatch { addr }).await;
             }
             let command = match dialed.result {
-                Ok((stream, remote, index)) => {
-                    Command::Attach { stream: Box::new(stream), dialed_by_us: true, remote, addr_index: Some(index) }
+                Ok((stream, remote, addr_index)) => {
+                    Command::Attach { stream: Box::new(stream), origin: Origin::Dial { addr_index }, remote }
                 }
                 Err(reason) => Command::DialFailed { reason },
             };
@@ -26,57 +26,41 @@ impl LineTask {
         });
     }
 
-    /// While the line runs on anything but our own dial of the primary address (we being
-    /// the preferred dialer), tries the primary now and then and moves the line onto it
-    /// when it answers: a backup path may be the costly one.
+    /// Tries the primary address alone (the policy asks for it while the line runs on
+    /// anything but our own dial of it; see `hotline_proto::Attachment`).
     pub(super) fn start_primary_probe(&mut self) {
-        self.probing = true;
-        self.next_primary_probe = None;
-        let primary = self.setup.addrs[..1].to_vec();
+        let primary: Vec<String> = self.setup.addrs.iter().take(1).cloned().collect();
         let own = self.setup.own_key.clone();
         let peer_key = self.setup.peer_key.clone();
         let commands = self.commands_self.clone();
         tokio::spawn(async move {
             let dialed = net::dial(&primary, &own, &peer_key).await;
             let command = match dialed.result {
-                Ok((stream, remote, _)) => {
-                    Command::Attach { stream: Box::new(stream), dialed_by_us: true, remote, addr_index: Some(0) }
-                }
+                Ok((stream, remote, _)) => Command::Attach { stream: Box::new(stream), origin: Origin::Probe, remote },
                 Err(_) => Command::ProbeFailed,
             };
             let _ = commands.send(command).await;
         });
     }
 
-    /// Takes a new authenticated connection, or refuses it if the current one is kept. The
-    /// preferred dialer (`proto::preferred_dialer`) decides which connection the line
-    /// runs on: a connection it dialed replaces the current one (it dials while connected
-    /// only to move the line onto its own primary path, or because it found its connection
-    /// dead before this end did); one dialed by the other end never replaces anything, so
-    /// a second connection from the non-preferred side is refused unread.
-    pub(super) fn attach(
-        &mut self,
-        stream: TlsStream<TcpStream>,
-        dialed_by_us: bool,
-        remote: String,
-        addr_index: Option<usize>,
-    ) {
-        let local = self.setup.core.name.as_str();
-        let preferred = preferred_dialer(local, &self.setup.peer);
-        let new_is_preferred = (preferred == local) == dialed_by_us;
-        if self.connection.is_some() {
-            if !new_is_preferred {
+    /// Takes a new authenticated connection, or refuses it unread, as the connection
+    /// policy (`hotline_proto::Attachment`) decides: the preferred dialer's connection
+    /// wins at both ends.
+    pub(super) fn attach(&mut self, stream: Box<dyn LineStream>, origin: Origin, remote: String) {
+        let now = Instant::now();
+        let (id, replaces) = match self.attachment.offer(now.into_std(), origin) {
+            Offer::Refuse => {
                 tracing::info!(peer = %self.setup.peer, %remote, "second connection refused: the current one is kept");
-                drop(stream);
                 return;
             }
+            Offer::Take { id, replaces } => (id, replaces),
+        };
+        if replaces.is_some() {
             tracing::info!(peer = %self.setup.peer, %remote, "a newer connection replaces the current one");
             // Not `close`: the line is not down, it moves to another connection. Dropping
             // the old one ends its socket; `Line::connect` below starts the new one.
             self.connection = None;
         }
-        self.connection_counter += 1;
-        let id = self.connection_counter;
         let (read_half, mut write_half) = tokio::io::split(stream);
         let (writer, mut write_rx) = mpsc::channel::<Vec<u8>>(connection_writes_max);
         let stalled = self.input_tx.clone();
@@ -108,17 +92,19 @@ impl LineTask {
         let inputs = self.input_tx.clone();
         let reader = tokio::spawn(read_loop(read_half, id, inputs));
         self.connection = Some(Connection { id, writer, reader });
-        // The preferred dialer moves the line onto its own dial of the primary address
-        // whenever it runs on anything else (a backup, or a connection the peer dialed).
-        let we_decide = preferred == local;
-        self.next_primary_probe = match addr_index {
-            Some(0) => None,
-            _ if we_decide => Some(Instant::now() + Duration::from_millis(primary_probe_ms)),
-            _ => None,
-        };
         self.status_tx.send_modify(|s| s.remote = Some(remote.clone()));
-        tracing::info!(peer = %self.setup.peer, %remote, dialed_by_us, "line connection established");
-        self.line.connect(Instant::now().into_std());
+        tracing::info!(peer = %self.setup.peer, %remote, ?origin, "line connection established");
+        self.line.connect(now.into_std());
+    }
+
+    /// The current connection is gone (lost, closed by the line, stalled, or dropped by
+    /// us): the policy decides when to dial again.
+    pub(super) fn connection_lost(&mut self) {
+        let now = Instant::now().into_std();
+        if let Some(conn) = self.connection.take() {
+            self.attachment.on_lost(conn.id, now, &mut rand::rng());
+        }
+        debug_assert_eq!(self.attachment.current(), None);
     }
 
     pub(super) fn drop_connection(&mut self, reason: &str) {
@@ -126,13 +112,14 @@ impl LineTask {
         // Flush the Close frame best-effort, without waiting on a stalled socket.
         let mut out = Vec::new();
         while self.line.poll_transmit(Instant::now().into_std(), &mut out) {}
-        if let Some(conn) = self.connection.take() {
+        if let Some(conn) = &self.connection {
             let _ = conn.writer.try_send(out);
         }
+        self.connection_lost();
         self.line.disconnect(Instant::now().into_std());
     }
 
-    pub(super) fn handle_input(&mut self, id: u64, input: Input) {
+    pub(super) fn handle_input(&mut self, id: ConnectionId, input: Input) {
         if self.connection.as_ref().is_none_or(|c| c.id != id) {
             return; // From a connection already replaced or closed.
         }
@@ -147,23 +134,17 @@ impl LineTask {
             },
             Input::Closed(reason) => {
                 tracing::info!(peer = %self.setup.peer, %reason, "line connection lost");
-                self.connection = None;
+                self.connection_lost();
                 self.line.disconnect(now);
-                self.schedule_redial();
             }
         }
-    }
-
-    pub(super) fn schedule_redial(&mut self) {
-        let jitter = rand::rng().random_range(0.0..1.0);
-        self.next_dial_at = Instant::now() + Duration::from_millis(reconnect_backoff_min_ms).mul_f64(jitter);
     }
 }
 
 pub(super) async fn read_loop(
-    mut read_half: tokio::io::ReadHalf<TlsStream<TcpStream>>,
-    id: u64,
-    inputs: mpsc::Sender<(u64, Input)>,
+    mut read_half: tokio::io::ReadHalf<Box<dyn LineStream>>,
+    id: ConnectionId,
+    inputs: mpsc::Sender<(ConnectionId, Input)>,
 ) {
     let mut buf = vec![0u8; read_chunk_bytes];
     loop {

@@ -7,24 +7,26 @@
 //! its events to the store — all events of one round in a single transaction (group
 //! commit) — and only then tells the line which received items are durable.
 //!
-//! Connections come from two places: our own dials (`net::dial`, primary address first,
-//! with exponential backoff and jitter) and the listener (`net::accept_loop`). When both
-//! ends dial at once, the connection dialed by `proto::preferred_dialer` is kept.
+//! Connections come from two places: our own dials (`net::dial`, primary address first)
+//! and the listener (`net::accept_loop`). Which one the line runs on, when to dial, back
+//! off or probe the primary is `hotline_proto::Attachment`'s decision; the task only
+//! carries it out. A connection is any byte stream (`LineStream`): TLS over TCP in a
+//! station, an in-memory pipe in the two-station test under simulated time.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_identity::{StationKey, VerifierKey};
-use hotline_proto::{Event, Lane, Line, LineConfig, LineState, preferred_dialer};
+use hotline_proto::{
+    Attachment, AttachmentConfig, ConnectionId, Deferral, Event, Lane, Line, LineConfig, LineState, Offer, Origin,
+    Start,
+};
 use hotline_store::{Direction, MessageRow, NoticeRow, StoreError, WatchCheckRow};
-use rand::Rng as _;
 use serde_json::json;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
-use tokio_rustls::TlsStream;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -39,8 +41,9 @@ pub mod calls;
 mod connection;
 mod error;
 pub use error::LineError;
+mod items;
 pub mod net;
-mod ops;
+mod outbox;
 mod receive;
 mod supervised;
 mod task;
@@ -127,12 +130,11 @@ pub enum Command {
         by: String,
         reply: oneshot::Sender<Result<WatchCheckRow, LineError>>,
     },
+    /// An authenticated connection to run the line on (its far end proved the pinned key).
     Attach {
-        stream: Box<TlsStream<TcpStream>>,
-        dialed_by_us: bool,
+        stream: Box<dyn LineStream>,
+        origin: Origin,
         remote: String,
-        /// Which of the line's addresses we dialed (0: the primary); `None` if the peer dialed.
-        addr_index: Option<usize>,
     },
     /// A dial back to the primary address, made while the line runs on a backup, failed.
     ProbeFailed,
@@ -197,8 +199,13 @@ enum Input {
     Closed(String),
 }
 
+/// A connection's bytes: TLS over TCP in a station, `tokio::io::duplex` in tests.
+pub trait LineStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> LineStream for T {}
+
 struct Connection {
-    id: u64,
+    id: ConnectionId,
     writer: mpsc::Sender<Vec<u8>>,
     reader: tokio::task::JoinHandle<()>,
 }
@@ -239,31 +246,6 @@ pub fn start_watch_checks(lines: Arc<BTreeMap<String, LineHandle>>) -> hotline_c
     })
 }
 
-/// Writes a signed item to the outbox on the control lane, at the next sequence number
-/// the store holds for it, and returns what to `Line::push` once the transaction commits.
-/// The line task is the only writer of its outbox, so the store's next number is the
-/// line's (which `Line::push` asserts).
-pub(crate) fn enqueue_control(
-    j: &Journal<'_>,
-    peer: &str,
-    signed: &SignedItem,
-) -> Result<(Lane, u64, Vec<u8>), StoreError> {
-    let payload = signed.envelope();
-    // Every field of a control item is bounded (peer text through `peer_input`), so this
-    // holds by construction; were it ever broken, refusing here keeps the line task alive
-    // where `Line::push` would assert.
-    if payload.len() > hotline_proto::payload_bytes_max {
-        return Err(StoreError::Corrupt(format!(
-            "a control item of {} bytes is over the line's limit of {} bytes",
-            payload.len(),
-            hotline_proto::payload_bytes_max
-        )));
-    }
-    let seq = j.tx.next_out_seq(peer, Lane::Control)?;
-    j.tx.insert_outbox(peer, Lane::Control, seq, &payload, None, j.now_ms)?;
-    Ok((Lane::Control, seq, payload))
-}
-
 /// Starts the line's supervised task (see `supervised`), which restores the line from
 /// the store. Fails only if the first restore does.
 pub async fn start(setup: LineSetup) -> Result<(LineHandle, tokio::task::JoinHandle<()>), StoreError> {
@@ -302,6 +284,12 @@ impl LineTask {
         let restored = setup.core.read(move |tx| tx.restore_line(&peer)).await?;
         let line = Line::new(setup.config.clone(), &setup.core.name, &setup.peer, Instant::now().into_std(), restored);
         let (input_tx, input_rx) = mpsc::channel(connection_inputs_max);
+        let policy = AttachmentConfig {
+            backoff_min: Duration::from_millis(reconnect_backoff_min_ms),
+            backoff_max: setup.backoff_max.max(Duration::from_millis(reconnect_backoff_min_ms)),
+            primary_probe_interval: Duration::from_millis(primary_probe_ms),
+        };
+        let attachment = Attachment::new(policy, &setup.core.name, &setup.peer, Instant::now().into_std());
         Ok(LineTask {
             line,
             commands_self: ports.commands.clone(),
@@ -310,17 +298,11 @@ impl LineTask {
             input_rx,
             status_tx: ports.status_tx.clone(),
             connection: None,
-            connection_counter: 0,
-            dialing: false,
-            probing: false,
-            next_primary_probe: None,
+            attachment,
             notices: Default::default(),
             calls: Default::default(),
-            deferred: Vec::new(),
-            deferred_since: None,
+            deferral: Deferral::new(Duration::from_millis(deferred_events_ms)),
             next_expiry: Instant::now(),
-            backoff: Duration::from_millis(reconnect_backoff_min_ms),
-            next_dial_at: Instant::now(),
             witness_pending: false,
             witness_blocked: false,
             presence_sent: None,
@@ -335,28 +317,21 @@ struct LineTask {
     line: Line,
     commands_self: mpsc::Sender<Command>,
     command_rx: tokio::sync::OwnedMutexGuard<mpsc::Receiver<Command>>,
-    input_tx: mpsc::Sender<(u64, Input)>,
-    input_rx: mpsc::Receiver<(u64, Input)>,
+    input_tx: mpsc::Sender<(ConnectionId, Input)>,
+    input_rx: mpsc::Receiver<(ConnectionId, Input)>,
     status_tx: Arc<watch::Sender<LineStatus>>,
+    /// The socket of the connection `attachment` runs the line on (the same id, always).
     connection: Option<Connection>,
-    connection_counter: u64,
-    dialing: bool,
-    /// A dial to the primary address is under way while the line runs on a backup.
-    probing: bool,
+    /// The connection policy: dialing, backoff, which connection wins, probing the primary.
+    attachment: Attachment,
     /// The line's active notices (see `notices::LiveIndex`).
     notices: hotline_core::notices::LiveIndex,
     /// The line's calls (see `calls::LiveCalls`).
     calls: calls::LiveCalls,
-    /// Events waiting to share the next commit (see `apply_events_or_flush`), and since when.
-    deferred: Vec<Event>,
-    deferred_since: Option<Instant>,
+    /// Events waiting to share the next commit (see `apply_events_or_flush`).
+    deferral: Deferral,
     /// When to next look for notices past their end.
     next_expiry: Instant,
-    /// When to try the primary again (`Some` only at the preferred dialer, while the line
-    /// runs on a backup or on a connection the peer dialed).
-    next_primary_probe: Option<Instant>,
-    backoff: Duration,
-    next_dial_at: Instant,
     /// A checkpoint of ours is with the peer, awaiting its cosignature or refusal.
     witness_pending: bool,
     /// The peer found our record inconsistent: send no more checkpoints until restart.
@@ -436,29 +411,9 @@ fn came_up_first_time(presence_sent: &Option<u32>, up_now: bool) -> bool {
     presence_sent.is_none() && up_now
 }
 
-/// The line's counter and the store agree, or the outbox would get a gap.
 /// Whether the line task goes on after a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flow {
     Continue,
     Stop,
-}
-
-/// A message signed and encoded for the line, waiting for its transaction.
-#[derive(Clone)]
-struct Prepared {
-    row: MessageRow,
-    lane: Lane,
-    payload: Vec<u8>,
-    signed: SignedItem,
-}
-
-pub(crate) fn check_seq(j: &Journal<'_>, peer: &str, lane: Lane, seq: u64) -> Result<(), StoreError> {
-    let expected = j.tx.next_out_seq(peer, lane)?;
-    if expected != seq {
-        return Err(StoreError::Corrupt(format!(
-            "outbox to {peer} lane {lane:?}: store says {expected}, line says {seq}"
-        )));
-    }
-    Ok(())
 }

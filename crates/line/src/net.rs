@@ -191,9 +191,8 @@ pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: Arc
             };
             let command = Command::Attach {
                 stream: Box::new(TlsStream::Server(tls)),
-                dialed_by_us: false,
+                origin: hotline_proto::Origin::Accepted,
                 remote: remote.to_string(),
-                addr_index: None,
             };
             let _ = line.commands.send(command).await;
         });

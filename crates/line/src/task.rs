@@ -21,8 +21,10 @@ impl LineTask {
                 continue;
             }
             let now = Instant::now();
-            if self.connection.is_none() && !self.dialing && now >= self.next_dial_at {
-                self.start_dial();
+            match self.attachment.poll_start(now.into_std()) {
+                Some(Start::Dial) => self.start_dial(),
+                Some(Start::ProbePrimary) => self.start_primary_probe(),
+                None => {}
             }
             if now >= self.next_expiry {
                 self.next_expiry = now + Duration::from_millis(notice_expiry_check_ms);
@@ -41,8 +43,7 @@ impl LineTask {
                     self.forget_notice_index();
                 }
             }
-            if let Some(since) = self.deferred_since
-                && now >= since + Duration::from_millis(deferred_events_ms)
+            if self.deferral.poll_timeout().is_some_and(|at| now.into_std() >= at)
                 && let Err(e) = self.flush_deferred().await
             {
                 tracing::error!(peer = %peer, error = %e, "could not record sent marks");
@@ -60,18 +61,8 @@ impl LineTask {
                 wake = wake.min(Instant::now() + Duration::from_millis(wait_ms));
             }
             wake = wake.min(self.next_expiry);
-            if let Some(since) = self.deferred_since {
-                wake = wake.min(since + Duration::from_millis(deferred_events_ms));
-            }
-            if self.connection.is_none() && !self.dialing {
-                wake = wake.min(self.next_dial_at);
-            }
-            if self.connection.is_some() && !self.probing {
-                match self.next_primary_probe {
-                    Some(at) if now >= at => self.start_primary_probe(),
-                    Some(at) => wake = wake.min(at),
-                    None => {}
-                }
+            for at in [self.deferral.poll_timeout(), self.attachment.poll_timeout()].into_iter().flatten() {
+                wake = wake.min(Instant::from_std(at));
             }
             if let Some(command) = self.pending_command.take() {
                 if self.handle_command(command).await == Flow::Stop {
@@ -139,25 +130,14 @@ impl LineTask {
             Command::AnswerCheck { id, by, reply } => {
                 let _ = reply.send(self.answer_watch_check(id, by).await);
             }
-            Command::Attach { stream, dialed_by_us, remote, addr_index } => {
-                if dialed_by_us {
-                    self.dialing = false;
-                }
-                if addr_index == Some(0) {
-                    self.probing = false;
-                }
-                self.attach(*stream, dialed_by_us, remote, addr_index);
-            }
-            Command::ProbeFailed => {
-                self.probing = false;
-                self.next_primary_probe = Some(Instant::now() + Duration::from_millis(primary_probe_ms));
-            }
+            Command::Attach { stream, origin, remote } => self.attach(stream, origin, remote),
+            Command::ProbeFailed => self.attachment.on_probe_failed(Instant::now().into_std()),
             Command::DialFailed { reason } => {
-                self.dialing = false;
-                let jitter = rand::rng().random_range(0.5..1.0);
-                self.next_dial_at = Instant::now() + self.backoff.mul_f64(jitter);
-                tracing::debug!(peer = %self.setup.peer, %reason, retry_in_ms = self.backoff.as_millis() as u64, "dial failed");
-                self.backoff = (self.backoff * 2).min(self.setup.backoff_max);
+                let now = Instant::now().into_std();
+                self.attachment.on_dial_failed(now, &mut rand::rng());
+                let retry_in_ms =
+                    self.attachment.poll_timeout().map(|at| at.saturating_duration_since(now).as_millis());
+                tracing::debug!(peer = %self.setup.peer, %reason, ?retry_in_ms, "dial failed");
             }
             Command::KeyMismatch { addr } => {
                 let presented = format!("(a key presented at {addr})");
@@ -199,9 +179,8 @@ impl LineTask {
                 let queued = tokio::time::timeout(wait, conn.writer.send(out)).await;
                 if !matches!(queued, Ok(Ok(()))) {
                     tracing::warn!(peer = %self.setup.peer, "the connection takes no more bytes; dropping it");
-                    self.connection = None;
+                    self.connection_lost();
                     self.line.disconnect(now);
-                    self.schedule_redial();
                 }
             }
             let mut events = Vec::new();
@@ -235,8 +214,7 @@ impl LineTask {
                 Event::Closed { reason } => {
                     tracing::info!(peer = %peer, %reason, "line connection closed");
                     // The Close frame has been handed to the writer; dropping it ends the socket.
-                    self.connection = None;
-                    self.schedule_redial();
+                    self.connection_lost();
                 }
                 Event::StateChanged { state } => {
                     let since_ms = now_ms();
@@ -250,7 +228,7 @@ impl LineTask {
                     });
                     if state == LineState::Up {
                         became_up = true;
-                        self.backoff = Duration::from_millis(reconnect_backoff_min_ms);
+                        self.attachment.on_line_up();
                         tracing::info!(peer = %peer, "line up");
                     } else {
                         // An offer lost with the connection is made again once the line is
@@ -269,22 +247,17 @@ impl LineTask {
         }
         // A round of nothing but "sent" marks and receipts for our own control items
         // promises nothing durable: it waits (at most `deferred_events_ms`) to share the
-        // next commit, so a message costs one fsync fewer at each end.
-        let deferrable = |e: &Event| matches!(e, Event::Sent { .. } | Event::Delivered { lane: Lane::Control, .. });
-        if !to_store.is_empty() && to_store.iter().all(deferrable) && !flush {
-            if self.deferred.is_empty() {
-                self.deferred_since = Some(Instant::now());
-            }
-            self.deferred.append(&mut to_store);
+        // next commit, so a message costs one fsync fewer at each end (`Deferral`).
+        let to_store = if flush {
+            let mut all = self.deferral.flush().unwrap_or_default();
+            all.append(&mut to_store);
+            all
+        } else {
+            self.deferral.round(Instant::now().into_std(), to_store).unwrap_or_default()
+        };
+        if to_store.is_empty() {
             return Ok(());
         }
-        if to_store.is_empty() && (self.deferred.is_empty() || !flush) {
-            return Ok(());
-        }
-        let mut deferred = std::mem::take(&mut self.deferred);
-        self.deferred_since = None;
-        deferred.append(&mut to_store);
-        let to_store = deferred;
         let remote = self.status_tx.borrow().remote.clone();
         let ends = self.ends();
         let round = self.setup.core.write(move |j| super::receive::store_events(j, &ends, to_store, remote)).await?;

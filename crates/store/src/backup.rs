@@ -92,7 +92,7 @@ pub fn backup_database(source: &Path, copy: &Path, config: &BackupConfig) -> Res
     // self-contained file (no -wal or -shm beside it). `Store::open` turns WAL back on.
     let mode: String = to.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("delete") {
-        return Err(StoreError::Corrupt(format!("the copy stayed in journal mode {mode}")));
+        return Err(StoreError::Invariant(format!("the copy stayed in journal mode {mode}")));
     }
     drop(to);
     integrity_check(copy)?;
@@ -121,13 +121,13 @@ fn copy_pages(from: &Connection, to: &mut Connection, config: &BackupConfig) -> 
             StepResult::Busy | StepResult::Locked => {
                 busy_steps += 1;
                 if busy_steps > backup_busy_steps_max {
-                    return Err(StoreError::Corrupt(format!(
+                    return Err(StoreError::Busy(format!(
                         "the database stayed busy for {backup_busy_steps_max} backup steps; try again"
                     )));
                 }
             }
             // `StepResult` is non-exhaustive; anything new is not progress we understand.
-            other => return Err(StoreError::Corrupt(format!("unexpected backup step result {other:?}"))),
+            other => return Err(StoreError::Invariant(format!("unexpected backup step result {other:?}"))),
         }
         std::thread::sleep(pause);
     }

@@ -44,8 +44,16 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("the database was written by a newer hotline (schema version {found}, this build knows {known})")]
     NewerSchema { found: i64, known: i64 },
+    /// Stored data contradicts itself: the disk (or someone editing the file) is at fault.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The station broke one of its own rules — a defect, not the disk's fault. Returned
+    /// instead of panicking, so the task that asked (a line task, a request) lives on.
+    #[error("internal error (a defect): {0}")]
+    Invariant(String),
+    /// The database stayed too busy for a long operation (an online backup); try again.
+    #[error("the database is busy: {0}")]
+    Busy(String),
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -1,6 +1,7 @@
-//! The protocol's integration tests, in one binary: focused `Line` behaviours and the
-//! seeded simulation.
+//! The protocol's integration tests, in one binary: focused `Line` behaviours, the
+//! connection policy, and the seeded simulations.
 
+mod attachment;
 mod decode_time;
 mod line;
 mod sim;

@@ -1,0 +1,222 @@
+//! Two stations in one process — each a real `Core` on an in-memory store and a real line
+//! task — joined by `tokio::io::duplex` pipes instead of TLS sockets, under tokio's paused
+//! clock: heartbeats, silence limits, redials and the "sent" deferral run in simulated
+//! time, so a test of a 3-second silence takes milliseconds and never flakes on a slow
+//! machine. (The store runs on tokio's blocking pool, which holds the clock still while a
+//! transaction is under way, so simulated time never runs past a commit.)
+//!
+//! What a real station adds on top — TLS with pinned keys, dials and the listener — is
+//! tested with real processes in crates/cli/tests and crates/faults.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotline_core::core::Core;
+use hotline_core::supervise::Supervisor;
+use hotline_identity::{StationKey, VerifierKey};
+use hotline_line::{Command, LineHandle, LineSetup, NewMessage};
+use hotline_proto::{LineConfig, LineState, Origin};
+use hotline_store::{Direction, MessageRow, Store};
+use tokio::io::DuplexStream;
+use tokio::sync::Notify;
+
+/// Bytes a pipe holds in each direction before a writer waits.
+#[allow(non_upper_case_globals)]
+const pipe_bytes: usize = 64 * 1024;
+
+struct Station {
+    core: Arc<Core>,
+    line: LineHandle,
+}
+
+/// A station `name` with one line to `peer`. It has no address to dial (every dial fails
+/// at once and backs off), so its only connections are the pipes a test attaches.
+async fn station(name: &str, key: StationKey, peer: &str, peer_key: VerifierKey) -> Station {
+    let core = Core::new(name.into(), "en".into(), Store::open_in_memory().expect("store")).expect("core");
+    let config = hotline_core::config::Config::parse(
+        std::path::Path::new("station.toml"),
+        &format!(
+            "name = \"{name}\"\n[listen]\nhttp = \"127.0.0.1:1\"\nline = \"127.0.0.1:2\"\n\
+             [[line]]\npeer = \"{peer}\"\nkey = \"{peer_key}\"\naddrs = [\"127.0.0.1:9\"]\n"
+        ),
+    )
+    .expect("config");
+    let supervisor = Supervisor::new(core.clone(), &config, std::env::temp_dir()).await.expect("supervisor");
+    let setup = LineSetup {
+        core: core.clone(),
+        own_key: Arc::new(key),
+        peer: peer.into(),
+        peer_key,
+        addrs: Vec::new(),
+        config: LineConfig::default(),
+        backoff_max: Duration::from_secs(5),
+        checkpoints: tokio::sync::watch::channel(None).1,
+        supervisor,
+        presence: hotline_core::presence::Presence::new().subscribe(),
+    };
+    let (line, _task) = hotline_line::start(setup).await.expect("line");
+    Station { core, line }
+}
+
+/// alpha and bravo, each pinning the other's key; alpha is the preferred dialer.
+async fn alpha_and_bravo() -> (Station, Station) {
+    let (alpha_key, bravo_key) =
+        (StationKey::generate("alpha").expect("key"), StationKey::generate("bravo").expect("key"));
+    let (alpha_verifier, bravo_verifier) = (alpha_key.verifier(), bravo_key.verifier());
+    let alpha = station("alpha", alpha_key, "bravo", bravo_verifier).await;
+    let bravo = station("bravo", bravo_key, "alpha", alpha_verifier).await;
+    (alpha, bravo)
+}
+
+/// Attaches the two ends of a pipe as alpha's dial of its primary address, which bravo
+/// accepted.
+async fn attach(alpha: &Station, bravo: &Station, (a, b): (DuplexStream, DuplexStream)) {
+    let to_alpha =
+        Command::Attach { stream: Box::new(a), origin: Origin::Dial { addr_index: 0 }, remote: "pipe".into() };
+    let to_bravo = Command::Attach { stream: Box::new(b), origin: Origin::Accepted, remote: "pipe".into() };
+    alpha.line.commands.send(to_alpha).await.expect("alpha's line task");
+    bravo.line.commands.send(to_bravo).await.expect("bravo's line task");
+}
+
+/// A pipe whose path can be cut silently: after `cut`, bytes stop flowing in both
+/// directions but neither end is closed (a dead path, not a closed socket).
+fn cuttable_pipe() -> ((DuplexStream, DuplexStream), Arc<Notify>) {
+    let (a, mut a_far) = tokio::io::duplex(pipe_bytes);
+    let (b, mut b_far) = tokio::io::duplex(pipe_bytes);
+    let cut = Arc::new(Notify::new());
+    let cut_here = cut.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = cut_here.notified() => {}
+            _ = tokio::io::copy_bidirectional(&mut a_far, &mut b_far) => return,
+        }
+        // Hold both far ends open and silent for good.
+        std::future::pending::<()>().await;
+        drop((a_far, b_far));
+    });
+    ((a, b), cut)
+}
+
+async fn wait_for_state(station: &Station, state: LineState, within: Duration) {
+    let mut status = station.line.status.clone();
+    tokio::time::timeout(within, status.wait_for(|s| s.state == state))
+        .await
+        .unwrap_or_else(|_| panic!("{}'s line is not {state:?} within {within:?}", station.core.name))
+        .expect("status");
+}
+
+async fn send(from: &Station, body: &str) -> MessageRow {
+    let message = NewMessage {
+        precedence: hotline_item::Precedence::Routine,
+        lang: "en".into(),
+        body: body.into(),
+        reply_to: None,
+        author: "duty".into(),
+    };
+    from.line.ask(|reply| Command::Send { message, reply }).await.expect("accepted")
+}
+
+/// The messages a station holds from its peer, in arrival order.
+async fn received(station: &Station) -> Vec<MessageRow> {
+    let peer = station.line.peer.clone();
+    let rows = station.core.read(move |tx| tx.list_messages(&peer, None, 10_000)).await.expect("read");
+    rows.into_iter().filter(|m| m.direction == Direction::In).collect()
+}
+
+/// Waits (in simulated time) until every one of `sent` is delivered at the sender and
+/// held exactly once, in order, at the receiver.
+async fn all_delivered_exactly_once(from: &Station, to: &Station, sent: &[MessageRow], within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let ids: Vec<String> = sent.iter().map(|m| m.id.clone()).collect();
+        let delivered = from
+            .core
+            .read(move |tx| {
+                let mut n = 0;
+                for id in &ids {
+                    n += usize::from(tx.message(id)?.is_some_and(|m| m.delivered_ms.is_some()));
+                }
+                Ok(n)
+            })
+            .await
+            .expect("read");
+        let held = received(to).await;
+        if delivered == sent.len() && held.len() >= sent.len() {
+            let held_ids: Vec<&str> = held.iter().map(|m| m.id.as_str()).collect();
+            let sent_ids: Vec<&str> = sent.iter().map(|m| m.id.as_str()).collect();
+            assert_eq!(held_ids, sent_ids, "{} holds a duplicate, a gap or a reordering", to.core.name);
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "after {within:?}: {delivered} of {} delivered at {}, {} held at {}",
+            sent.len(),
+            from.core.name,
+            held.len(),
+            to.core.name
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_stations_over_a_pipe_come_up_and_deliver_both_ways_exactly_once() {
+    let (alpha, bravo) = alpha_and_bravo().await;
+    attach(&alpha, &bravo, tokio::io::duplex(pipe_bytes)).await;
+    wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
+    wait_for_state(&bravo, LineState::Up, Duration::from_secs(5)).await;
+    let (mut out, mut back) = (Vec::new(), Vec::new());
+    for i in 0..40 {
+        out.push(send(&alpha, &format!("alpha {i}")).await);
+        back.push(send(&bravo, &format!("bravo {i}")).await);
+    }
+    all_delivered_exactly_once(&alpha, &bravo, &out, Duration::from_secs(10)).await;
+    all_delivered_exactly_once(&bravo, &alpha, &back, Duration::from_secs(10)).await;
+}
+
+/// The preferred dialer's new connection replaces the current one mid-stream (as when it
+/// moves the line back onto its primary): nothing is lost or doubled in the move.
+#[tokio::test(start_paused = true)]
+async fn a_new_connection_from_the_preferred_dialer_replaces_the_current_one_without_a_loss() {
+    let (alpha, bravo) = alpha_and_bravo().await;
+    attach(&alpha, &bravo, tokio::io::duplex(pipe_bytes)).await;
+    wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
+    let mut sent = Vec::new();
+    for i in 0..30 {
+        sent.push(send(&alpha, &format!("before {i}")).await);
+    }
+    attach(&alpha, &bravo, tokio::io::duplex(pipe_bytes)).await;
+    for i in 0..30 {
+        sent.push(send(&alpha, &format!("after {i}")).await);
+    }
+    all_delivered_exactly_once(&alpha, &bravo, &sent, Duration::from_secs(15)).await;
+    assert_eq!(alpha.line.status.borrow().state, LineState::Up);
+}
+
+/// A path that goes silent (no close, no error) shows the line down within the silence
+/// tolerance (3 heartbeats of 1 s); messages accepted meanwhile stay queued and arrive,
+/// exactly once, over the next connection.
+#[tokio::test(start_paused = true)]
+async fn a_silent_path_shows_the_line_down_in_time_and_nothing_is_lost_over_the_next_one() {
+    let (alpha, bravo) = alpha_and_bravo().await;
+    let (pipe, cut) = cuttable_pipe();
+    attach(&alpha, &bravo, pipe).await;
+    wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
+    let mut sent = vec![send(&alpha, "before the cut").await];
+    all_delivered_exactly_once(&alpha, &bravo, &sent, Duration::from_secs(5)).await;
+    cut.notify_one();
+    let cut_at = tokio::time::Instant::now();
+    for i in 0..10 {
+        sent.push(send(&alpha, &format!("during the cut {i}")).await);
+    }
+    wait_for_state(&alpha, LineState::Down, Duration::from_secs(6)).await;
+    wait_for_state(&bravo, LineState::Down, Duration::from_secs(6)).await;
+    let noticed = cut_at.elapsed();
+    assert!(
+        noticed >= Duration::from_secs(2) && noticed <= Duration::from_secs(5),
+        "the silent path was called down after {noticed:?} (tolerance: 3 heartbeats of 1 s)"
+    );
+    attach(&alpha, &bravo, tokio::io::duplex(pipe_bytes)).await;
+    wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
+    all_delivered_exactly_once(&alpha, &bravo, &sent, Duration::from_secs(10)).await;
+}
