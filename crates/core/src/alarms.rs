@@ -4,8 +4,10 @@
 //! which stops escalation) and cleared — by a person (`alarm.cleared` with `by`), or by the
 //! station when its cause ends (`by` null, with the reason). The row and the entry are
 //! written in one transaction, so the alarm list is always a view of the record. Causes
-//! are `hotline_watch::Cause`; their particulars (message id, precedence, direction) are
-//! kept as JSON so a restarted station rebuilds the exact cause and its alarm key.
+//! are `hotline_watch::Cause`; their particulars (precedence, direction) are kept as JSON
+//! so a restarted station rebuilds the exact cause and its alarm key. An overdue-messages
+//! alarm stands for several messages: its detail also holds their `count` and the ids of
+//! the oldest (at most [`overdue_ids_max`]), and `alarm.updated` records a changed count.
 
 use hotline_store::{AlarmRow, StoreError};
 use hotline_watch::{Cause, Direction, Precedence};
@@ -15,19 +17,48 @@ use crate::core::Journal;
 use crate::entry_kind::EntryKind;
 use crate::rfc3339;
 
+/// Message ids an overdue-messages alarm lists in its detail (the count says how many
+/// there are): the entry stays small however many messages the peer sent.
+#[allow(non_upper_case_globals)]
+pub const overdue_ids_max: usize = 20;
+
 /// The cause's particulars, as stored in `alarms.detail`.
 pub fn cause_detail(cause: &Cause) -> Value {
     match cause {
         Cause::WatchCheckMissed { peer, direction } => json!({"peer": peer, "direction": direction.as_str()}),
-        Cause::AckOverdue { peer, message, precedence, direction } => json!({
-            "peer": peer, "message": message, "precedence": precedence.as_str(), "direction": direction.as_str()
+        Cause::AckOverdue { peer, precedence, direction } => json!({
+            "peer": peer, "precedence": precedence.as_str(), "direction": direction.as_str()
         }),
         other => json!({"peer": other.peer()}),
     }
 }
 
-/// Rebuilds the cause of a stored alarm; `None` for a cause this build does not know.
+/// The detail of an overdue-messages alarm: the cause's particulars, how many messages
+/// are overdue, and the oldest (`message`, kept for readers of one-message alarms) and
+/// the first [`overdue_ids_max`] of their ids.
+pub fn overdue_detail(cause: &Cause, count: usize, ids: &[String]) -> Value {
+    let mut detail = cause_detail(cause);
+    detail["count"] = json!(count);
+    detail["message"] = json!(ids.first());
+    detail["messages"] = json!(ids.iter().take(overdue_ids_max).collect::<Vec<_>>());
+    detail
+}
+
+/// How many occurrences an alarm stands for, from its detail (1 unless coalesced).
+pub fn count_of(row: &AlarmRow) -> usize {
+    let detail: Value = serde_json::from_str(&row.detail).unwrap_or_default();
+    detail.get("count").and_then(Value::as_u64).map_or(1, |n| n as usize)
+}
+
+/// Rebuilds the cause of a stored alarm; `None` for a cause this build does not know, or
+/// whose key is not the cause's (an overdue alarm about one message, from before such
+/// alarms were coalesced: left for a person to clear).
 pub fn cause_of(row: &AlarmRow) -> Option<Cause> {
+    let cause = parse_cause(row)?;
+    (cause.key() == row.key).then_some(cause)
+}
+
+fn parse_cause(row: &AlarmRow) -> Option<Cause> {
     let detail: Value = serde_json::from_str(&row.detail).ok()?;
     let s = |k: &str| detail.get(k).and_then(Value::as_str).map(str::to_owned);
     let peer = || s("peer");
@@ -37,7 +68,6 @@ pub fn cause_of(row: &AlarmRow) -> Option<Cause> {
         "watch_check_missed" => Cause::WatchCheckMissed { peer: peer()?, direction: direction()? },
         "ack_overdue" => Cause::AckOverdue {
             peer: peer()?,
-            message: s("message")?,
             precedence: Precedence::parse(&s("precedence")?)?,
             direction: direction()?,
         },
@@ -132,4 +162,21 @@ pub fn clear(j: &mut Journal<'_>, id: &str, by: Option<&str>, reason: &str) -> R
         return Ok(Some(row));
     }
     Ok(Some(before))
+}
+
+/// The open alarm `key` now stands for `count` occurrences of its condition (overdue
+/// messages): its text and detail change, and an `alarm.updated` entry says so. Its
+/// escalation and acknowledgment are untouched. `Ok(None)`: no such alarm is open.
+pub fn update(
+    j: &mut Journal<'_>,
+    key: &str,
+    text: &str,
+    detail: &Value,
+    count: usize,
+) -> Result<Option<AlarmRow>, StoreError> {
+    let Some(open) = j.tx.open_alarm(key)? else { return Ok(None) };
+    j.tx.update_alarm(&open.id, text, &detail.to_string())?;
+    let row = j.tx.alarm(&open.id)?.unwrap_or(open);
+    j.append(EntryKind::AlarmUpdated, json!({"alarm": alarm_json(&row), "count": count, "message": row.text}))?;
+    Ok(Some(row))
 }

@@ -53,6 +53,7 @@ entry_kinds! {
     AlarmEscalated => "alarm.escalated",
     AlarmNotification => "alarm.notification",
     AlarmRaised => "alarm.raised",
+    AlarmUpdated => "alarm.updated",
     ConflictAcknowledged => "conflict.acknowledged",
     ConflictRaised => "conflict.raised",
     ConflictResolved => "conflict.resolved",

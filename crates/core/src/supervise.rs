@@ -112,6 +112,8 @@ impl Supervisor {
                     raised_ms: row.raised_ms.max(0) as u64,
                     acknowledged: row.acked_ms.is_some(),
                     steps_done: row.steps_done.max(0) as usize,
+                    count: alarms::count_of(row),
+                    count_reported_ms: row.raised_ms.max(0) as u64,
                 });
             }
         }
@@ -123,12 +125,14 @@ impl Supervisor {
         for (peer, sent) in last_sent {
             w.restore_last_check_sent(&peer, sent.max(0) as u64);
         }
-        for (p, (peer, id, direction, created_ms)) in unacked {
+        // The peer's messages count from when we received them, as they did when they
+        // arrived (the store says so), never from the creation time the peer claims.
+        for (p, (peer, id, direction, deadline_from_ms)) in unacked {
             let direction = match direction {
                 hotline_store::Direction::Out => Direction::Out,
                 hotline_store::Direction::In => Direction::In,
             };
-            w.on_message(&peer, &id, p, direction, created_ms.max(0) as u64);
+            w.on_message(&peer, &id, p, direction, deadline_from_ms.max(0) as u64);
         }
         for (peer, (on_watch, since)) in presence {
             w.on_peer_presence(&peer, on_watch.max(0) as u32, since.max(0) as u64, now);
@@ -177,6 +181,8 @@ impl Supervisor {
                         raised_ms: row.raised_ms.max(0) as u64,
                         acknowledged: false,
                         steps_done: 0,
+                        count: alarms::count_of(row),
+                        count_reported_ms: row.raised_ms.max(0) as u64,
                     })
                 }
             });
@@ -195,6 +201,13 @@ impl Supervisor {
     pub fn line_task_failed(&self, peer: &str, detail: &str) {
         lock(&self.task_failures).insert(peer.to_owned(), detail.to_owned());
         self.observe(|w, now| w.raise(Cause::LineTaskFailed { peer: peer.to_owned() }, now));
+    }
+
+    /// How many messages an overdue-messages alarm stands for now and the oldest of
+    /// their ids; `None` for other causes.
+    fn overdue(&self, cause: &Cause) -> Option<(usize, Vec<String>)> {
+        matches!(cause, Cause::AckOverdue { .. })
+            .then(|| lock(&self.watch).overdue_messages(cause, alarms::overdue_ids_max))
     }
 
     /// Alarms raised but not yet in the store (the disk refused the write).
@@ -318,6 +331,7 @@ impl Supervisor {
                 written.map(|_| ())
             }
             Action::Raise { cause, at_ms } => {
+                let overdue = self.overdue(&cause);
                 let mut policy = cause.peer().map(|p| self.line_policy(p)).unwrap_or_default();
                 if let Cause::WatchCheckMissed { peer, direction } = &cause
                     && let Some(window_ms) = lock(&self.check_windows).get(&(peer.clone(), *direction))
@@ -331,10 +345,17 @@ impl Supervisor {
                         lock(&self.mismatch_details).get(peer).cloned().unwrap_or_default()
                     }
                     Cause::LineTaskFailed { peer } => lock(&self.task_failures).get(peer).cloned().unwrap_or_default(),
+                    Cause::AckOverdue { .. } => match &overdue {
+                        Some((count, ids)) => texts::overdue_detail(*count, ids.first().map_or("", String::as_str)),
+                        None => String::new(),
+                    },
                     _ => String::new(),
                 };
                 let text = texts::alarm_text(&cause, &self.core.lang, &policy, &detail);
-                let row = alarms::new_row(&cause, text, at_ms as i64);
+                let mut row = alarms::new_row(&cause, text, at_ms as i64);
+                if let Some((count, ids)) = &overdue {
+                    row.detail = alarms::overdue_detail(&cause, *count, ids).to_string();
+                }
                 tracing::warn!(alarm = %row.id, cause = %cause, severity = %row.severity, text = %row.text, "ALARM raised");
                 let r = row.clone();
                 let written = self.core.write(move |j| alarms::record_raised(j, &r, json!({}))).await;
@@ -347,6 +368,21 @@ impl Supervisor {
                     }
                 }
                 Ok(())
+            }
+            Action::Update { cause, count, .. } => {
+                let (_, ids) = self.overdue(&cause).unwrap_or_default();
+                let policy = cause.peer().map(|p| self.line_policy(p)).unwrap_or_default();
+                let oldest = ids.first().map_or("", String::as_str);
+                let text = texts::alarm_text(&cause, &self.core.lang, &policy, &texts::overdue_detail(count, oldest));
+                let detail = alarms::overdue_detail(&cause, count, &ids);
+                let key = cause.key();
+                // An alarm still held in memory (the disk refused it) changes there too.
+                for a in lock(&self.unrecorded).iter_mut().filter(|a| a.key == key) {
+                    a.text = text.clone();
+                    a.detail = detail.to_string();
+                }
+                tracing::info!(cause = %cause, count, "alarm updated: its count changed");
+                self.core.write(move |j| alarms::update(j, &key, &text, &detail, count).map(|_| ())).await
             }
             Action::Clear { cause, .. } => {
                 let key = cause.key();

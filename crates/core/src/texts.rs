@@ -37,20 +37,26 @@ fn minutes(ms: u64) -> u64 {
 }
 
 /// The message for an alarm of `cause` on a line with `policy`; `detail` adds what only
-/// the caller knows (the storage error, the free space, the refusal's reason).
+/// the caller knows (the storage error, the free space, the refusal's reason; for overdue
+/// messages [`overdue_detail`]).
 pub fn alarm(cause: &Cause, policy: &LinePolicy, detail: &str) -> Text {
     match cause {
         Cause::LineDown { peer } => texts::alarm_line_down(peer, policy.line_down_alarm_ms / 1000),
         Cause::WatchCheckMissed { peer, direction } => {
             texts::alarm_watch_check_missed(side(*direction), peer, minutes(policy.check_deadline_ms))
         }
-        Cause::AckOverdue { peer, message, precedence, direction } => texts::alarm_ack_overdue(
-            side(*direction),
-            peer,
-            precedence.as_str(),
-            message,
-            minutes(policy.ack_deadline(*precedence).unwrap_or(0)),
-        ),
+        Cause::AckOverdue { peer, precedence, direction } => {
+            // `detail` is "count\u{1f}oldest message id".
+            let (count, first) = detail.split_once('\u{1f}').unwrap_or(("1", detail));
+            texts::alarm_ack_overdue(
+                side(*direction),
+                peer,
+                precedence.as_str(),
+                count.parse().unwrap_or(1),
+                first,
+                minutes(policy.ack_deadline(*precedence).unwrap_or(0)),
+            )
+        }
         Cause::PeerKeyMismatch { peer } => {
             // `detail` is "presented\u{1f}pinned fingerprint".
             let (presented, pinned) = detail.split_once('\u{1f}').unwrap_or((detail, "-"));
@@ -62,6 +68,11 @@ pub fn alarm(cause: &Cause, policy: &LinePolicy, detail: &str) -> Text {
         Cause::NobodyOnWatch { peer } => texts::alarm_nobody_on_watch(peer, minutes(policy.nobody_on_watch_alarm_ms)),
         Cause::LineTaskFailed { peer } => texts::alarm_line_task_failed(peer, detail),
     }
+}
+
+/// The `detail` of an overdue-messages alarm: how many, and the oldest one's id.
+pub fn overdue_detail(count: usize, first_message_id: &str) -> String {
+    format!("{count}\u{1f}{first_message_id}")
 }
 
 /// [`alarm`], rendered in `lang`.
@@ -87,7 +98,6 @@ mod tests {
             Cause::WatchCheckMissed { peer: "bravo".into(), direction: Direction::In },
             Cause::AckOverdue {
                 peer: "bravo".into(),
-                message: "m1".into(),
                 precedence: hotline_watch::Precedence::Flash,
                 direction: Direction::Out,
             },
@@ -100,7 +110,9 @@ mod tests {
             assert!(!en.is_empty() && !ru.is_empty() && en != ru, "{en} / {ru}");
             assert!(!en.contains('{') && !ru.contains('{'), "{en} / {ru}");
         }
-        let flash = alarm_text(&causes[3], "en", &policy, "");
-        assert!(flash.contains("bravo") && flash.contains('2'), "{flash}");
+        let flash = alarm_text(&causes[3], "en", &policy, &overdue_detail(1, "m1"));
+        assert!(flash.contains("bravo") && flash.contains('2') && flash.contains("m1"), "{flash}");
+        let many = alarm_text(&causes[3], "en", &policy, &overdue_detail(37, "m1"));
+        assert!(many.starts_with("37 FLASH messages to bravo"), "{many}");
     }
 }

@@ -164,16 +164,25 @@ pub fn alarm_watch_check_missed(late: Side, peer: &str, deadline_minutes: u64) -
     )
 }
 
-/// Message `message_id` of `precedence` (such as `FLASH`) waits `minutes` for an
-/// acknowledgment by the `late` side.
-pub fn alarm_ack_overdue(late: Side, peer: &str, precedence: &str, message_id: &str, minutes: u64) -> Text {
+/// `count` messages of `precedence` (such as `FLASH`) on the line to `peer`, the oldest
+/// `first_message_id`, have waited `minutes` or more for an acknowledgment by the `late`
+/// side (one alarm for all of them).
+pub fn alarm_ack_overdue(
+    late: Side,
+    peer: &str,
+    precedence: &str,
+    count: usize,
+    first_message_id: &str,
+    minutes: u64,
+) -> Text {
     Text::new(
         ids::ALARM_ACK_OVERDUE,
         Args::new()
             .str("side", late.as_str())
             .str("peer", peer)
             .label("precedence", format!("precedence-{precedence}"))
-            .str("message_id", message_id)
+            .num("count", count as f64)
+            .str("message_id", first_message_id)
             .num("minutes", minutes as f64),
     )
 }

@@ -148,6 +148,10 @@ fn unacknowledged_messages_of_one_precedence() {
             ] {
                 let mut m = message(id, direction);
                 m.precedence = precedence.into();
+                if direction == Direction::In {
+                    // The peer claims an old creation time; we received it at 9.
+                    m.delivered_ms = Some(9);
+                }
                 assert!(tx.insert_message(&m)?);
             }
             assert!(tx.set_acked("f3", "op", 5)?);
@@ -157,6 +161,8 @@ fn unacknowledged_messages_of_one_precedence() {
     let flash = store.read(|tx| tx.unacknowledged_messages("FLASH")).expect("read");
     let ids: Vec<(&str, Direction)> = flash.iter().map(|(_, id, d, _)| (id.as_str(), *d)).collect();
     assert_eq!(ids, vec![("f1", Direction::Out), ("f2", Direction::In)]);
+    let from: Vec<i64> = flash.iter().map(|m| m.3).collect();
+    assert_eq!(from, vec![1, 9], "ours from creation, theirs from when we received them");
     let routine = store.read(|tx| tx.unacknowledged_messages("ROUTINE")).expect("read");
     assert_eq!(routine.len(), 1);
     assert!(store.read(|tx| tx.unacknowledged_messages("IMMEDIATE")).expect("read").is_empty());

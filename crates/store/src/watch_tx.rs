@@ -180,6 +180,15 @@ impl Tx<'_> {
         Ok(n == 1)
     }
 
+    /// A coalesced alarm's new text and detail (its count changed); `false` if it is not open.
+    pub fn update_alarm(&self, id: &str, text: &str, detail: &str) -> Result<bool, StoreError> {
+        let n = self.exec(
+            "UPDATE alarms SET text = ?2, detail = ?3 WHERE id = ?1 AND cleared_ms IS NULL",
+            params![id, text, detail],
+        )?;
+        Ok(n == 1)
+    }
+
     pub fn set_alarm_steps(&self, id: &str, steps_done: i64) -> Result<(), StoreError> {
         self.exec("UPDATE alarms SET steps_done = max(steps_done, ?2) WHERE id = ?1", params![id, steps_done])?;
         Ok(())
@@ -256,15 +265,19 @@ impl Tx<'_> {
     // --- acknowledgment times and presence --------------------------------------------
 
     /// Messages of `precedence` on any line not yet acknowledged, oldest first, as (peer,
-    /// id, direction, created_ms): what the watch needs to restore their deadlines. A
-    /// partial index keeps this cheap however many messages the record holds.
+    /// id, direction, deadline_from_ms): what the watch needs to restore their deadlines.
+    /// A deadline runs from the creation of our own messages and from when we received
+    /// the peer's (its `created_ms` is its claim: a backdated message must not become
+    /// overdue at our next start-up either). A partial index keeps this cheap however
+    /// many messages the record holds.
     pub fn unacknowledged_messages(
         &self,
         precedence: &str,
     ) -> Result<Vec<(String, String, Direction, i64)>, StoreError> {
         let mut st = self.tx.prepare_cached(
-            "SELECT peer, id, direction, created_ms FROM messages
-             WHERE acked_ms IS NULL AND precedence = ?1 ORDER BY pos",
+            "SELECT peer, id, direction,
+                    CASE direction WHEN 'in' THEN coalesce(delivered_ms, created_ms) ELSE created_ms END
+             FROM messages WHERE acked_ms IS NULL AND precedence = ?1 ORDER BY pos",
         )?;
         let rows = st.query_map(params![precedence], |r| {
             let direction: String = r.get(2)?;

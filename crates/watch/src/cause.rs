@@ -1,9 +1,10 @@
 //! Why an alarm is raised, and how serious it is.
 //!
-//! A cause names its subject (the line, the message), so that one condition is one alarm
-//! however often it is observed: its [`Cause::key`] is the alarm's identity while it is
-//! open. The names ([`Cause::name`]) are stable strings used in the record, the API and
-//! the translation catalogs.
+//! A cause names its subject (the line; for overdue messages the line, direction and
+//! precedence, never one message), so that one condition is one alarm however often it
+//! is observed, and a peer cannot multiply our alarms by multiplying its input: its
+//! [`Cause::key`] is the alarm's identity while it is open. The names ([`Cause::name`])
+//! are stable strings used in the record, the API and the translation catalogs.
 
 use std::fmt;
 
@@ -96,8 +97,11 @@ pub enum Cause {
     /// A watch check passed its deadline unanswered: ours to the peer (`Out`), or the
     /// peer's to us (`In`).
     WatchCheckMissed { peer: String, direction: Direction },
-    /// A message was not acknowledged within its precedence's deadline.
-    AckOverdue { peer: String, message: String, precedence: Precedence, direction: Direction },
+    /// Messages of one precedence and direction on the line were not acknowledged within
+    /// the precedence's deadline. One alarm stands for all of them (the watch counts them,
+    /// [`crate::Watch::overdue_messages`]): a peer that sends a thousand FLASH messages
+    /// nobody acknowledges gets one alarm, not a thousand escalations.
+    AckOverdue { peer: String, precedence: Precedence, direction: Direction },
     /// Something at a line address presented a key other than the pinned one.
     PeerKeyMismatch { peer: String },
     /// The peer's record does not extend what we witnessed, or ours was refused as such,
@@ -140,7 +144,9 @@ impl Cause {
             | Cause::NobodyOnWatch { peer }
             | Cause::LineTaskFailed { peer } => format!("{}:{peer}", self.name()),
             Cause::WatchCheckMissed { peer, direction } => format!("{}:{peer}:{}", self.name(), direction.as_str()),
-            Cause::AckOverdue { message, .. } => format!("{}:{message}", self.name()),
+            Cause::AckOverdue { peer, precedence, direction } => {
+                format!("{}:{peer}:{}:{}", self.name(), direction.as_str(), precedence.as_str())
+            }
             Cause::Storage | Cause::LowDisk => self.name().to_owned(),
         }
     }
@@ -187,20 +193,12 @@ mod tests {
 
     #[test]
     fn keys_name_the_subject_and_severity_follows_precedence() {
-        let flash = Cause::AckOverdue {
-            peer: "bravo".into(),
-            message: "m1".into(),
-            precedence: Precedence::Flash,
-            direction: Direction::Out,
-        };
-        assert_eq!(flash.key(), "ack_overdue:m1");
+        let flash =
+            Cause::AckOverdue { peer: "bravo".into(), precedence: Precedence::Flash, direction: Direction::Out };
+        assert_eq!(flash.key(), "ack_overdue:bravo:out:FLASH");
         assert_eq!(flash.severity(), Severity::Critical);
-        let priority = Cause::AckOverdue {
-            peer: "bravo".into(),
-            message: "m2".into(),
-            precedence: Precedence::Priority,
-            direction: Direction::In,
-        };
+        let priority =
+            Cause::AckOverdue { peer: "bravo".into(), precedence: Precedence::Priority, direction: Direction::In };
         assert_eq!(priority.severity(), Severity::Warning);
         let ours = Cause::WatchCheckMissed { peer: "bravo".into(), direction: Direction::Out };
         let theirs = Cause::WatchCheckMissed { peer: "bravo".into(), direction: Direction::In };

@@ -14,7 +14,12 @@
 //! Both stations run one: each raises its own alarm from the same deadlines (a check's
 //! deadline travels with the check; a message's comes from its creation time and
 //! precedence), so a missed check or an overdue FLASH is raised at both ends at the same
-//! instant, give or take clock skew, without waiting for the line.
+//! instant, give or take clock skew, without waiting for the line. (A message the
+//! peer sends us counts from when it reached us: its `created_ms` is the peer's claim.)
+//!
+//! The peer controls how many messages it sends and checks it asks: alarms are per cause
+//! and line, never per item, and overdue messages are counted in one alarm per line,
+//! direction and precedence.
 
 mod cause;
 mod policy;
@@ -22,4 +27,4 @@ mod watch;
 
 pub use cause::{Cause, Direction, Precedence, Severity};
 pub use policy::{LinePolicy, Policy, PolicyError, Step};
-pub use watch::{Action, OpenAlarm, Watch};
+pub use watch::{Action, OpenAlarm, Watch, alarm_coalesce_ms};

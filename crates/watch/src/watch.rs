@@ -12,11 +12,22 @@
 //! that ends by itself (the line is back, the message was acknowledged) clears its alarm;
 //! a person may clear any alarm, after which the condition may raise it again only when
 //! it newly occurs.
+//!
+//! Overdue messages are coalesced: one alarm per line, direction and precedence stands for
+//! every message of that kind that is overdue, with their count. The count is reported
+//! again ([`Action::Update`]) when it changes, at most once per [`alarm_coalesce_ms`], so a
+//! peer sending a stream of urgent messages costs us one alarm, one escalation and one
+//! update every few seconds — not an alarm, a record entry and a page per message.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::cause::{Cause, Direction, Precedence};
 use crate::policy::{LinePolicy, Policy};
+
+/// The shortest time between two reports of a coalesced alarm's changed count: the
+/// alarm is updated at most this often, whatever the peer does.
+#[allow(non_upper_case_globals)]
+pub const alarm_coalesce_ms: u64 = 10_000;
 
 /// What the station must do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,8 +37,12 @@ pub enum Action {
     StartWatchCheck { peer: String },
     /// A watch check passed its deadline unanswered (recorded once per check).
     CheckMissed { peer: String, check: String, direction: Direction, deadline_ms: u64 },
-    /// Raise this alarm; the watch holds it open from now.
+    /// Raise this alarm; the watch holds it open from now. For overdue messages
+    /// [`Watch::overdue_messages`] says how many and which.
     Raise { cause: Cause, at_ms: u64 },
+    /// An open coalesced alarm now stands for `count` overdue messages (reported at most
+    /// once per [`alarm_coalesce_ms`]); its escalation goes on as it was.
+    Update { cause: Cause, count: usize, at_ms: u64 },
     /// The condition ended by itself: clear the alarm.
     Clear { cause: Cause, at_ms: u64 },
     /// Escalation step `step` (0-based) of the alarm is due: notify `target`.
@@ -43,6 +58,11 @@ pub struct OpenAlarm {
     pub acknowledged: bool,
     /// Escalation steps already notified.
     pub steps_done: usize,
+    /// How many occurrences of its condition the alarm stands for, as last reported
+    /// (overdue messages; 1 for every other cause).
+    pub count: usize,
+    /// When `count` was last reported (raised or updated).
+    pub count_reported_ms: u64,
 }
 
 #[derive(Debug)]
@@ -58,6 +78,9 @@ struct LineWatch {
     checks: BTreeMap<String, (Direction, u64)>,
     /// Messages awaiting acknowledgment: id → (direction, precedence, deadline).
     acks: BTreeMap<String, (Direction, Precedence, u64)>,
+    /// Messages past their deadline and still unacknowledged, per (direction, precedence):
+    /// each non-empty set is one open `AckOverdue` alarm. A message moves here from `acks`.
+    overdue: BTreeMap<(Direction, Precedence), BTreeSet<String>>,
     /// Since when the peer has reported nobody on watch.
     nobody_since_ms: Option<u64>,
     nobody_alarmed: bool,
@@ -89,6 +112,7 @@ impl Watch {
                     next_check_ms,
                     checks: BTreeMap::new(),
                     acks: BTreeMap::new(),
+                    overdue: BTreeMap::new(),
                     nobody_since_ms: None,
                     nobody_alarmed: false,
                 };
@@ -166,15 +190,29 @@ impl Watch {
         self.lines.values().any(|l| l.policy.ack_deadline(precedence).is_some())
     }
 
-    /// Message `id` was acknowledged (here or by the peer).
+    /// Message `id` was acknowledged (here or by the peer). The last overdue message of
+    /// its kind clears the alarm; an earlier one lowers its count.
     pub fn on_message_acknowledged(&mut self, peer: &str, id: &str, now_ms: u64) {
         let Some(line) = self.lines.get_mut(peer) else { return };
-        line.acks.remove(id);
-        let key = format!("ack_overdue:{id}");
-        if let Some(alarm) = self.alarms.get(&key) {
-            let cause = alarm.cause.clone();
-            self.clear_if_open(&cause, now_ms);
+        if line.acks.remove(id).is_some() {
+            return;
         }
+        let Some((&(direction, precedence), ids)) = line.overdue.iter_mut().find(|(_, ids)| ids.contains(id)) else {
+            return;
+        };
+        ids.remove(id);
+        if ids.is_empty() {
+            line.overdue.remove(&(direction, precedence));
+            self.clear_if_open(&Cause::AckOverdue { peer: peer.to_owned(), precedence, direction }, now_ms);
+        }
+    }
+
+    /// How many messages the overdue alarm `cause` stands for now, and the ids of at most
+    /// `ids_max` of them, oldest id first (ids are UUIDv7, so by creation).
+    pub fn overdue_messages(&self, cause: &Cause, ids_max: usize) -> (usize, Vec<String>) {
+        let Cause::AckOverdue { peer, precedence, direction } = cause else { return (0, Vec::new()) };
+        let ids = self.lines.get(peer).and_then(|l| l.overdue.get(&(*direction, *precedence)));
+        ids.map_or((0, Vec::new()), |ids| (ids.len(), ids.iter().take(ids_max).cloned().collect()))
     }
 
     /// The peer reports `on_watch` operators on watch, as of `since_ms`.
@@ -215,9 +253,17 @@ impl Watch {
         }
     }
 
-    /// A person cleared the alarm. Returns whether it was open.
+    /// A person cleared the alarm. Returns whether it was open. The messages an overdue
+    /// alarm stood for are no longer chased: only messages that become overdue after it
+    /// raise it again.
     pub fn on_cleared(&mut self, key: &str) -> bool {
-        self.alarms.remove(key).is_some()
+        let Some(alarm) = self.alarms.remove(key) else { return false };
+        if let Cause::AckOverdue { peer, precedence, direction } = &alarm.cause
+            && let Some(line) = self.lines.get_mut(peer)
+        {
+            line.overdue.remove(&(*direction, *precedence));
+        }
+        true
     }
 
     // --- restoring after a restart ------------------------------------------------------
@@ -286,7 +332,7 @@ impl Watch {
                 .collect();
             for id in overdue {
                 if let Some((direction, precedence, _)) = line.acks.remove(&id) {
-                    raise.push(Cause::AckOverdue { peer: peer.clone(), message: id, precedence, direction });
+                    line.overdue.entry((direction, precedence)).or_default().insert(id);
                 }
             }
             if let Some(at) = line.next_check_ms
@@ -311,6 +357,7 @@ impl Watch {
         for cause in raise {
             self.raise_if_closed(cause, now_ms);
         }
+        self.report_overdue(now_ms);
         self.escalate(now_ms);
     }
 
@@ -338,6 +385,9 @@ impl Watch {
         for alarm in self.alarms.values() {
             if let Some(at) = self.next_step_ms(alarm) {
                 consider(at);
+            }
+            if self.overdue_count(&alarm.cause).is_some_and(|n| n != alarm.count) {
+                consider(alarm.count_reported_ms + alarm_coalesce_ms);
             }
         }
         next
@@ -377,9 +427,56 @@ impl Watch {
         if self.alarms.contains_key(&key) {
             return;
         }
-        self.alarms
-            .insert(key, OpenAlarm { cause: cause.clone(), raised_ms: now_ms, acknowledged: false, steps_done: 0 });
+        let count = self.overdue_count(&cause).unwrap_or(1);
+        let alarm = OpenAlarm {
+            cause: cause.clone(),
+            raised_ms: now_ms,
+            acknowledged: false,
+            steps_done: 0,
+            count,
+            count_reported_ms: now_ms,
+        };
+        self.alarms.insert(key, alarm);
         self.actions.push_back(Action::Raise { cause, at_ms: now_ms });
+    }
+
+    /// How many messages are overdue for an `AckOverdue` cause; `None` for other causes.
+    fn overdue_count(&self, cause: &Cause) -> Option<usize> {
+        let Cause::AckOverdue { peer, precedence, direction } = cause else { return None };
+        Some(self.lines.get(peer).and_then(|l| l.overdue.get(&(*direction, *precedence))).map_or(0, BTreeSet::len))
+    }
+
+    /// Raises an alarm for each kind of overdue message that has none open, and reports a
+    /// changed count of an open one once [`alarm_coalesce_ms`] has passed since its last
+    /// report.
+    fn report_overdue(&mut self, now_ms: u64) {
+        let mut new = Vec::new();
+        for (peer, line) in &self.lines {
+            for (&(direction, precedence), ids) in &line.overdue {
+                let cause = Cause::AckOverdue { peer: peer.clone(), precedence, direction };
+                match self.alarms.get_mut(&cause.key()) {
+                    None => new.push(cause),
+                    Some(alarm)
+                        if alarm.count != ids.len() && alarm.count_reported_ms + alarm_coalesce_ms <= now_ms =>
+                    {
+                        alarm.count = ids.len();
+                        alarm.count_reported_ms = now_ms;
+                        self.actions.push_back(Action::Update { cause, count: ids.len(), at_ms: now_ms });
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        for cause in new {
+            self.raise_if_closed(cause, now_ms);
+        }
+        // An alarm restored after a restart whose messages were all acknowledged meanwhile
+        // (none is overdue any more): its condition has ended.
+        let ended: Vec<Cause> =
+            self.alarms.values().filter(|a| self.overdue_count(&a.cause) == Some(0)).map(|a| a.cause.clone()).collect();
+        for cause in ended {
+            self.clear_if_open(&cause, now_ms);
+        }
     }
 
     fn clear_if_open(&mut self, cause: &Cause, now_ms: u64) {

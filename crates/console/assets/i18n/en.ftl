@@ -351,8 +351,14 @@ sys-alarm-watch_check_missed = { $side ->
        *[peer] Nobody at { $peer } answered our watch check within { $minutes } min.
     }
 sys-alarm-ack_overdue = { $side ->
-        [here] { $precedence } message { $message_id } from { $peer } has waited { $minutes } min for our acknowledgment.
-       *[peer] { $precedence } message { $message_id } to { $peer } is not acknowledged after { $minutes } min.
+        [here] { $count ->
+            [1] { $precedence } message { $message_id } from { $peer } has waited { $minutes } min for our acknowledgment.
+           *[other] { $count } { $precedence } messages from { $peer } have waited { $minutes } min or more for our acknowledgment (the oldest: { $message_id }).
+        }
+       *[peer] { $count ->
+            [1] { $precedence } message { $message_id } to { $peer } is not acknowledged after { $minutes } min.
+           *[other] { $count } { $precedence } messages to { $peer } are not acknowledged after { $minutes } min or more (the oldest: { $message_id }).
+        }
     }
 sys-alarm-peer_key_mismatch = { $peer } presented key { $presented }, not the pinned key { $pinned }: the connection was refused.
 sys-alarm-record_fork = { $peer }'s record does not extend the record we cosigned: the record has forked.

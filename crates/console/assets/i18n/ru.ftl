@@ -353,8 +353,14 @@ sys-alarm-watch_check_missed = { $side ->
        *[peer] На станции { $peer } никто не ответил на нашу проверку дежурства за { $minutes } мин.
     }
 sys-alarm-ack_overdue = { $side ->
-        [here] Сообщение { $message_id } (срочность { $precedence }) от станции { $peer } ждёт нашего подтверждения уже { $minutes } мин.
-       *[peer] Сообщение { $message_id } (срочность { $precedence }) для станции { $peer } не подтверждено за { $minutes } мин.
+        [here] { $count ->
+            [1] Сообщение { $message_id } (срочность { $precedence }) от станции { $peer } ждёт нашего подтверждения уже { $minutes } мин.
+           *[other] Сообщений (срочность { $precedence }) от станции { $peer }, ждущих нашего подтверждения { $minutes } мин и дольше: { $count } (самое раннее: { $message_id }).
+        }
+       *[peer] { $count ->
+            [1] Сообщение { $message_id } (срочность { $precedence }) для станции { $peer } не подтверждено за { $minutes } мин.
+           *[other] Сообщений (срочность { $precedence }) для станции { $peer }, не подтверждённых за { $minutes } мин и дольше: { $count } (самое раннее: { $message_id }).
+        }
     }
 sys-alarm-peer_key_mismatch = Станция { $peer } предъявила ключ { $presented } вместо закреплённого { $pinned }: соединение отклонено.
 sys-alarm-record_fork = Журнал станции { $peer } не продолжает заверенный нами журнал: журнал раздвоился.

@@ -32,6 +32,7 @@ export const FOLLOWED_KINDS = [
   "login",
   "logout",
   "alarm.raised",
+  "alarm.updated",
   "alarm.acknowledged",
   "alarm.cleared",
   "watch_check.sent",
@@ -186,7 +187,8 @@ export function onEvent(kind, ev) {
     lineStateChanged(data.peer, data.state);
   } else if (kind === "login" || kind === "logout") {
     refreshSession();
-  } else if (kind === "alarm.raised") {
+  } else if (kind === "alarm.raised" || kind === "alarm.updated") {
+    // An update (a coalesced alarm's new count) redraws the same alert with its new text.
     alertForAlarm(data.alarm);
   } else if (kind === "alarm.acknowledged" || kind === "alarm.cleared") {
     alarmEnded(data.alarm);

@@ -84,9 +84,14 @@ fn alarms_name_the_late_side() {
         "На станции bravo никто не ответил на нашу проверку дежурства за 5 мин.",
     );
     check(
-        &texts::alarm_ack_overdue(Side::Here, "bravo", "FLASH", "m-1", 2),
+        &texts::alarm_ack_overdue(Side::Here, "bravo", "FLASH", 1, "m-1", 2),
         "FLASH message m-1 from bravo has waited 2 min for our acknowledgment.",
         "Сообщение m-1 (срочность МОЛНИЯ) от станции bravo ждёт нашего подтверждения уже 2 мин.",
+    );
+    check(
+        &texts::alarm_ack_overdue(Side::Here, "bravo", "FLASH", 40, "m-1", 2),
+        "40 FLASH messages from bravo have waited 2 min or more for our acknowledgment (the oldest: m-1).",
+        "Сообщений (срочность МОЛНИЯ) от станции bravo, ждущих нашего подтверждения 2 мин и дольше: 40 (самое раннее: m-1).",
     );
     check(
         &texts::alarm_cleared(None, texts::alarm_line_down("bravo", 12)),

@@ -2,7 +2,9 @@
 //! their alarms at both ends at the instant the policy says, escalate step by step with
 //! the configured delays, and stop escalating when acknowledged — also across a restart.
 
-use hotline_watch::{Action, Cause, Direction, LinePolicy, OpenAlarm, Policy, Precedence, Severity, Step, Watch};
+use hotline_watch::{
+    Action, Cause, Direction, LinePolicy, OpenAlarm, Policy, Precedence, Severity, Step, Watch, alarm_coalesce_ms,
+};
 
 const MIN: u64 = 60_000;
 const T0: u64 = 1_800_000_000_000;
@@ -167,26 +169,27 @@ fn an_overdue_flash_raises_at_both_ends_and_clears_when_acknowledged() {
     bravo.watch.on_message("alpha", "m-routine", Precedence::Routine, Direction::In, created);
 
     run_until(&mut [&mut alpha, &mut bravo], &mut now, created + 3 * MIN);
-    let key = "ack_overdue:m-flash";
+    let key = "ack_overdue:bravo:out:FLASH";
+    let bravo_key = "ack_overdue:alpha:in:FLASH";
     assert_eq!(alpha.raised(key), vec![created + 2 * MIN], "FLASH is due in 2 minutes");
-    assert_eq!(bravo.raised(key), vec![created + 2 * MIN]);
+    assert_eq!(bravo.raised(bravo_key), vec![created + 2 * MIN]);
     assert!(matches!(
         alpha.watch.alarm(key),
         Some(OpenAlarm { cause: Cause::AckOverdue { direction: Direction::Out, .. }, .. })
     ));
     assert_eq!(alpha.notified(key), vec![(created + 2 * MIN, 0, 0)]);
-    assert!(alpha.raised("ack_overdue:m-routine").is_empty(), "ROUTINE is never chased");
+    assert!(alpha.raised("ack_overdue:bravo:out:ROUTINE").is_empty(), "ROUTINE is never chased");
 
     let acked = now;
     bravo.watch.on_message_acknowledged("alpha", "m-flash", acked);
     alpha.watch.on_message_acknowledged("bravo", "m-flash", acked + 40);
     bravo.drain(acked);
     alpha.drain(acked + 40);
-    assert_eq!(bravo.cleared(key), vec![acked]);
+    assert_eq!(bravo.cleared(bravo_key), vec![acked]);
     assert_eq!(alpha.cleared(key), vec![acked + 40]);
     run_until(&mut [&mut alpha, &mut bravo], &mut now, created + 60 * MIN);
     assert_eq!(alpha.notified(key), vec![(created + 2 * MIN, 0, 0)], "no steps after clearing");
-    assert_eq!(bravo.notified(key), vec![(created + 2 * MIN, 0, 0)]);
+    assert_eq!(bravo.notified(bravo_key), vec![(created + 2 * MIN, 0, 0)]);
 }
 
 #[test]
@@ -197,7 +200,7 @@ fn a_message_acknowledged_in_time_raises_nothing() {
     alpha.watch.on_message("bravo", "m", Precedence::Immediate, Direction::Out, now);
     alpha.watch.on_message_acknowledged("bravo", "m", now + 9 * MIN);
     run_until(&mut [&mut alpha], &mut now, T0 + 30 * MIN);
-    assert!(alpha.raised("ack_overdue:m").is_empty());
+    assert!(alpha.raised("ack_overdue:bravo:out:IMMEDIATE").is_empty());
 }
 
 #[test]
@@ -209,8 +212,9 @@ fn a_restarted_station_keeps_its_deadlines_and_escalation_progress() {
     before.watch.on_message("bravo", "m1", Precedence::Flash, Direction::Out, now);
     run_until(&mut [&mut before], &mut now, T0 + 2 * MIN + 1);
     let flash_raised = T0 + 2 * MIN;
-    assert_eq!(before.raised("ack_overdue:m1"), vec![flash_raised]);
-    let flash_steps = before.notified("ack_overdue:m1").len();
+    let flash = "ack_overdue:bravo:out:FLASH";
+    assert_eq!(before.raised(flash), vec![flash_raised]);
+    let flash_steps = before.notified(flash).len();
     assert_eq!(flash_steps, 1);
 
     // Crash at T0 + 2 min; restart at T0 + 3 min from what the store kept.
@@ -218,23 +222,26 @@ fn a_restarted_station_keeps_its_deadlines_and_escalation_progress() {
     let mut after = Station::new("bravo", restart);
     after.watch.restore_check("bravo", "c1", Direction::Out, deadline);
     after.watch.restore_alarm(OpenAlarm {
-        cause: Cause::AckOverdue {
-            peer: "bravo".into(),
-            message: "m1".into(),
-            precedence: Precedence::Flash,
-            direction: Direction::Out,
-        },
+        cause: Cause::AckOverdue { peer: "bravo".into(), precedence: Precedence::Flash, direction: Direction::Out },
         raised_ms: flash_raised,
         acknowledged: false,
         steps_done: flash_steps,
+        count: 1,
+        count_reported_ms: flash_raised,
     });
+    // The store still holds the unacknowledged message; the first wake-up after the
+    // restart finds it overdue again.
+    after.watch.on_message("bravo", "m1", Precedence::Flash, Direction::Out, T0);
+    after.watch.handle_timeout(restart);
+    after.drain(restart);
     after.watch.on_line_up("bravo", restart + 200);
     let mut now = restart;
     run_until(&mut [&mut after], &mut now, T0 + 20 * MIN);
     assert_eq!(after.raised("watch_check_missed:bravo:out"), vec![deadline], "the pending check's deadline survives");
-    assert!(after.raised("ack_overdue:m1").is_empty(), "an open alarm is not raised twice");
+    assert!(after.raised(flash).is_empty(), "an open alarm is not raised twice");
+    assert!(after.log.iter().all(|(_, a)| !matches!(a, Action::Update { .. })), "the count is unchanged");
     assert_eq!(
-        after.notified("ack_overdue:m1"),
+        after.notified(flash),
         vec![(flash_raised + 2 * MIN, 1, 1), (flash_raised + 5 * MIN, 2, 2)],
         "escalation resumes at the next step, at its original instant"
     );
@@ -317,4 +324,106 @@ fn precedences_with_a_deadline_on_any_line_are_the_tracked_ones() {
     strict.lines.insert("charlie".into(), line);
     let watch = Watch::new(strict, &["bravo".to_owned(), "charlie".to_owned()], T0);
     assert!(watch.has_ack_deadline(Precedence::Routine));
+}
+
+/// #14.6: a peer that sends a stream of FLASH messages nobody acknowledges used to get a
+/// critical alarm (and its escalation) per message. One alarm per line, direction and
+/// precedence stands for all of them; its count is reported at most once per
+/// `alarm_coalesce_ms`, and it clears with the last acknowledgment.
+#[test]
+fn overdue_messages_of_one_kind_are_one_alarm_whose_count_is_updated_at_most_once_per_interval() {
+    let mut now = T0;
+    let mut alpha = Station::new("bravo", now);
+    alpha.watch.on_line_up("bravo", now);
+    let id = |n: u32| format!("m-{n:04}");
+    for n in 0..500 {
+        alpha.watch.on_message("bravo", &id(n), Precedence::Flash, Direction::In, T0);
+    }
+    run_until(&mut [&mut alpha], &mut now, T0 + 2 * MIN);
+    let key = "ack_overdue:bravo:in:FLASH";
+    let raises = alpha.log.iter().filter(|(_, a)| matches!(a, Action::Raise { .. })).count();
+    assert_eq!(raises, 1, "500 overdue messages, one alarm");
+    assert_eq!(alpha.raised(key), vec![T0 + 2 * MIN]);
+    assert_eq!(alpha.notified(key), vec![(T0 + 2 * MIN, 0, 0)], "one escalation");
+    let cause = Cause::AckOverdue { peer: "bravo".into(), precedence: Precedence::Flash, direction: Direction::In };
+    let (count, first) = alpha.watch.overdue_messages(&cause, 3);
+    assert_eq!((count, first), (500, vec![id(0), id(1), id(2)]));
+    assert_eq!(alpha.watch.alarm(key).map(|a| a.count), Some(500));
+
+    // One more every second for a minute: the count is reported every 10 s, not 60 times.
+    let start = now;
+    for n in 500..560u32 {
+        let t = start + u64::from(n - 500) * 1000;
+        run_until(&mut [&mut alpha], &mut now, t);
+        alpha.watch.on_message("bravo", &id(n), Precedence::Flash, Direction::In, t - 2 * MIN);
+    }
+    run_until(&mut [&mut alpha], &mut now, start + 90_000);
+    let updates: Vec<(u64, usize)> = alpha
+        .log
+        .iter()
+        .filter_map(|(t, a)| match a {
+            Action::Update { count, .. } => Some((*t, *count)),
+            _ => None,
+        })
+        .collect();
+    assert!(updates.windows(2).all(|w| w[1].0 - w[0].0 >= alarm_coalesce_ms), "{updates:?}");
+    assert!((5..=7).contains(&updates.len()), "{updates:?}");
+    assert_eq!(updates.last().map(|u| u.1), Some(560), "the last report has the final count");
+    assert_eq!(alpha.raised(key).len(), 1, "still one alarm");
+    assert_eq!(alpha.notified(key).len(), 1, "and one escalation");
+
+    // Acknowledged one by one: the last acknowledgment clears it.
+    for n in 0..559 {
+        alpha.watch.on_message_acknowledged("bravo", &id(n), now);
+    }
+    alpha.drain(now);
+    assert!(alpha.cleared(key).is_empty(), "one message is still overdue");
+    alpha.watch.on_message_acknowledged("bravo", &id(559), now);
+    alpha.drain(now);
+    assert_eq!(alpha.cleared(key), vec![now]);
+    assert_eq!(alpha.watch.poll_timeout(), Some(T0 + 60 * MIN), "nothing pending but the hourly check");
+}
+
+/// A person who clears the coalesced alarm has seen those messages: they do not raise it
+/// again; a message that becomes overdue afterwards does.
+#[test]
+fn a_cleared_overdue_alarm_is_raised_again_only_by_a_newly_overdue_message() {
+    let mut now = T0;
+    let mut alpha = Station::new("bravo", now);
+    alpha.watch.on_line_up("bravo", now);
+    for n in 0..3 {
+        alpha.watch.on_message("bravo", &format!("m{n}"), Precedence::Immediate, Direction::Out, T0);
+    }
+    run_until(&mut [&mut alpha], &mut now, T0 + 11 * MIN);
+    let key = "ack_overdue:bravo:out:IMMEDIATE";
+    assert_eq!(alpha.raised(key), vec![T0 + 10 * MIN]);
+    assert!(alpha.watch.on_cleared(key));
+    run_until(&mut [&mut alpha], &mut now, T0 + 30 * MIN);
+    assert_eq!(alpha.raised(key).len(), 1, "not raised again for the same messages");
+    alpha.watch.on_message("bravo", "m9", Precedence::Immediate, Direction::Out, now);
+    run_until(&mut [&mut alpha], &mut now, T0 + 45 * MIN);
+    assert_eq!(alpha.raised(key), vec![T0 + 10 * MIN, T0 + 40 * MIN]);
+    let cause =
+        Cause::AckOverdue { peer: "bravo".into(), precedence: Precedence::Immediate, direction: Direction::Out };
+    assert_eq!(alpha.watch.overdue_messages(&cause, 10), (1, vec!["m9".to_owned()]));
+}
+
+/// After a restart, an overdue alarm whose messages were all acknowledged while the
+/// station was down (so none is restored) clears itself instead of staying open.
+#[test]
+fn a_restored_overdue_alarm_with_nothing_overdue_clears_itself() {
+    let now = T0;
+    let mut after = Station::new("bravo", now);
+    let cause = Cause::AckOverdue { peer: "bravo".into(), precedence: Precedence::Flash, direction: Direction::In };
+    after.watch.restore_alarm(OpenAlarm {
+        cause: cause.clone(),
+        raised_ms: T0 - MIN,
+        acknowledged: false,
+        steps_done: 1,
+        count: 4,
+        count_reported_ms: T0 - MIN,
+    });
+    after.watch.handle_timeout(now);
+    after.drain(now);
+    assert_eq!(after.cleared(&cause.key()), vec![T0]);
 }

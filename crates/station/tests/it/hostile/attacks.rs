@@ -198,3 +198,65 @@ async fn the_peers_own_overlapping_notices_raise_no_conflicts() {
     assert_eq!(raised.len(), theirs, "one conflict per notice of theirs that ours meets");
     attack.still_serving().await;
 }
+
+/// A backdated message is not overdue when it arrives (above); nor may it become overdue
+/// when our station next starts and rebuilds its deadlines from the store: they run from
+/// when we received it there too, not from the creation time the peer claims.
+#[tokio::test]
+async fn a_backdated_message_does_not_become_overdue_at_our_next_start() {
+    let attack = Attack::start().await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut old = message(&id, "sent yesterday");
+    if let Item::Message { created_ms, .. } = &mut old {
+        *created_ms = hotline_station::now_ms() - 86_400_000;
+    }
+    attack.send(Lane::Flash, old).await;
+    attack.wait_entry("message.received", |e| e["id"] == id.as_str()).await;
+    let Attack { _dir: dir, alpha, .. } = attack;
+    alpha.stop().await;
+    let again = hotline_station::serve::start(&dir.path().join("alpha")).await.expect("alpha starts again");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let open = again.state.core.read(|tx| tx.alarms(true, i64::MAX)).await.expect("alarms");
+    assert!(open.iter().all(|a| a.cause != "ack_overdue"), "no alarm at start-up: {open:?}");
+    again.stop().await;
+}
+
+/// A flood of urgent messages nobody here acknowledges used to raise one critical alarm,
+/// with its own escalation, per message. Now one alarm stands for all overdue FLASH
+/// messages from bravo, with their count.
+#[tokio::test]
+async fn a_flood_of_overdue_messages_is_one_alarm_with_their_count() {
+    let attack = Attack::start_with("[watch.ack_deadline_s]\nFLASH = 2\n").await;
+    let flood = 40;
+    for n in 0..flood {
+        attack.send(Lane::Flash, message(&uuid::Uuid::now_v7().to_string(), &format!("urgent {n}"))).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while attack.entries("message.received").await.len() < flood {
+        assert!(std::time::Instant::now() < deadline, "the flood arrives");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Every message is overdue 2 s after it arrived; a count not complete when the alarm
+    // was raised is reported within `alarm_coalesce_ms` (10 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let alarm = loop {
+        let open = attack.core().read(|tx| tx.alarms(true, i64::MAX)).await.expect("alarms");
+        let overdue: Vec<_> = open.into_iter().filter(|a| a.cause == "ack_overdue").collect();
+        assert!(overdue.len() <= 1, "one alarm, not one per message: {} alarms", overdue.len());
+        let detail = overdue.first().map(|a| serde_json::from_str::<serde_json::Value>(&a.detail).expect("json"));
+        if let (Some(a), Some(detail)) = (overdue.first(), detail)
+            && detail["count"] == flood
+        {
+            break (a.clone(), detail);
+        }
+        assert!(std::time::Instant::now() < deadline, "no alarm counting all {flood} messages: {overdue:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let (row, detail) = alarm;
+    assert_eq!(row.key, "ack_overdue:bravo:in:FLASH");
+    assert!(row.text.starts_with(&format!("{flood} FLASH messages from bravo")), "{}", row.text);
+    let listed = detail["messages"].as_array().map_or(0, Vec::len);
+    assert!((1..=20).contains(&listed), "a bounded sample of the ids: {listed}");
+    assert_eq!(attack.entries("alarm.raised").await.iter().filter(|e| e["cause"] == "ack_overdue").count(), 1);
+    attack.still_serving().await;
+}

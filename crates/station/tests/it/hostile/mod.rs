@@ -31,6 +31,11 @@ pub struct Attack {
 
 impl Attack {
     pub async fn start() -> Attack {
+        Attack::start_with("").await
+    }
+
+    /// As [`Attack::start`], with `config` (TOML) appended to alpha's `station.toml`.
+    pub async fn start_with(config: &str) -> Attack {
         let dir = tempfile::tempdir().expect("tempdir");
         let alpha_dir = dir.path().join("alpha");
         let options = InitOptions {
@@ -43,6 +48,11 @@ impl Attack {
         let bravo = StationKey::generate("bravo").expect("key");
         // Alpha dials nothing that answers: every connection is the one bravo makes.
         admin::line_add(&alpha_dir, "bravo", &bravo.verifier().to_string(), &["127.0.0.1:9".into()]).expect("line");
+        if !config.is_empty() {
+            let path = alpha_dir.join("station.toml");
+            let text = std::fs::read_to_string(&path).expect("read config");
+            std::fs::write(&path, format!("{text}\n{config}")).expect("write config");
+        }
         let alpha = serve::start(&alpha_dir).await.expect("serve");
         let dialed = hotline_station::line::net::dial(&[alpha.line_addr.to_string()], &bravo, &alpha_key).await;
         let (stream, _, _) = dialed.result.expect("bravo connects to alpha");
