@@ -89,6 +89,33 @@ impl Export {
     }
 }
 
+/// What separates the entries from the checkpoints in an export's text.
+pub const EXPORT_ENTRIES_END: &str = "],\"checkpoints\":[";
+/// The last bytes of an export's text.
+pub const EXPORT_END: &str = "]}";
+
+/// The text of an export up to its first entry, for a station that writes the file page
+/// by page instead of holding it whole: then every entry as [`export_string`], separated
+/// by commas, [`EXPORT_ENTRIES_END`], the checkpoints likewise, and [`EXPORT_END`]. The
+/// pieces are cut from [`Export::to_json`]'s own text, so together they are byte for byte
+/// what it writes for the whole (a test holds the two together).
+pub fn export_head(key: &VerifierKey, peers: &[VerifierKey]) -> String {
+    let empty = Export::new(key, peers, Vec::new(), Vec::new()).to_json();
+    // The two lists are the last members; the entries' opening bracket is where they begin.
+    let lists = format!("[{EXPORT_ENTRIES_END}{EXPORT_END}");
+    match empty.strip_suffix(&lists) {
+        Some(head) => format!("{head}["),
+        None => unreachable!("the export's lists are its last members"),
+    }
+}
+
+/// One entry or checkpoint as the export writes it: a JSON string, escaped as serde_json
+/// escapes the members of a list of strings.
+pub fn export_string(text: &str) -> String {
+    // A string always serialises.
+    serde_json::to_string(text).unwrap_or_default()
+}
+
 /// Just the members that say what the file is, read first so that another format or a
 /// future version is named as such instead of as an unknown member.
 #[derive(Deserialize)]
@@ -150,4 +177,38 @@ fn not_json(e: serde_json::Error) -> AuditError {
         Category::Data => format!("the export does not have the documented shape: {e}"),
     };
     AuditError::Format(what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_identity::StationKey;
+
+    fn streamed(key: &VerifierKey, peers: &[VerifierKey], entries: &[String], checkpoints: &[String]) -> String {
+        let list = |items: &[String]| items.iter().map(|t| export_string(t)).collect::<Vec<_>>().join(",");
+        format!("{}{}{EXPORT_ENTRIES_END}{}{EXPORT_END}", export_head(key, peers), list(entries), list(checkpoints))
+    }
+
+    /// A station writing the export page by page must produce the very bytes
+    /// `Export::to_json` writes, or `parse_export` would refuse the file.
+    #[test]
+    fn the_pieces_make_exactly_the_canonical_text() {
+        let key = StationKey::generate("alpha").expect("key").verifier();
+        let peers = [
+            StationKey::generate("charlie").expect("key").verifier(),
+            StationKey::generate("bravo").expect("key").verifier(),
+        ];
+        let entries = [
+            r#"{"kind":"station.created","at":"2026-12-03T08:00:00.000Z","text":"\"quoted\"\n\u0001"}"#.to_owned(),
+            "{\"kind\":\"x\",\"name\":\"Журнал é \u{2028}\"}".to_owned(),
+        ];
+        let checkpoints = ["hotline/alpha/abcd\n2\nAAAA\n\n— alpha xyz\n".to_owned()];
+        for (e, c) in [(&entries[..], &checkpoints[..]), (&entries[..1], &[][..]), (&[][..], &[][..])] {
+            let whole = Export::new(&key, &peers, e.to_vec(), c.to_vec()).to_json();
+            assert_eq!(streamed(&key, &peers, e, c), whole);
+            if !e.is_empty() {
+                assert!(parse_export(whole.as_bytes()).is_ok());
+            }
+        }
+    }
 }

@@ -23,7 +23,10 @@ mod transcript;
 mod verify;
 
 pub use cross::{CrossReport, Exchange, Flow, cross_check, exchange_opening_chars};
-pub use export::{EXPORT_FORMAT, EXPORT_VERSION, Export, Peer, export_bytes_max, origin_of, parse_export};
+pub use export::{
+    EXPORT_END, EXPORT_ENTRIES_END, EXPORT_FORMAT, EXPORT_VERSION, Export, Peer, export_bytes_max, export_head,
+    export_string, origin_of, parse_export,
+};
 pub use item::{item_signed_bytes, sign_item};
 pub use transcript::{dtg, rfc3339, transcript};
 pub use verify::{PeerWitness, Summary, verify};

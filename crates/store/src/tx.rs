@@ -384,6 +384,18 @@ impl<'a> Tx<'a> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Our checkpoints of sizes `after < size <= up_to`, smallest first, at most `limit`:
+    /// a page of them, for an export read in bounded transactions.
+    pub fn checkpoints_between(&self, after: u64, up_to: u64, limit: i64) -> Result<Vec<(u64, String)>, StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT size, note FROM checkpoints WHERE size > ?1 AND size <= ?2 ORDER BY size LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![after as i64, up_to as i64, limit], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn checkpoint(&self, size: u64) -> Result<Option<String>, StoreError> {
         Ok(self.row("SELECT note FROM checkpoints WHERE size = ?1", [size as i64], |r| r.get(0)).optional()?)
     }
