@@ -422,12 +422,17 @@ impl Config {
             match (&e.webhook, &e.email) {
                 (Some(url), None) => {
                     if !(url.starts_with("http://") || url.starts_with("https://")) {
-                        return Err((url.clone(), format!("webhook {url:?} is not an http(s) URL")));
+                        // Errors reach logs: the URL may carry credentials (`redact`).
+                        let shown = crate::redact::redacted_url(url);
+                        return Err((url.clone(), format!("webhook {shown:?} is not an http(s) URL")));
                     }
                     if e.secret.as_deref().is_none_or(|s| s.len() < 16) {
                         return Err((
                             "webhook".into(),
-                            format!("webhook {url:?} needs a `secret` of at least 16 characters for its HMAC"),
+                            format!(
+                                "webhook {:?} needs a `secret` of at least 16 characters for its HMAC",
+                                crate::redact::redacted_url(url)
+                            ),
                         ));
                     }
                 }

@@ -19,6 +19,7 @@ pub mod export;
 pub mod notices;
 pub mod notify;
 pub mod presence;
+pub mod redact;
 pub mod station_lock;
 pub mod supervise;
 pub mod texts;

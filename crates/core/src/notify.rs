@@ -6,6 +6,8 @@
 //! the station, the alarm and the send time, so a replayed body is recognisable too. Both
 //! kinds are retried with exponential backoff while the alarm is still unacknowledged,
 //! and every attempt — delivered or not, and why — is an `alarm.notification` entry.
+//! Entries and logs name a webhook by its redacted URL (`redact`), and an error says why
+//! a request failed without repeating the URL: the record keeps no credentials.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,10 +63,11 @@ pub struct Notification {
 }
 
 impl Notification {
-    /// What the record calls the target (never the secret).
+    /// What the record and the logs call the target: never the HMAC secret, nor
+    /// credentials or a query in the webhook's URL.
     pub fn target_name(&self) -> String {
         match (&self.target.webhook, &self.target.email) {
-            (Some(url), _) => format!("webhook {url}"),
+            (Some(url), _) => format!("webhook {}", crate::redact::redacted_url(url)),
             (None, Some(to)) => format!("email {}", to.join(", ")),
             (None, None) => "console".into(),
         }
@@ -140,7 +143,8 @@ async fn post_webhook(http: &reqwest::Client, url: &str, secret: &str, body: &Va
         .body(bytes)
         .send()
         .await
-        .map_err(|e| format!("webhook not reached: {e}"))?;
+        // reqwest's message would quote the whole URL, credentials and all.
+        .map_err(|e| format!("webhook not reached: {}", e.without_url()))?;
     let status = response.status();
     if status.is_success() { Ok(format!("HTTP {}", status.as_u16())) } else { Err(format!("HTTP {}", status.as_u16())) }
 }
@@ -194,6 +198,41 @@ async fn send_email(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// #14: `alarm.escalated` and `alarm.notification` entries (and the logs) used to keep
+    /// the webhook URL whole, with any password or token in it.
+    #[test]
+    fn the_target_name_keeps_no_credentials_or_query() {
+        let target = EscalationConfig {
+            severity: "critical".into(),
+            after_s: 0.0,
+            webhook: Some("https://ops:hunter2@hooks.example:8443/alarm?token=t0ps3cret".into()),
+            secret: Some("an-hmac-secret-of-the-test".into()),
+            email: None,
+        };
+        let n = Notification {
+            station: "alpha".into(),
+            lang: "en".into(),
+            console_url: String::new(),
+            alarm: crate::alarms::new_row(&hotline_watch::Cause::Storage, String::new(), 0),
+            step: 0,
+            target_index: 0,
+            target,
+            smtp: None,
+        };
+        assert_eq!(n.target_name(), "webhook https://hooks.example:8443/alarm");
+    }
+
+    /// A webhook that cannot be reached is recorded with why, not with its URL.
+    #[tokio::test]
+    async fn a_failed_webhook_is_recorded_without_its_url() {
+        let http = reqwest::Client::new();
+        // Port 9 on loopback (discard) refuses connections.
+        let url = "http://ops:hunter2@127.0.0.1:9/alarm?token=t0ps3cret";
+        let error = post_webhook(&http, url, "secret", &json!({})).await.expect_err("refused");
+        assert!(error.starts_with("webhook not reached"), "{error}");
+        assert!(!error.contains("hunter2") && !error.contains("t0ps3cret"), "{error}");
+    }
 
     #[test]
     fn the_signature_is_rfc_4231_hmac_sha256() {
