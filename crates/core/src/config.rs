@@ -153,6 +153,17 @@ impl HttpConfig {
             _ => None,
         }
     }
+
+    /// The scheme of the console's URL: `https` when the listener has a certificate and
+    /// key (then plain `http://` would not even connect).
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() && self.tls_key.is_some() { "https" } else { "http" }
+    }
+}
+
+/// The URL people open to reach a console listening on `addr` with `scheme`.
+pub fn console_url(scheme: &str, addr: SocketAddr) -> String {
+    format!("{scheme}://{addr}/")
 }
 
 /// One `[[lines]]` entry of `station.toml`: a peer, its pinned key, how to reach it.
@@ -201,6 +212,12 @@ impl PeerLine {
 }
 
 impl Config {
+    /// Where people reach this station's console, as texts that send them there say it
+    /// (escalation e-mail): `https://` when `[http]` has TLS.
+    pub fn console_url(&self) -> String {
+        console_url(self.http.scheme(), self.listen.http)
+    }
+
     /// Reads and checks `DIR/station.toml`.
     pub fn load(dir: &Path) -> Result<Config, ConfigError> {
         let path = dir.join(CONFIG_FILE);
@@ -565,6 +582,17 @@ mod tests {
         );
         let v6 = parse("name = \"alpha\"\n[listen]\nhttp = \"[::1]:8470\"\nline = \"[::]:8471\"\n");
         assert!(v6.is_ok(), "loopback needs no TLS: {v6:?}");
+    }
+
+    /// Texts that send people to the console (escalation e-mail) must not say http:// to
+    /// a listener that speaks only HTTPS.
+    #[test]
+    fn the_console_url_says_https_when_the_listener_has_tls() {
+        let open = "name = \"alpha\"\n[listen]\nhttp = \"0.0.0.0:8470\"\nline = \"0.0.0.0:8471\"\n";
+        let tls = parse(&format!("{open}[http]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n")).expect("HTTPS");
+        assert_eq!(tls.console_url(), "https://0.0.0.0:8470/");
+        let plain = parse("name = \"alpha\"\n[listen]\nhttp = \"[::1]:8470\"\nline = \"[::1]:8471\"\n").expect("plain");
+        assert_eq!(plain.console_url(), "http://[::1]:8470/");
     }
 
     #[test]

@@ -150,7 +150,7 @@ impl Supervisor {
             unrecorded: Mutex::new(Vec::new()),
             http,
             data_dir,
-            console_url: format!("http://{}/", config.listen.http),
+            console_url: config.console_url(),
             check_windows: Mutex::new(BTreeMap::new()),
             mismatch_details: Mutex::new(BTreeMap::new()),
             task_failures: Mutex::new(BTreeMap::new()),

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use crate::admin::{self, AdminError, InitOptions};
-use crate::config::{CONFIG_FILE, Config};
+use crate::config::{CONFIG_FILE, Config, console_url};
 use crate::serve::{self, ServeError};
 
 /// Name of the demo operator on each station.
@@ -31,6 +31,9 @@ pub struct DemoStation {
     pub dir: PathBuf,
     pub password: String,
     pub token: String,
+    /// `https` when the station's `[http]` has TLS (a reused directory may), else `http`:
+    /// the scheme of every URL the demo prints for it.
+    pub scheme: &'static str,
 }
 
 fn free_port() -> Result<SocketAddr, DemoError> {
@@ -64,7 +67,8 @@ pub fn prepare(base: &Path) -> Result<[DemoStation; 2], DemoError> {
         let password = crate::auth::demo_password().map_err(|e| DemoError::Io(e.to_string()))?;
         admin::user_add(&dir, DEMO_USER, "supervisor", &password, true)?;
         let token = admin::token_create(&dir, DEMO_USER)?;
-        Ok(DemoStation { name, dir, password, token })
+        let scheme = Config::load(&dir).map_err(AdminError::from)?.http.scheme();
+        Ok(DemoStation { name, dir, password, token, scheme })
     };
     Ok([station("alpha")?, station("bravo")?])
 }
@@ -81,7 +85,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<(), DemoError> {
     println!("hotline demo: two stations linked on loopback (data in {})", base.display());
     println!();
     for (s, r) in stations.iter().zip([&alpha, &bravo]) {
-        println!("  {:<6} console and API  http://{}/", s.name, r.http_addr);
+        println!("  {:<6} console and API  {}", s.name, console_url(s.scheme, r.http_addr));
         println!("         login            user {DEMO_USER}, password {}", s.password);
         println!("         API token        {}", s.token);
     }
@@ -89,15 +93,15 @@ pub async fn run(dir: Option<PathBuf>) -> Result<(), DemoError> {
     println!("Send a message from alpha to bravo:");
     println!();
     println!(
-        "  HOTLINE_TOKEN={} cargo run --release -q -- send --url http://{} --line bravo --precedence FLASH --wait delivered 'Radar contact, grid 38T, climbing'",
-        stations[0].token, alpha.http_addr
+        "  HOTLINE_TOKEN={} cargo run --release -q -- send --url {}://{} --line bravo --precedence FLASH --wait delivered 'Radar contact, grid 38T, climbing'",
+        stations[0].token, stations[0].scheme, alpha.http_addr
     );
     println!();
     println!("Read it at bravo:");
     println!();
     println!(
-        "  curl -s -H 'Authorization: Bearer {}' http://{}/api/v1/lines/alpha/messages",
-        stations[1].token, bravo.http_addr
+        "  curl -s -H 'Authorization: Bearer {}' {}://{}/api/v1/lines/alpha/messages",
+        stations[1].token, stations[1].scheme, bravo.http_addr
     );
     println!();
     println!("Ctrl-C stops both stations.");
@@ -105,4 +109,22 @@ pub async fn run(dir: Option<PathBuf>) -> Result<(), DemoError> {
     alpha.stop().await;
     bravo.stop().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reused demo directory whose station was given HTTPS is printed as https://.
+    #[test]
+    fn the_printed_urls_follow_the_stations_tls() {
+        let base = tempfile::tempdir().expect("tempdir");
+        let fresh = prepare(base.path()).expect("prepare");
+        assert!(fresh.iter().all(|s| s.scheme == "http"));
+        let config = base.path().join("alpha").join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&config).expect("read");
+        std::fs::write(&config, format!("{text}\n[http]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n")).expect("write");
+        let reused = prepare(base.path()).expect("prepare again");
+        assert_eq!((reused[0].scheme, reused[1].scheme), ("https", "http"));
+    }
 }
