@@ -117,7 +117,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum LineCommand {
-    /// Configure a line to a peer: its name, pinned key and addresses (primary first).
+    /// Add a line to a peer: its name, pinned key and addresses (primary first). A serving
+    /// station starts it at once; prints the line's safety number.
     Add {
         dir: PathBuf,
         #[arg(long)]
@@ -126,6 +127,33 @@ enum LineCommand {
         key: String,
         #[arg(long = "addr", required = true)]
         addrs: Vec<String>,
+        /// Default 500.
+        #[arg(long)]
+        heartbeat_interval_ms: Option<u64>,
+        /// Default 5000.
+        #[arg(long)]
+        reconnect_backoff_max_ms: Option<u64>,
+    },
+    /// List the lines (peer, state, addresses, safety number).
+    List { dir: PathBuf },
+    /// Change a line's addresses or options (its key stays: remove and add to change it).
+    Change {
+        dir: PathBuf,
+        #[arg(long)]
+        peer: String,
+        /// The new addresses, primary first (all of them).
+        #[arg(long = "addr")]
+        addrs: Vec<String>,
+        #[arg(long)]
+        heartbeat_interval_ms: Option<u64>,
+        #[arg(long)]
+        reconnect_backoff_max_ms: Option<u64>,
+    },
+    /// Remove a line: it closes at once; its history stays in the record.
+    Remove {
+        dir: PathBuf,
+        #[arg(long)]
+        peer: String,
     },
 }
 
@@ -273,16 +301,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("fingerprint: {}", key.fingerprint_digits());
             println!("{key}");
         }
-        Command::Line { command: LineCommand::Add { dir, peer, key, addrs } } => {
-            admin::line_add(&dir, &peer, &key, &addrs)?;
-            println!(
-                "line to {peer} added; it comes up at the next start of `hotline serve` (restart a serving station)"
-            );
-            let own = admin::key(&dir)?;
-            // line_add parsed the key already; the type comes from `safety_number`.
-            let peer_key = std::str::FromStr::from_str(&key)?;
-            println!("safety number: {}", own.safety_number(&peer_key));
-            println!("read it aloud with {peer}'s operator: their `hotline line add` for this station shows the same");
+        Command::Line {
+            command: LineCommand::Add { dir, peer, key, addrs, heartbeat_interval_ms, reconnect_backoff_max_ms },
+        } => {
+            let request = Request::LineAdd { peer, key, addrs, heartbeat_interval_ms, reconnect_backoff_max_ms };
+            print_lines(admin::run(&dir, request)?);
+        }
+        Command::Line { command: LineCommand::List { dir } } => print_lines(admin::run(&dir, Request::LineList)?),
+        Command::Line {
+            command: LineCommand::Change { dir, peer, addrs, heartbeat_interval_ms, reconnect_backoff_max_ms },
+        } => {
+            let addrs = (!addrs.is_empty()).then_some(addrs);
+            let request = Request::LineChange { peer, addrs, heartbeat_interval_ms, reconnect_backoff_max_ms };
+            print_lines(admin::run(&dir, request)?);
+        }
+        Command::Line { command: LineCommand::Remove { dir, peer } } => {
+            print_lines(admin::run(&dir, Request::LineRemove { peer })?)
         }
         Command::User { command: UserCommand::Add { dir, name, role } } => {
             let mut input = String::new();

@@ -23,6 +23,16 @@ pub const lines_max: usize = 64;
 /// Most addresses per line.
 #[allow(non_upper_case_globals)]
 pub const line_addrs_max: usize = 8;
+/// The range of a line's `heartbeat_interval_ms`.
+#[allow(non_upper_case_globals)]
+pub const heartbeat_interval_ms_min: u64 = 100;
+#[allow(non_upper_case_globals)]
+pub const heartbeat_interval_ms_max: u64 = 60_000;
+/// The range of a line's `reconnect_backoff_max_ms`.
+#[allow(non_upper_case_globals)]
+pub const reconnect_backoff_max_ms_min: u64 = 100;
+#[allow(non_upper_case_globals)]
+pub const reconnect_backoff_max_ms_max: u64 = 600_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -204,6 +214,18 @@ fn default_reconnect_backoff_max_ms() -> u64 {
 pub const LANGS: &[&str] = &["en", "ru"];
 
 impl PeerLine {
+    /// A line to `peer` with every option at its default and no key or address yet.
+    pub fn defaults(peer: &str) -> PeerLine {
+        PeerLine {
+            peer: peer.to_owned(),
+            key: String::new(),
+            addrs: Vec::new(),
+            heartbeat_interval_ms: default_heartbeat_interval_ms(),
+            reconnect_backoff_max_ms: default_reconnect_backoff_max_ms(),
+            watch: WatchConfig::default(),
+        }
+    }
+
     /// The pinned key, already checked by [`Config::load`].
     pub fn verifier(&self) -> VerifierKey {
         // `load` refuses files whose keys do not parse, so this holds for loaded configs.
@@ -306,14 +328,14 @@ impl Config {
                     ));
                 }
             }
-            if !(100..=60_000).contains(&line.heartbeat_interval_ms) {
+            if !(heartbeat_interval_ms_min..=heartbeat_interval_ms_max).contains(&line.heartbeat_interval_ms) {
                 return Err(invalid(
                     at("heartbeat_interval_ms"),
                     "heartbeat_interval_ms out of range".into(),
                     "use 100 to 60000",
                 ));
             }
-            if !(100..=600_000).contains(&line.reconnect_backoff_max_ms) {
+            if !(reconnect_backoff_max_ms_min..=reconnect_backoff_max_ms_max).contains(&line.reconnect_backoff_max_ms) {
                 return Err(invalid(
                     at("reconnect_backoff_max_ms"),
                     "reconnect_backoff_max_ms out of range".into(),

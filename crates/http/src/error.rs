@@ -58,7 +58,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, machine-readable: `unauthorized`, `bad_login`, `forbidden`, `cross_origin`,
     /// `not_found`, `method_not_allowed`, `bad_request`, `bad_json`, `unknown_precedence`,
-    /// `bad_lang`, `too_large`, `conflict`, `call_in_progress`, `line_down`, `login_locked`,
+    /// `bad_lang`, `bad_peer`, `bad_key`, `bad_addr`, `bad_option`, `key_pinned`, `too_large`,
+    /// `conflict`, `call_in_progress`, `line_down`, `login_locked`,
     /// `disk_full`, `unavailable`,
     /// `internal`.
     pub code: &'static str,

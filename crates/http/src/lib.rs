@@ -16,6 +16,7 @@ mod error;
 mod events;
 mod guard;
 mod json;
+mod lines;
 pub mod listener;
 mod login;
 mod messages;

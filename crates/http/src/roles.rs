@@ -22,6 +22,10 @@ pub const login_request_bytes_max: usize = 8 * 1024;
 /// pretty-printed at up to about 100 bytes a position, plus the title and remarks.
 #[allow(non_upper_case_globals)]
 pub const notice_request_bytes_max: usize = 2 * 1024 * 1024;
+/// Largest line administration body: eight addresses and a verifier key fit many
+/// times over.
+#[allow(non_upper_case_globals)]
+pub const line_request_bytes_max: usize = 16 * 1024;
 /// Routes that read no body take none: any body byte is refused.
 #[allow(non_upper_case_globals)]
 pub const no_body_bytes_max: usize = 0;
@@ -86,6 +90,9 @@ pub const ROUTE_RULES: &[RouteRule] = &[
     rule("GET", "/healthz", Public, no_body_bytes_max),
     rule("GET", "/api/v1/station", Any, no_body_bytes_max),
     rule("GET", "/api/v1/lines", Any, no_body_bytes_max),
+    rule("POST", "/api/v1/lines", Supervisor, line_request_bytes_max),
+    rule("PATCH", "/api/v1/lines/{peer}", Supervisor, line_request_bytes_max),
+    rule("DELETE", "/api/v1/lines/{peer}", Supervisor, no_body_bytes_max),
     rule("POST", "/api/v1/lines/{peer}/messages", Operator, request_bytes_max),
     rule("GET", "/api/v1/lines/{peer}/messages", Any, no_body_bytes_max),
     rule("GET", "/api/v1/messages/{id}", Any, no_body_bytes_max),

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::guard::{self, LoginGuard, LoginLimits};
 use super::state::AppState;
-use super::{accounts, calls, events, login, messages, metrics, notices, record, roles, station, watch};
+use super::{accounts, calls, events, lines, login, messages, metrics, notices, record, roles, station, watch};
 use crate::error::{ApiError, ErrorBody};
 
 #[derive(utoipa::OpenApi)]
@@ -25,7 +25,8 @@ struct ApiDoc;
 pub fn router(state: AppState) -> Router {
     let (protected, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(station::get_station))
-        .routes(routes!(station::get_lines))
+        .routes(routes!(station::get_lines, lines::post_line))
+        .routes(routes!(lines::patch_line, lines::delete_line))
         .routes(routes!(messages::post_message, messages::get_messages))
         .routes(routes!(messages::get_message))
         .routes(routes!(messages::post_ack))

@@ -3,7 +3,6 @@
 //! session cookie). Everything in `http/` imports from here; this imports nothing from
 //! its siblings but the error type, so the HTTP rooms have no import circle.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, header};
@@ -14,7 +13,7 @@ use crate::error::ApiError;
 use hotline_core::core::Core;
 use hotline_core::{auth, now_ms};
 use hotline_item::message_body_bytes_max;
-use hotline_line::LineHandle;
+use hotline_line::{LineHandle, Lines};
 
 /// Largest request body accepted: a 64 KiB message body plus JSON escaping headroom.
 #[allow(non_upper_case_globals)]
@@ -30,7 +29,10 @@ pub const SESSION_COOKIE: &str = "hotline_session";
 pub struct AppState {
     pub core: Arc<Core>,
     pub key: Arc<StationKey>,
-    pub lines: Arc<BTreeMap<String, LineHandle>>,
+    /// The lines now (they change while the station serves).
+    pub lines: Lines,
+    /// Adds, changes and removes lines (the serving station's line administration).
+    pub line_admin: Arc<dyn hotline_core::admin::lines::LineControl>,
     /// The watch: deadlines, alarms, escalation.
     pub supervisor: Arc<hotline_core::supervise::Supervisor>,
     /// Operators on watch here (live consoles).
@@ -38,7 +40,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn line(&self, peer: &str) -> Result<&LineHandle, ApiError> {
+    pub(crate) fn line(&self, peer: &str) -> Result<LineHandle, ApiError> {
         self.lines.get(peer).ok_or_else(|| ApiError::NotFound(format!("no line to a station named {peer:?}")))
     }
 }

@@ -79,7 +79,7 @@ pub(super) async fn get_watch_checks(
     let limit = q.limit.unwrap_or(watch_page_max).clamp(1, watch_page_max);
     let peers: Vec<String> = match q.peer {
         Some(p) => vec![state.line(&p)?.peer.clone()],
-        None => state.lines.keys().cloned().collect(),
+        None => state.lines.keys().collect(),
     };
     let since = now_ms() - WINDOWS[2].1;
     let mut checks = state

@@ -13,7 +13,6 @@
 //! carries it out. A connection is any byte stream (`LineStream`): TLS over TCP in a
 //! station, an in-memory pipe in the two-station test under simulated time.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +44,8 @@ mod items;
 pub mod net;
 mod outbox;
 mod receive;
+mod registry;
+pub use registry::Lines;
 mod supervised;
 mod task;
 
@@ -234,10 +235,12 @@ pub struct LineSetup {
     pub presence: watch::Receiver<u32>,
 }
 
-/// How the watch starts a scheduled check: the line task of that peer sends it.
-pub fn start_watch_checks(lines: Arc<BTreeMap<String, LineHandle>>) -> hotline_core::supervise::StartCheck {
+/// How the watch starts a scheduled check: the line task of that peer sends it (looked
+/// up when the check is due, so a line added or removed while serving is seen).
+pub fn start_watch_checks(lines: impl Into<Lines>) -> hotline_core::supervise::StartCheck {
+    let lines: Lines = lines.into();
     Box::new(move |peer: String| {
-        let Some(line) = lines.get(&peer).cloned() else { return };
+        let Some(line) = lines.get(&peer) else { return };
         tokio::spawn(async move {
             if let Err(e) = line.ask(|reply| Command::WatchCheck { reply }).await {
                 tracing::error!(peer = %line.peer, error = %e, "scheduled watch check not sent");

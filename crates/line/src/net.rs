@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::{TlsAcceptor, TlsConnector, TlsStream};
 
-use super::{Command, LineHandle};
+use super::{Command, LineHandle, Lines};
 
 /// Time allowed for a TCP connect to one address before trying the next.
 #[allow(non_upper_case_globals)]
@@ -131,17 +131,27 @@ fn rustls_server_name(name: &str) -> Option<tokio_rustls::rustls::pki_types::Ser
     tokio_rustls::rustls::pki_types::ServerName::try_from(name.to_owned()).ok()
 }
 
-/// Accepts peers on the line listener until the task is aborted.
-pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: Arc<BTreeMap<String, LineHandle>>) {
-    let peers: Vec<VerifierKey> = lines.values().map(|l| l.key.clone()).collect();
-    let config = match hotline_tls::server_config(&own, peers) {
-        Ok(c) => c,
+/// The TLS acceptor for the lines of `snapshot`: it pins exactly their keys. `None`
+/// (logged) when the configuration cannot be built; no peer can dial in then.
+fn acceptor_for(own: &StationKey, snapshot: &BTreeMap<String, LineHandle>) -> Option<TlsAcceptor> {
+    let peers: Vec<VerifierKey> = snapshot.values().map(|l| l.key.clone()).collect();
+    match hotline_tls::server_config(own, peers) {
+        Ok(c) => Some(TlsAcceptor::from(c)),
         Err(e) => {
             tracing::error!(error = %e, "cannot build the line's TLS configuration; no peer can dial in");
-            return;
+            None
         }
-    };
-    let acceptor = TlsAcceptor::from(config);
+    }
+}
+
+/// Accepts peers on the line listener until the task is aborted. The lines may change
+/// while it runs: the TLS configuration is rebuilt for the next connection whenever the
+/// registry holds another set of lines, so a newly added peer is accepted and a removed
+/// one refused in the handshake.
+pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: impl Into<Lines>) {
+    let lines: Lines = lines.into();
+    let mut pinned = lines.snapshot();
+    let mut acceptor = acceptor_for(&own, &pinned);
     let slots = Arc::new(Semaphore::new(pending_handshakes_max));
     let per_address = Arc::new(Mutex::new(HashMap::new()));
     let (mut refused, mut last_refusal_log) = (0u64, None::<tokio::time::Instant>);
@@ -166,7 +176,12 @@ pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: Arc
             continue;
         };
         let Ok(permit) = slots.clone().acquire_owned().await else { return };
-        let acceptor = acceptor.clone();
+        let now = lines.snapshot();
+        if !Arc::ptr_eq(&now, &pinned) {
+            acceptor = acceptor_for(&own, &now);
+            pinned = now;
+        }
+        let Some(acceptor) = acceptor.clone() else { continue };
         let lines = lines.clone();
         tokio::spawn(async move {
             let _permit = permit;
@@ -184,8 +199,9 @@ pub async fn accept_loop(listener: TcpListener, own: Arc<StationKey>, lines: Arc
                         return;
                     }
                 };
+            // Looked up after the handshake: a line removed meanwhile is refused here.
             let key = hotline_tls::peer_key(tls.get_ref().1);
-            let Some(line) = key.and_then(|k| lines.values().find(|l| l.key.key_bytes() == &k)) else {
+            let Some(line) = key.and_then(|k| lines.by_key(&k)) else {
                 tracing::warn!(%remote, "incoming line connection with a key no line pins; closed");
                 return;
             };

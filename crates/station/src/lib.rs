@@ -10,7 +10,8 @@
 //! - `hotline-http`: the API, Server-Sent Events, Prometheus text and the console's files.
 //!
 //! This crate adds only what needs every floor: `serve` (open the station, start its
-//! tasks, stop them in order) and `demo`. The modules of the floors are re-exported under
+//! tasks, stop them in order), `lines` (the line tasks started and stopped while serving)
+//! and `demo`. The modules of the floors are re-exported under
 //! their old names so the binary, the tests and the benchmark see one station.
 
 pub use hotline_core::{
@@ -23,4 +24,5 @@ pub use hotline_item::validate;
 pub use hotline_line as line;
 
 pub mod demo;
+pub mod lines;
 pub mod serve;

@@ -6,18 +6,16 @@
 //! in, then record the stop. Every store write is one transaction, so a stop — clean or
 //! not — never leaves anything half-written.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_proto::LineConfig;
 use hotline_record::checkpoint::Checkpoint;
 use hotline_store::Store;
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use crate::admin::{AdminError, load_key};
 use crate::config::{Config, DB_FILE};
@@ -25,14 +23,14 @@ use crate::core::Core;
 use crate::entry_kind::EntryKind;
 use crate::http::listener::{self, HttpLimits};
 use crate::http::{AppState, router};
-use crate::line::net;
-use crate::line::{self, Command, LineHandle, LineSetup};
+use crate::line::{self, net};
+use crate::lines::ServingLines;
 use crate::presence::Presence;
 use crate::supervise::Supervisor;
 use crate::{alarms, now_ms};
 use hotline_watch::Cause;
 
-/// How long a clean stop waits for line tasks before giving up on them.
+/// How long a clean stop waits for the HTTP server's requests in flight.
 #[allow(non_upper_case_globals)]
 const shutdown_wait_ms: u64 = 5000;
 
@@ -63,7 +61,7 @@ pub struct Running {
     accept_task: tokio::task::JoinHandle<()>,
     checkpoint_task: tokio::task::JoinHandle<()>,
     watch_task: tokio::task::JoinHandle<()>,
-    line_tasks: Vec<tokio::task::JoinHandle<()>>,
+    serving: Arc<ServingLines>,
     admin_task: Option<tokio::task::JoinHandle<()>>,
     admin_socket: Option<std::path::PathBuf>,
     /// The directory's lock, held until the station has stopped.
@@ -117,29 +115,15 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     check_record_integrity(&core, &key, &supervisor).await?;
     let latest = core.checkpoint(key.clone()).await?;
     let (checkpoint_tx, checkpoints) = watch::channel(latest);
-    let mut lines = BTreeMap::new();
-    let mut line_tasks = Vec::new();
-    for l in &config.lines {
-        let setup = LineSetup {
-            core: core.clone(),
-            own_key: key.clone(),
-            peer: l.peer.clone(),
-            peer_key: l.verifier(),
-            addrs: l.addrs.clone(),
-            config: LineConfig {
-                heartbeat_interval: Duration::from_millis(l.heartbeat_interval_ms),
-                ..LineConfig::default()
-            },
-            backoff_max: Duration::from_millis(l.reconnect_backoff_max_ms),
-            checkpoints: checkpoints.clone(),
-            supervisor: supervisor.clone(),
-            presence: presence.subscribe(),
-        };
-        let (handle, task) = line::start(setup).await?;
-        lines.insert(l.peer.clone(), handle);
-        line_tasks.push(task);
-    }
-    let lines: Arc<BTreeMap<String, LineHandle>> = Arc::new(lines);
+    let shared = crate::lines::Shared {
+        core: core.clone(),
+        own_key: key.clone(),
+        checkpoints,
+        supervisor: supervisor.clone(),
+        presence: presence.clone(),
+    };
+    let serving = ServingLines::start(dir.to_owned(), shared, &config).await?;
+    let lines = serving.lines();
     let accept_task = tokio::spawn(net::accept_loop(line_listener, key.clone(), lines.clone()));
     let checkpoint_task = tokio::spawn(make_checkpoints(
         core.clone(),
@@ -152,13 +136,17 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     // The command line's way in while we serve; without it (a directory path too long
     // for a Unix socket, say) admin commands say so clearly, and the station still serves.
     let (admin_task, admin_socket) = match crate::admin::socket::bind(dir) {
-        Ok((listener, path)) => (Some(tokio::spawn(crate::admin::socket::serve(listener, core.clone()))), Some(path)),
+        Ok((listener, path)) => {
+            let task = tokio::spawn(crate::admin::socket::serve(listener, core.clone(), serving.clone()));
+            (Some(task), Some(path))
+        }
         Err(e) => {
-            tracing::error!(error = %e, "no administrative socket: `hotline user add` and `token create` cannot run while this station serves");
+            tracing::error!(error = %e, "no administrative socket: `hotline user`, `token` and `line` commands cannot run while this station serves");
             (None, None)
         }
     };
-    let state = AppState { core: core.clone(), key: key.clone(), lines, supervisor, presence };
+    let state =
+        AppState { core: core.clone(), key: key.clone(), lines, line_admin: serving.clone(), supervisor, presence };
     let app = router(state.clone());
     let (http_stop, stop_rx) = watch::channel(false);
     let http_limits = HttpLimits::from_config(&config.http);
@@ -180,7 +168,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         accept_task,
         checkpoint_task,
         watch_task,
-        line_tasks,
+        serving,
         admin_task,
         admin_socket,
         _lock: lock,
@@ -201,15 +189,7 @@ impl Running {
         if let Some(path) = &self.admin_socket {
             let _ = std::fs::remove_file(path);
         }
-        for line in self.state.lines.values() {
-            let (done, wait) = oneshot::channel();
-            if line.commands.send(Command::Shutdown { done }).await.is_ok() {
-                let _ = tokio::time::timeout(Duration::from_millis(shutdown_wait_ms), wait).await;
-            }
-        }
-        for task in self.line_tasks {
-            task.abort();
-        }
+        self.serving.stop_all().await;
         let name = self.name.clone();
         let _ = self.state.core.write(move |j| j.append(EntryKind::StationStopped, json!({"station": name}))).await;
         tracing::info!(station = %self.name, "station stopped cleanly");

@@ -38,8 +38,8 @@ pub struct Client {
 }
 
 impl Client {
-    /// One API call: `GET` with any `body` ignored, anything else as `POST` (JSON when
-    /// there is a body).
+    /// One API call: `GET` and `DELETE` with any `body` ignored, `PATCH` as it says,
+    /// anything else as `POST` (JSON when there is a body).
     pub fn call(&self, method: &str, path: &str, body: Option<Value>, timeout: Duration) -> Answer {
         let mut body = body;
         let mut answer = None;
@@ -75,6 +75,9 @@ impl Client {
         let url = self.url(path);
         let result = match (method, body) {
             ("GET", _) => self.authorize(agent.get(&url)).call(),
+            ("DELETE", _) => self.authorize(agent.delete(&url)).call(),
+            ("PATCH", Some(b)) => self.authorize(agent.patch(&url)).send_json(&b),
+            ("PATCH", None) => self.authorize(agent.patch(&url)).send_empty(),
             (_, Some(b)) => self.authorize(agent.post(&url)).send_json(&b),
             (_, None) => self.authorize(agent.post(&url)).send_empty(),
         };

@@ -136,6 +136,17 @@ impl Station {
         Ok(())
     }
 
+    /// Adds a supervisor `sup` (password [`OPERATOR_PASSWORD`]) with `hotline user add`
+    /// and an API token for it, and returns a client that calls the API as `sup`. Works
+    /// whether or not the station is serving.
+    pub fn supervisor(&self) -> anyhow::Result<Client> {
+        let d = self.dir_str()?;
+        let password = format!("{OPERATOR_PASSWORD}\n");
+        self.bin.run_ok(&["user", "add", d, "--name", "sup", "--role", "supervisor"], Some(&password))?;
+        let token = last_word(&self.bin.run_ok(&["token", "create", d, "--user", "sup"], None)?);
+        Ok(Client { token, ..self.client() })
+    }
+
     /// Gives the line added last a heartbeat interval other than the default (appended to
     /// the `[[line]]` table `line add` just wrote, which is the last in the file).
     pub fn set_heartbeat_interval_ms(&self, ms: u64) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ mod failover;
 mod fork;
 mod harness;
 mod kill_restart;
+mod lines;
 mod notices;
 mod one_connection;
 mod tamper;

@@ -1,14 +1,14 @@
-//! Station administration from the command line: `init`, `key`, `line add`, `user add`,
-//! `token create`.
+//! Station administration from the command line: `init`, `key`, and the commands that
+//! write to the record: `user ...`, `token ...`, `line add|list|change|remove`.
 //!
 //! The record has one writer, the station's `Core`. A command that writes to the record
-//! (`user add`, `token create`) first takes the directory's lock (`station_lock`): if it
-//! gets it, no station is serving, and it opens a `Core` of its own for the one write;
-//! if not, the station is serving, and the command asks it to do the write through its
-//! administrative socket (`socket`). Either way the entry goes through a `Core`,
-//! and a serving station's Merkle tree never meets an entry it did not append.
-//! `line add` edits only `station.toml`; a serving station uses the line from its next
-//! start.
+//! first takes the directory's lock (`station_lock`): if it gets it, no station is
+//! serving, and it opens a `Core` of its own for the one write; if not, the station is
+//! serving, and the command asks it to do the write through its administrative socket
+//! (`socket`). Either way the entry goes through a `Core`, and a serving station's Merkle
+//! tree never meets an entry it did not append. Line commands also rewrite
+//! `station.toml` (`station_toml`); a serving station starts or stops the line at once
+//! (`lines`).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -19,10 +19,12 @@ use hotline_store::{Role, Store};
 use std::sync::Arc;
 
 pub mod accounts;
+pub mod lines;
 pub mod socket;
+pub mod station_toml;
 
 use crate::auth;
-use crate::config::{CONFIG_FILE, Config, DB_FILE, KEY_FILE, LANGS, valid_host_port};
+use crate::config::{CONFIG_FILE, Config, DB_FILE, KEY_FILE, LANGS};
 use crate::core::Core;
 use crate::entry_kind::EntryKind;
 use crate::station_lock::{self, Locked};
@@ -166,55 +168,19 @@ pub fn key(dir: &Path) -> Result<VerifierKey, AdminError> {
     Ok(load_key(dir, &config)?.verifier())
 }
 
-/// Adds a `[[line]]` to the configuration, keeping the file's comments and layout.
-pub fn line_add(dir: &Path, peer: &str, key: &str, addrs: &[String]) -> Result<(), AdminError> {
-    let config = Config::load(dir)?;
-    check_station_name(peer)?;
-    let verifier = VerifierKey::parse(key)?;
-    if verifier.name() != peer {
-        return Err(AdminError::Refused(format!(
-            "the key is for station {:?}, not {peer:?}: paste the output of `hotline key` run on {peer}",
-            verifier.name()
-        )));
-    }
-    if config.lines.iter().any(|l| l.peer == peer) {
-        return Err(AdminError::Refused(format!(
-            "a line to {peer} is already configured in {}; edit the file to change it",
-            dir.join(CONFIG_FILE).display()
-        )));
-    }
-    if addrs.is_empty() {
-        return Err(AdminError::Refused("give at least one --addr HOST:PORT".into()));
-    }
-    if let Some(bad) = addrs.iter().find(|a| !valid_host_port(a)) {
-        return Err(AdminError::Refused(format!("address {bad:?} is not HOST:PORT")));
-    }
-    let path = dir.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| file_error(&path, e))?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| file_error(&path, e))?;
-    let mut table = toml_edit::Table::new();
-    table["peer"] = toml_edit::value(peer);
-    table["key"] = toml_edit::value(verifier.to_string());
-    let mut list = toml_edit::Array::new();
-    for a in addrs {
-        list.push(a.as_str());
-    }
-    table["addrs"] = toml_edit::value(list);
-    table.decor_mut().set_prefix("\n# Primary address first, then backups.\n");
-    let lines = doc.entry("line").or_insert(toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
-    let Some(lines) = lines.as_array_of_tables_mut() else {
-        return Err(file_error(&path, "`line` must be an array of tables ([[line]])"));
-    };
-    lines.push(table);
-    let new_text = doc.to_string();
-    // Check the result before replacing the file, so a bad edit never lands.
-    Config::parse(&path, &new_text)?;
-    let tmp = path.with_extension("toml.tmp");
-    // Private like the file it replaces (it may hold SMTP and webhook secrets).
-    let _ = std::fs::remove_file(&tmp);
-    write_private(&tmp, new_text.as_bytes())?;
-    std::fs::rename(&tmp, &path).map_err(|e| file_error(&path, e))?;
-    Ok(())
+/// Adds a line to `peer`: at once if the station serves, else from its next start.
+/// Returns the lines to print (with the line's safety number).
+pub fn line_add(dir: &Path, peer: &str, key: &str, addrs: &[String]) -> Result<Vec<String>, AdminError> {
+    run(
+        dir,
+        Request::LineAdd {
+            peer: peer.to_owned(),
+            key: key.to_owned(),
+            addrs: addrs.to_vec(),
+            heartbeat_interval_ms: None,
+            reconnect_backoff_max_ms: None,
+        },
+    )
 }
 
 /// Runs `f` on a runtime of its own, on a thread of its own, so an administrative command
@@ -268,7 +234,10 @@ fn check_user_name(name: &str) -> Result<(), AdminError> {
 /// serves, on a `Core` of our own when not. Returns the lines to print.
 pub fn run(dir: &Path, request: Request) -> Result<Vec<String>, AdminError> {
     let answer = match target(dir)? {
-        Target::Offline(core, _lock) => on_own_runtime(async move { socket::answer(&core, request).await })?,
+        Target::Offline(core, _lock) => {
+            let lines = lines::OfflineLines { dir: dir.to_owned(), core: core.clone() };
+            on_own_runtime(async move { socket::answer(&core, &lines, request).await })?
+        }
         Target::Serving => socket::ask(dir, &request)?,
     };
     match answer.error {

@@ -1,8 +1,9 @@
 //! The serving station's door for the command line: `DIR/admin.sock`, a Unix socket only
 //! the station's own user can open (mode 0600), speaking one JSON request and one JSON
-//! answer per connection. `hotline user add` and `hotline token create` use it while the
-//! station serves, so their record entries go through the station's `Core` — the record's
-//! one writer — instead of around it.
+//! answer per connection. The record-writing commands (`user ...`, `token ...`,
+//! `line ...`) use it while the station serves, so their record entries go through the
+//! station's `Core` — the record's one writer — instead of around it, and a line added or
+//! removed there starts or stops at once.
 //!
 //! Whoever can open the socket can already read the station's key and database, so the
 //! socket needs no credential of its own; its mode is what keeps everyone else out.
@@ -17,6 +18,7 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::UnixListener;
 use tokio::sync::Semaphore;
 
+use super::lines::{LineChange, LineControl, LineInfo, NewLine};
 use super::{self as admin, AdminError};
 use crate::core::Core;
 
@@ -36,14 +38,46 @@ const exchange_timeout_ms: u64 = 30_000;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
-    UserAdd { name: String, role: String, password: String, replace: bool },
-    TokenCreate { user: String },
+    UserAdd {
+        name: String,
+        role: String,
+        password: String,
+        replace: bool,
+    },
+    TokenCreate {
+        user: String,
+    },
     UserList,
-    UserDisable { name: String },
-    UserEnable { name: String },
-    UserRemove { name: String },
+    UserDisable {
+        name: String,
+    },
+    UserEnable {
+        name: String,
+    },
+    UserRemove {
+        name: String,
+    },
     TokenList,
-    TokenRevoke { id: String },
+    TokenRevoke {
+        id: String,
+    },
+    LineList,
+    LineAdd {
+        peer: String,
+        key: String,
+        addrs: Vec<String>,
+        heartbeat_interval_ms: Option<u64>,
+        reconnect_backoff_max_ms: Option<u64>,
+    },
+    LineChange {
+        peer: String,
+        addrs: Option<Vec<String>>,
+        heartbeat_interval_ms: Option<u64>,
+        reconnect_backoff_max_ms: Option<u64>,
+    },
+    LineRemove {
+        peer: String,
+    },
 }
 
 /// The station's answer: `error` is one sentence for stderr.
@@ -74,8 +108,9 @@ pub fn bind(dir: &Path) -> std::io::Result<(UnixListener, PathBuf)> {
     Ok((listener, path))
 }
 
-/// Answers administrative requests until the task is aborted.
-pub async fn serve(listener: UnixListener, core: Arc<Core>) {
+/// Answers administrative requests until the task is aborted; `lines` runs the
+/// station's lines.
+pub async fn serve(listener: UnixListener, core: Arc<Core>, lines: Arc<dyn LineControl>) {
     let slots = Arc::new(Semaphore::new(connections_max));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -83,7 +118,7 @@ pub async fn serve(listener: UnixListener, core: Arc<Core>) {
             continue;
         };
         let Ok(permit) = slots.clone().acquire_owned().await else { return };
-        let core = core.clone();
+        let (core, lines) = (core.clone(), lines.clone());
         tokio::spawn(async move {
             let _permit = permit;
             let exchange = async {
@@ -92,7 +127,7 @@ pub async fn serve(listener: UnixListener, core: Arc<Core>) {
                 let mut reader = tokio::io::BufReader::new(read).take(request_bytes_max as u64);
                 reader.read_line(&mut line).await?;
                 let answer = match serde_json::from_str::<Request>(&line) {
-                    Ok(request) => answer(&core, request).await,
+                    Ok(request) => answer(&core, &*lines, request).await,
                     Err(e) => {
                         Answer { error: Some(format!("not an administrative request: {e}")), ..Answer::default() }
                     }
@@ -111,9 +146,9 @@ pub async fn serve(listener: UnixListener, core: Arc<Core>) {
     }
 }
 
-/// Carries out `request` on `core`: the serving station for a socket request, or the
-/// command's own `Core` when no station serves — the same code either way.
-pub async fn answer(core: &Core, request: Request) -> Answer {
+/// Carries out `request` on `core` and `lines`: the serving station's for a socket
+/// request, or the command's own when no station serves — the same code either way.
+pub async fn answer(core: &Core, lines: &dyn LineControl, request: Request) -> Answer {
     use super::accounts;
     let done = |lines: Vec<String>| Answer { ok: true, lines, ..Answer::default() };
     let refused = |e: &dyn std::fmt::Display| Answer { error: Some(e.to_string()), ..Answer::default() };
@@ -183,7 +218,57 @@ pub async fn answer(core: &Core, request: Request) -> Answer {
             Ok(()) => done(vec![format!("token {id} revoked")]),
             Err(e) => refused(&e),
         },
+        Request::LineList => match lines.list().await {
+            Ok(list) => done(list.iter().map(line_row).collect()),
+            Err(e) => refused(&e),
+        },
+        Request::LineAdd { peer, key, addrs, heartbeat_interval_ms, reconnect_backoff_max_ms } => {
+            let new = NewLine { peer, key, addrs, heartbeat_interval_ms, reconnect_backoff_max_ms };
+            match lines.add(new, by.to_owned()).await {
+                Ok(info) => {
+                    let peer = &info.line.peer;
+                    let when = if info.state.is_some() {
+                        "it is starting now (no restart needed)"
+                    } else {
+                        "it comes up when `hotline serve` starts"
+                    };
+                    done(vec![
+                        format!("line to {peer} added; {when}"),
+                        format!("safety number: {}", info.safety_number),
+                        format!(
+                            "read it aloud with {peer}'s operator: their `hotline line add` for this station shows the same"
+                        ),
+                    ])
+                }
+                Err(e) => refused(&e),
+            }
+        }
+        Request::LineChange { peer, addrs, heartbeat_interval_ms, reconnect_backoff_max_ms } => {
+            let change = LineChange { addrs, heartbeat_interval_ms, reconnect_backoff_max_ms };
+            match lines.change(peer, change, by.to_owned()).await {
+                Ok(info) => done(vec![format!("line to {} changed", info.line.peer), line_row(&info)]),
+                Err(e) => refused(&e),
+            }
+        }
+        Request::LineRemove { peer } => match lines.remove(peer, by.to_owned()).await {
+            Ok(info) => done(vec![format!(
+                "line to {} removed (it pinned the key with fingerprint {}); its history stays in the record",
+                info.line.peer, info.fingerprint
+            )]),
+            Err(e) => refused(&e),
+        },
     }
+}
+
+/// One line of `hotline line list`: peer, state, addresses, safety number.
+fn line_row(info: &LineInfo) -> String {
+    format!(
+        "{}\t{}\t{}\tsafety number {}",
+        info.line.peer,
+        info.state.unwrap_or("not serving"),
+        info.line.addrs.join(","),
+        info.safety_number
+    )
 }
 
 /// A request without its secrets, for the log.
@@ -200,6 +285,10 @@ impl std::fmt::Debug for RequestKind<'_> {
             Request::UserRemove { name } => write!(f, "user remove {name}"),
             Request::TokenList => write!(f, "token list"),
             Request::TokenRevoke { id } => write!(f, "token revoke {id}"),
+            Request::LineList => write!(f, "line list"),
+            Request::LineAdd { peer, addrs, .. } => write!(f, "line add {peer} at {addrs:?}"),
+            Request::LineChange { peer, .. } => write!(f, "line change {peer}"),
+            Request::LineRemove { peer } => write!(f, "line remove {peer}"),
         }
     }
 }

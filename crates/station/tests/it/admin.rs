@@ -43,7 +43,12 @@ async fn every_admin_command_while_serving_leaves_the_station_working() {
     let nobody = blocking(move || admin::token_create(&d, "nobody")).await;
     assert!(nobody.expect_err("no such user").to_string().contains("no user"));
     let charlie = hotline_identity::StationKey::generate("charlie").expect("key").verifier().to_string();
-    admin::line_add(&alpha, "charlie", &charlie, &["127.0.0.1:9".into()]).expect("line add while serving");
+    let d = alpha.clone();
+    let added = blocking(move || admin::line_add(&d, "charlie", &charlie, &["127.0.0.1:9".into()]))
+        .await
+        .expect("line add while serving");
+    assert!(added.iter().any(|l| l.starts_with("safety number: ")), "{added:?}");
+    assert!(running.state.lines.contains_key("charlie"), "the line runs at once");
     let second = serve::start(&alpha).await;
     assert!(matches!(second, Err(ServeError::AlreadyServing(_))), "a second serve on the directory is refused");
 
@@ -76,7 +81,7 @@ async fn every_admin_command_while_serving_leaves_the_station_working() {
         .filter_map(|e| serde_json::from_str::<Value>(e).ok())
         .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
         .collect();
-    for kind in ["user.added", "token.created", "message.queued"] {
+    for kind in ["user.added", "token.created", "message.queued", "line.added"] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} missing from {kinds:?}");
     }
 
@@ -100,6 +105,12 @@ async fn every_admin_command_while_serving_leaves_the_station_working() {
     run(Request::UserRemove { name: "duty2".into() }).await.expect("user remove");
     let err = run(Request::UserRemove { name: "duty2".into() }).await.expect_err("gone");
     assert!(err.to_string().contains("no user"), "{err}");
+    let lines = run(Request::LineList).await.expect("line list");
+    assert!(lines.iter().any(|l| l.starts_with("charlie\t")), "{lines:?}");
+    run(Request::LineRemove { peer: "charlie".into() }).await.expect("line remove");
+    assert!(!running.state.lines.contains_key("charlie"), "the line stops at once");
+    let err = run(Request::LineRemove { peer: "charlie".into() }).await.expect_err("gone");
+    assert!(err.to_string().contains("no line"), "{err}");
     running.stop().await;
 
     // Stopped: the same commands work on the directory directly.

@@ -36,7 +36,7 @@ async fn queue(running: &Running, text: String) -> String {
         reply_to: None,
         author: "op".into(),
     };
-    let line = running.state.lines["bravo"].clone();
+    let line = running.state.lines.get("bravo").expect("line");
     let row =
         tokio::time::timeout(std::time::Duration::from_secs(10), line.ask(|reply| Command::Send { message, reply }))
             .await

@@ -30,7 +30,7 @@ async fn pair() -> (tempfile::TempDir, Running, Running) {
     let alpha = serve::start(&dir.path().join("alpha")).await.expect("alpha");
     let bravo = serve::start(&dir.path().join("bravo")).await.expect("bravo");
     for (r, peer) in [(&alpha, "bravo"), (&bravo, "alpha")] {
-        let mut status = r.state.lines[peer].status.clone();
+        let mut status = r.state.lines.get(peer).expect("line").status.clone();
         tokio::time::timeout(Duration::from_secs(15), status.wait_for(|s| s.state == hotline_proto::LineState::Up))
             .await
             .expect("the line comes up")
@@ -41,7 +41,7 @@ async fn pair() -> (tempfile::TempDir, Running, Running) {
 
 async fn call(r: &Running, peer: &str, op: CallOp, by: &str) -> Result<Value, hotline_station::line::LineError> {
     let by = by.to_owned();
-    r.state.lines[peer].ask(|reply| Command::Call { op, by, reply }).await
+    r.state.lines.get(peer).expect("line").ask(|reply| Command::Call { op, by, reply }).await
 }
 
 /// Entries of kinds starting with `call.` for call `id`, as (kind, body).
@@ -107,10 +107,13 @@ async fn alpha_calls_bravo_answers_alpha_hangs_up_and_both_records_say_so() {
     assert!(at_bravo.iter().any(|(k, b)| k == "call.ringing" && b["sig"].is_string()), "{at_bravo:?}");
     // Both records verify, and the auditor's transcript says who called and who answered.
     for (r, peer) in [(&alpha, "bravo"), (&bravo, "alpha")] {
-        let text =
-            hotline_station::export::export(&r.state.core, r.state.key.clone(), vec![r.state.lines[peer].key.clone()])
-                .await
-                .expect("export");
+        let text = hotline_station::export::export(
+            &r.state.core,
+            r.state.key.clone(),
+            vec![r.state.lines.get(peer).expect("line").key.clone()],
+        )
+        .await
+        .expect("export");
         let export = hotline_audit::parse_export(text.as_bytes()).expect("parse");
         let summary = hotline_audit::verify(&export).expect("the record verifies");
         assert!(summary.render().contains("1 answered"), "{}", summary.render());
@@ -132,7 +135,7 @@ async fn a_declined_call_and_a_call_on_a_line_that_is_down_are_in_both_records()
     wait_state(&bravo, &id, "declined").await;
 
     bravo.stop().await;
-    let mut status = alpha.state.lines["bravo"].status.clone();
+    let mut status = alpha.state.lines.get("bravo").expect("line").status.clone();
     tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| s.state != hotline_proto::LineState::Up))
         .await
         .expect("the line goes down")
@@ -144,7 +147,7 @@ async fn a_declined_call_and_a_call_on_a_line_that_is_down_are_in_both_records()
     let text = hotline_station::export::export(
         &alpha.state.core,
         alpha.state.key.clone(),
-        vec![alpha.state.lines["bravo"].key.clone()],
+        vec![alpha.state.lines.get("bravo").expect("line").key.clone()],
     )
     .await
     .expect("export");

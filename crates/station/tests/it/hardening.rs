@@ -24,6 +24,8 @@ pub struct Station {
     pub state: AppState,
     /// API tokens by role: `operator`, `supervisor`, `auditor`.
     pub tokens: BTreeMap<&'static str, String>,
+    /// The station directory (its `station.toml`).
+    pub dir: tempfile::TempDir,
 }
 
 /// A PHC hash of [`PASSWORD`] with the smallest argon2id cost, so tests that log in
@@ -36,7 +38,7 @@ fn cheap_hash() -> String {
 }
 
 pub async fn station() -> Station {
-    let state = crate::fixture::one_line_state().await;
+    let (state, dir) = crate::fixture::one_line_station().await;
     let core = state.core.clone();
     let mut tokens = BTreeMap::new();
     let mut rows = Vec::new();
@@ -55,7 +57,7 @@ pub async fn station() -> Station {
     })
     .await
     .expect("users");
-    Station { state, tokens }
+    Station { state, tokens, dir }
 }
 
 /// Sends one request; returns status, headers and the body as JSON (or a JSON string).

@@ -11,5 +11,6 @@ mod fixture;
 mod hardening;
 mod hostile;
 mod line_flood;
+mod lines;
 mod listener;
 mod roles;

@@ -132,6 +132,13 @@ async fn the_rules_say_what_product_md_says() {
     for r in ROUTE_RULES.iter().filter(|r| accounts(r.path)) {
         assert_eq!(r.access, Access::Supervisor, "{} {}", r.method, r.path);
     }
+    // Lines: everyone sees them; only supervisors add, change and remove them.
+    assert_eq!(access("GET", "/api/v1/lines"), Access::Any);
+    for (method, path) in
+        [("POST", "/api/v1/lines"), ("PATCH", "/api/v1/lines/{peer}"), ("DELETE", "/api/v1/lines/{peer}")]
+    {
+        assert_eq!(access(method, path), Access::Supervisor, "{method} {path}");
+    }
     // Operators send and acknowledge; supervisors also manage alarms.
     assert_eq!(access("POST", "/api/v1/lines/{peer}/messages"), Access::Operator);
     assert_eq!(access("POST", "/api/v1/messages/{id}/ack"), Access::Operator);

@@ -129,7 +129,7 @@ async fn a_peer_that_stops_reading_cannot_freeze_the_line() {
     use hotline_station::line::{Command, NewMessage};
     let attack = Attack::start().await;
     attack.stop_reading().await;
-    let line = attack.alpha.state.lines["bravo"].clone();
+    let line = attack.alpha.state.lines.get("bravo").expect("line");
     let body = "x".repeat(60_000);
     let started = std::time::Instant::now();
     let mut went_down = false;
@@ -190,7 +190,7 @@ async fn the_peers_own_overlapping_notices_raise_no_conflicts() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(attack.entries("conflict.raised").await.is_empty(), "the peer's own notices raise no conflicts");
-    let line = attack.alpha.state.lines["bravo"].clone();
+    let line = attack.alpha.state.lines.get("bravo").expect("line");
     let end_ms = now + 7_200_000;
     let change = NoticeChange::File { body: notice.clone(), end_ms };
     line.ask(|reply| Command::Notice { change, reply }).await.expect("our notice is filed");

@@ -91,7 +91,7 @@ impl Attack {
 
     /// Alpha shows the line to bravo up.
     pub async fn wait_up(&self) {
-        let mut status = self.alpha.state.lines["bravo"].status.clone();
+        let mut status = self.alpha.state.lines.get("bravo").expect("line").status.clone();
         tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| s.state == LineState::Up))
             .await
             .expect("the line comes up within 10 s")
@@ -99,7 +99,7 @@ impl Attack {
     }
 
     pub fn line_state(&self) -> LineState {
-        self.alpha.state.lines["bravo"].status.borrow().state
+        self.alpha.state.lines.get("bravo").expect("line").status.borrow().state
     }
 
     /// Every record entry of `kind`, as JSON.
