@@ -2,17 +2,16 @@
 // without the command line. Only a supervisor's console shows it (the station refuses its
 // API to anyone else anyway). It replaces the console's panels while open; the alerts
 // strip stays above it, so nothing that needs the supervisor is hidden. Its sections are
-// their own modules (admin-users.js, admin-tokens.js); the Lines section, read-only until
-// line administration comes to the console, is here.
+// their own modules (admin-users.js, admin-tokens.js, admin-lines.js); this one opens the
+// page and loads them.
 
-import { api, apiPath } from "./api.js";
-import { $, h } from "./dom.js";
+import { $ } from "./dom.js";
 import { t } from "./i18n.js";
 import { S } from "./state.js";
 import * as users from "./admin-users.js";
 import * as tokens from "./admin-tokens.js";
+import * as lines from "./admin-lines.js";
 
-let lines = []; // GET /api/v1/lines, as last loaded
 let shownFor = null; // the user whose data the page holds
 
 function isSupervisor() {
@@ -62,7 +61,7 @@ export async function load() {
   const results = await Promise.allSettled([
     users.load().then(() => tokens.renderUserChoice()),
     tokens.load(),
-    api("GET", apiPath("lines")).then((l) => { lines = l; renderLines(); }),
+    lines.load(),
   ]);
   const failure = results.find((r) => r.status === "rejected");
   if (!failure) {
@@ -74,24 +73,12 @@ export async function load() {
   }
 }
 
-function renderLines() {
-  const body = $("admin-lines");
-  body.replaceChildren(...lines.map((l) =>
-    h("tr", { dataset: { peer: l.peer, state: l.state } },
-      h("td", { class: "line-peer", text: l.peer }),
-      h("td", { class: `line-state ${l.state}`, text: t(`line-state-${l.state}`) }),
-      h("td", { class: "mono", text: (l.addrs || []).join(", ") }),
-      h("td", { class: "mono key" }, l.key || "",
-        l.safety_number ? h("div", { class: "muted", text: l.safety_number }) : null))));
-  if (!lines.length) body.append(h("tr", {}, h("td", { colspan: "4", class: "empty", text: t("lines-none") })));
-}
-
 /** The language changed: the page's tables are redrawn in it. */
 export function render() {
   if (!isSupervisor()) return;
   users.render();
   tokens.render();
-  renderLines();
+  lines.render();
 }
 
 export function wire() {
@@ -100,6 +87,7 @@ export function wire() {
   $("admin-refresh").addEventListener("click", load);
   $("user-add-form").addEventListener("submit", users.onAdd);
   $("token-create-form").addEventListener("submit", tokens.onCreate);
+  $("line-add-form").addEventListener("submit", lines.onAdd);
   $("token-secret-copy").addEventListener("click", tokens.copySecret);
   $("token-secret-done").addEventListener("click", tokens.hideSecret);
   users.setChangedHandler(() => tokens.load().catch(() => {}));

@@ -17,7 +17,7 @@
 //   ring.js          ringing: the ring tone, the flashing title, "click to enable sound"
 //   notices.js       notices and conflicts: lists, alerts, map data
 //   notice-form.js   drawing and filing a new notice
-//   admin.js         the supervisor page (admin-users.js, admin-tokens.js; dialog.js asks)
+//   admin.js         the supervisor page (admin-users.js, admin-tokens.js, admin-lines.js; dialog.js asks)
 //   password.js      changing one's own password
 //   map.js, alerts.js, i18n.js, time.js: the map, banners and tones, translations, times
 //

@@ -1,8 +1,8 @@
 // The line board: one row per line with its lamp, how long it has been in that state, the
 // round trip, messages waiting, the last watch check, who is on watch at the far end and
-// the peer's responsiveness over 24 hours, and the line's call button (calls.js). A line
-// going down raises an alert here, and coming back up notes it on that alert (which stays
-// until acknowledged).
+// the peer's responsiveness over 24 hours, its safety number, and the line's call button
+// (calls.js). A line going down raises an alert here, and coming back up notes it on that
+// alert (which stays until acknowledged).
 
 import { api, apiPath } from "./api.js";
 import { $, h } from "./dom.js";
@@ -46,12 +46,24 @@ export function lineStateChanged(peer, state) {
   refreshLines();
 }
 
-/** Polls GET /api/v1/lines: round trips, watch checks and presence are not events. */
+/** Polls GET /api/v1/lines: round trips, watch checks and presence are not events. A
+ * line no longer listed was removed by a supervisor: it leaves the board (its messages
+ * stay at the station). */
 export async function refreshLines() {
   if (!active()) return;
   try {
-    for (const l of await api("GET", apiPath("lines"))) setLine(l, true);
+    const now = await api("GET", apiPath("lines"));
+    for (const l of now) setLine(l, true);
+    const listed = new Set(now.map((l) => l.peer));
+    let reselect = false;
+    for (const peer of [...S.lines.keys()]) {
+      if (listed.has(peer)) continue;
+      S.lines.delete(peer);
+      alerts.clear(`down:${peer}`);
+      reselect = reselect || S.selected === peer;
+    }
     renderLines();
+    if (reselect && now.length) onSelect(now[0].peer);
   } catch (e) {
     // The event stream's banner reports a lost station; nothing more to say here.
   }
@@ -88,7 +100,10 @@ function lineItem(peer, l) {
       h("span", { class: `line-waiting${waiting ? " some" : ""}`, text: waiting ? t("line-undelivered", { count: waiting }) : "" }),
       h("span", { class: "line-watch", text: watchText(l.last_watch_check) }),
       h("span", { class: `line-presence${presenceClass(l.peer_on_watch)}`, text: presenceText(peer, l.peer_on_watch) }),
-      h("span", { class: "line-figures", text: figuresText(l.responsiveness_24h) })));
+      h("span", { class: "line-figures", text: figuresText(l.responsiveness_24h) }),
+      // The same number at both ends: the two operators can read it aloud to each other.
+      h("span", { class: "line-safety mono", dataset: { safetyNumber: l.safety_number || "" },
+        text: l.safety_number ? t("line-safety-number", { number: l.safety_number }) : "" })));
   return h("li", { class: `line ${l.state}`, dataset: { peer, state: l.state } }, btn, callButton(peer));
 }
 

@@ -29,6 +29,9 @@ export const FOLLOWED_KINDS = [
   "message.acknowledged",
   "message.acknowledged_by_peer",
   "line.state",
+  "line.added",
+  "line.changed",
+  "line.removed",
   "login",
   "logout",
   "alarm.raised",
@@ -185,6 +188,10 @@ export function onEvent(kind, ev) {
     }
   } else if (kind === "line.state") {
     lineStateChanged(data.peer, data.state);
+  } else if (family === "line") {
+    // A supervisor added, changed or removed a line: the board follows at once.
+    refreshLines();
+    if (kind === "line.added" && !S.messages.has(data.peer)) S.messages.set(data.peer, new Map());
   } else if (kind === "login" || kind === "logout") {
     refreshSession();
   } else if (kind === "alarm.raised" || kind === "alarm.updated") {

@@ -493,7 +493,7 @@ test("a supervisor adds duty2 and a token in the page; revoking and disabling en
     await page.locator('#admin-users tr[data-user="op"][data-state="active"]').waitFor();
     await page.locator('#admin-lines tr[data-peer="bravo"]').waitFor();
     assert.match(await page.textContent("#admin-lines"), new RegExp(`127\\.0\\.0\\.1:\\d+`));
-    assert.match(await page.textContent(".admin-lines"), /later version/);
+    assert.match(await page.textContent(".admin-lines"), /without a restart/);
     // Its own row cannot be disabled or removed.
     assert.equal(await page.locator(`tr[data-user="${SUPERVISOR}"] [data-action="user-disable"]`).isDisabled(), true);
 
@@ -581,6 +581,82 @@ test("a supervisor adds duty2 and a token in the page; revoking and disabling en
   } finally {
     await sup.ctx.close();
     await duty.ctx.close();
+  }
+});
+
+test("Both consoles of a line show the same safety number", async () => {
+  const safetyRe = /^(\d{5} ){11}\d{5}$/;
+  // The operators' boards at both ends.
+  const board = async (page, peer) => {
+    const el = page.locator(`#lines li[data-peer="${peer}"] .line-safety`);
+    await el.waitFor({ timeout: 5000 });
+    return el.getAttribute("data-safety-number");
+  };
+  const atAlpha = await board(alpha, "bravo");
+  const atBravo = await board(bravo, "alpha");
+  assert.match(atAlpha, safetyRe);
+  assert.equal(atAlpha, atBravo, "the two operators read the same number");
+  assert.match(await alpha.textContent('#lines li[data-peer="bravo"]'), new RegExp(atAlpha));
+  // And the supervisors' pages at both ends.
+  const supA = await newConsole("alpha-sup-lines");
+  const supB = await newConsole("bravo-sup-lines");
+  try {
+    for (const [page, url] of [[supA.page, ALPHA], [supB.page, BRAVO]]) {
+      await login(page, url, SUPERVISOR);
+      await page.click('[data-action="admin"]');
+      await page.locator("#admin-view").waitFor({ state: "visible" });
+    }
+    const admin = async (page, peer) => {
+      const el = page.locator(`#admin-lines tr[data-peer="${peer}"] .safety-number`);
+      await el.waitFor({ timeout: 5000 });
+      return el.getAttribute("data-safety-number");
+    };
+    assert.equal(await admin(supA.page, "bravo"), atAlpha);
+    assert.equal(await admin(supB.page, "alpha"), atAlpha);
+    assert.equal(await supA.page.locator('#admin-lines tr[data-peer="bravo"]').getAttribute("data-state"), "up");
+    await shot(supA.page, "18a-alpha-admin-lines-safety-number");
+
+    // A line to a third station, charlie, added in the page: it is there at once, with
+    // its safety number, on the supervisor's page and on the operator's board.
+    const charlieDir = join(WORK, "charlie");
+    const init = spawn(BIN, ["init", charlieDir, "--name", "charlie", "--http", "127.0.0.1:0", "--line", "127.0.0.1:0"]);
+    let out = "";
+    init.stdout.on("data", (d) => { out += d; });
+    await new Promise((resolve, reject) => init.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`init: ${code}`)))));
+    const charlieKey = out.trim().split(/\s+/).pop();
+    const page = supA.page;
+    await page.fill("#line-add-peer", "charlie");
+    await page.fill("#line-add-key", charlieKey);
+    await page.fill("#line-add-addrs", "127.0.0.1:9");
+    await page.click('[data-action="line-add"]');
+    const row = page.locator('#admin-lines tr[data-peer="charlie"]');
+    await row.waitFor({ timeout: 5000 });
+    const charlieNumber = await row.locator(".safety-number").getAttribute("data-safety-number");
+    assert.match(charlieNumber, safetyRe);
+    assert.notEqual(charlieNumber, atAlpha);
+    assert.match(await page.textContent("#admin-lines-status"), new RegExp(charlieNumber));
+    await alpha.locator('#lines li[data-peer="charlie"]').waitFor({ timeout: 5000 });
+    // A bad key is refused with the station's sentence, and nothing is added.
+    await page.fill("#line-add-peer", "delta");
+    await page.fill("#line-add-key", "delta+00000000+AAAA");
+    await page.fill("#line-add-addrs", "127.0.0.1:9");
+    await page.click('[data-action="line-add"]');
+    await page.locator("#admin-lines-status.error").waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('#admin-lines tr[data-peer="delta"]').count(), 0);
+    await shot(page, "18b-alpha-admin-line-added");
+
+    // Removing asks first, then the line leaves the page and the operator's board.
+    await row.locator('[data-action="line-remove"]').click();
+    const confirm = page.locator("dialog[open]");
+    await confirm.waitFor({ timeout: 2000 });
+    assert.match(await confirm.textContent(), /Remove the line to charlie\?/);
+    await confirm.locator('[data-action="confirm"]').click();
+    await row.waitFor({ state: "detached", timeout: 5000 });
+    await alpha.locator('#lines li[data-peer="charlie"]').waitFor({ state: "detached", timeout: 5000 });
+    await page.locator('#admin-lines tr[data-peer="bravo"][data-state="up"]').waitFor({ timeout: 5000 });
+  } finally {
+    await supA.ctx.close();
+    await supB.ctx.close();
   }
 });
 
