@@ -141,6 +141,10 @@ fn line_add_list_and_remove_go_through_the_serving_station() {
     assert!(eventually(Duration::from_secs(5), || alpha.line_state("bravo").is_some()), "running at once");
     let listed = hotline_ok(&["line", "list", &dir], None);
     assert!(listed.starts_with("bravo\t") && listed.contains(&safety), "{listed}");
+    let out = hotline_ok(&["line", "change", &dir, "--peer", "bravo", "--addr", "127.0.0.1:9", "--addr", "x:1"], None);
+    assert!(out.contains("line to bravo changed") && out.contains("127.0.0.1:9,x:1"), "{out}");
+    let (ok, _, err) = hotline(&["line", "change", &dir, "--peer", "bravo", "--heartbeat-interval-ms", "5"], None);
+    assert!(!ok && err.contains("100 to 60000"), "{err}");
     let (ok, _, err) = hotline(&["line", "add", &dir, "--peer", "bravo", "--key", &bravo.key, "--addr", "x:1"], None);
     assert!(!ok && err.contains("already exists"), "{err}");
     let (ok, _, err) =

@@ -220,12 +220,17 @@ async fn a_line_added_changed_and_removed_is_in_station_toml_the_record_and_the_
         assert_eq!(mode, 0o600, "station.toml is rewritten owner-only");
     }
 
-    let patch = json!({"addrs": ["127.0.0.1:10", "127.0.0.1:11"]});
+    // New addresses are dialed at once: the first is a listener of this test's.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let primary = listener.local_addr().expect("addr").to_string();
+    let patch = json!({"addrs": [primary, "127.0.0.1:11"]});
     let (status, v) = call(&s, "PATCH", "/api/v1/lines/charlie", "supervisor", Some(patch)).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["addrs"], json!(["127.0.0.1:10", "127.0.0.1:11"]));
+    assert_eq!(v["addrs"], json!([primary, "127.0.0.1:11"]));
     assert_eq!(v["heartbeat_interval_ms"], 250, "what the change does not name stays");
-    assert_eq!(s.state.lines.get("charlie").expect("line").addrs, ["127.0.0.1:10", "127.0.0.1:11"]);
+    assert_eq!(s.state.lines.get("charlie").expect("line").addrs, [primary.as_str(), "127.0.0.1:11"]);
+    let dialed = tokio::time::timeout(std::time::Duration::from_secs(5), listener.accept()).await;
+    assert!(dialed.is_ok_and(|a| a.is_ok()), "the changed line dials its new primary within 5 s");
     let config = hotline_station::config::Config::load(s.dir.path()).expect("station.toml loads");
     assert_eq!(config.lines.iter().find(|l| l.peer == "charlie").expect("charlie").addrs.len(), 2);
 
@@ -248,5 +253,6 @@ async fn a_line_added_changed_and_removed_is_in_station_toml_the_record_and_the_
     }
     assert_eq!(entries[0]["safety_number"], safety.as_str());
     assert_eq!(entries[1]["was"]["addrs"], json!(["127.0.0.1:9"]));
+    assert_eq!(entries[1]["addrs"], json!([primary, "127.0.0.1:11"]));
     assert_eq!(entries[2]["key"], key.to_string().as_str(), "the removed entry names the key it pinned");
 }
