@@ -17,6 +17,8 @@ use hotline_identity::{StationKey, VerifierKey};
 use hotline_line::{Command, LineHandle, LineSetup, NewMessage};
 use hotline_proto::{LineConfig, LineState, Origin};
 use hotline_store::{Direction, MessageRow, Store};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use tokio::io::DuplexStream;
 use tokio::sync::Notify;
 
@@ -78,23 +80,40 @@ async fn attach(alpha: &Station, bravo: &Station, (a, b): (DuplexStream, DuplexS
     bravo.line.commands.send(to_bravo).await.expect("bravo's line task");
 }
 
-/// A pipe whose path can be cut silently: after `cut`, bytes stop flowing in both
-/// directions but neither end is closed (a dead path, not a closed socket).
-fn cuttable_pipe() -> ((DuplexStream, DuplexStream), Arc<Notify>) {
+/// A path between the two stations that a test can break: `cut` stops the bytes in both
+/// directions but leaves both ends open (a dead path, not a closed socket); `close` ends
+/// it (each end reads EOF).
+struct Path {
+    cut: Arc<Notify>,
+    close: Arc<Notify>,
+}
+
+impl Path {
+    fn cut(&self) {
+        self.cut.notify_one();
+    }
+
+    fn close(&self) {
+        self.close.notify_one();
+    }
+}
+
+fn path() -> ((DuplexStream, DuplexStream), Path) {
     let (a, mut a_far) = tokio::io::duplex(pipe_bytes);
     let (b, mut b_far) = tokio::io::duplex(pipe_bytes);
-    let cut = Arc::new(Notify::new());
-    let cut_here = cut.clone();
+    let (cut, close) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (cut_here, close_here) = (cut.clone(), close.clone());
     tokio::spawn(async move {
         tokio::select! {
+            _ = close_here.notified() => return,
             _ = cut_here.notified() => {}
             _ = tokio::io::copy_bidirectional(&mut a_far, &mut b_far) => return,
         }
-        // Hold both far ends open and silent for good.
-        std::future::pending::<()>().await;
+        // Cut: both far ends stay open and silent until closed.
+        close_here.notified().await;
         drop((a_far, b_far));
     });
-    ((a, b), cut)
+    ((a, b), Path { cut, close })
 }
 
 async fn wait_for_state(station: &Station, state: LineState, within: Duration) {
@@ -199,12 +218,12 @@ async fn a_new_connection_from_the_preferred_dialer_replaces_the_current_one_wit
 #[tokio::test(start_paused = true)]
 async fn a_silent_path_shows_the_line_down_in_time_and_nothing_is_lost_over_the_next_one() {
     let (alpha, bravo) = alpha_and_bravo().await;
-    let (pipe, cut) = cuttable_pipe();
+    let (pipe, path) = path();
     attach(&alpha, &bravo, pipe).await;
     wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
     let mut sent = vec![send(&alpha, "before the cut").await];
     all_delivered_exactly_once(&alpha, &bravo, &sent, Duration::from_secs(5)).await;
-    cut.notify_one();
+    path.cut();
     let cut_at = tokio::time::Instant::now();
     for i in 0..10 {
         sent.push(send(&alpha, &format!("during the cut {i}")).await);
@@ -219,4 +238,75 @@ async fn a_silent_path_shows_the_line_down_in_time_and_nothing_is_lost_over_the_
     attach(&alpha, &bravo, tokio::io::duplex(pipe_bytes)).await;
     wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
     all_delivered_exactly_once(&alpha, &bravo, &sent, Duration::from_secs(10)).await;
+}
+
+/// Seeds of the fault loop below; `HOTLINE_LINE_SEED=N` runs seed N alone.
+#[allow(non_upper_case_globals)]
+const fault_seeds: u64 = 20;
+
+/// Two real line tasks through a seeded run of sends from both sides, silent cuts, clean
+/// closes and replacing connections, with random pauses (simulated time) between them;
+/// after a last clean connection every message must be delivered exactly once, in order,
+/// both ways. A failing seed replays:
+///
+/// ```text
+/// HOTLINE_LINE_SEED=7 cargo test -p hotline-line --test it faults -- --nocapture
+/// ```
+#[tokio::test(start_paused = true)]
+async fn faults_seeded_cuts_closes_and_replacements_lose_and_double_nothing() {
+    let seeds = match std::env::var("HOTLINE_LINE_SEED") {
+        Ok(s) => {
+            let seed: u64 = s.parse().expect("HOTLINE_LINE_SEED is a number");
+            seed..seed + 1
+        }
+        Err(_) => 0..fault_seeds,
+    };
+    for seed in seeds {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let (alpha, bravo) = alpha_and_bravo().await;
+        let (mut to_bravo, mut to_alpha) = (Vec::new(), Vec::new());
+        let (pipe, mut current) = path();
+        attach(&alpha, &bravo, pipe).await;
+        let mut log = Vec::new();
+        for _ in 0..40 {
+            match rng.random_range(0..10) {
+                0..=5 => {
+                    let n = rng.random_range(1..4);
+                    let from_alpha = rng.random_bool(0.5);
+                    for _ in 0..n {
+                        if from_alpha {
+                            to_bravo.push(send(&alpha, &format!("seed {seed} a{}", to_bravo.len())).await);
+                        } else {
+                            to_alpha.push(send(&bravo, &format!("seed {seed} b{}", to_alpha.len())).await);
+                        }
+                    }
+                    log.push(format!("send {n} {}", if from_alpha { "a→b" } else { "b→a" }));
+                }
+                6 => {
+                    current.cut();
+                    log.push("cut".into());
+                }
+                7 => {
+                    current.close();
+                    log.push("close".into());
+                }
+                _ => {
+                    let (pipe, next) = path();
+                    attach(&alpha, &bravo, pipe).await;
+                    current.close();
+                    current = next;
+                    log.push("replace".into());
+                }
+            }
+            let pause = Duration::from_millis(rng.random_range(0..4000));
+            tokio::time::sleep(pause).await;
+        }
+        let (pipe, last) = path();
+        attach(&alpha, &bravo, pipe).await;
+        current.close();
+        eprintln!("seed {seed}: {}", log.join(", "));
+        all_delivered_exactly_once(&alpha, &bravo, &to_bravo, Duration::from_secs(60)).await;
+        all_delivered_exactly_once(&bravo, &alpha, &to_alpha, Duration::from_secs(60)).await;
+        last.close();
+    }
 }
