@@ -4,7 +4,12 @@
 //! ```text
 //! cargo build --release -p hotline-cli -p hotline-bench
 //! cargo run --release -p hotline-bench -- [--quick] [--out docs/benchmarks.json] [--only floor,delivery,...]
+//! cargo run --release -p hotline-bench -- --soak [--soak-minutes 10] [--out soak.json]
 //! ```
+//!
+//! `--soak` runs only the soak (`soak.rs`): every hostile-peer attack in a loop against a
+//! station delivering 100 msg/s to a good peer, compared with the same run without the
+//! attacker (each run `--soak-minutes` long).
 //!
 //! Everything runs on loopback: hotline stations are child processes of the release
 //! `hotline` binary (`target/release/hotline`, or `$HOTLINE_BIN`), `nats-server` is
@@ -23,6 +28,7 @@ mod jetstream;
 mod machine;
 mod record;
 mod report;
+mod soak;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +52,8 @@ struct Options {
     keep: bool,
     /// Overrides the plan's catch-up size.
     catchup_messages: Option<usize>,
+    /// Run the soak instead of the benchmarks: minutes per run, and the attacker's pause.
+    soak: Option<soak::SoakOptions>,
 }
 
 impl Options {
@@ -103,7 +111,8 @@ impl Plan {
 const body_bytes: usize = 128;
 
 fn parse_args() -> anyhow::Result<Options> {
-    let mut options = Options { quick: false, out: None, only: None, keep: false, catchup_messages: None };
+    let mut options = Options { quick: false, out: None, only: None, keep: false, catchup_messages: None, soak: None };
+    let soak_defaults = || soak::SoakOptions { minutes: 10.0, rate_per_s: 100.0, round_pause_ms: 100 };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -113,6 +122,17 @@ fn parse_args() -> anyhow::Result<Options> {
                 options.catchup_messages = Some(args.next().context("--catchup-messages needs a number")?.parse()?);
             }
             "--out" => options.out = Some(args.next().context("--out needs a file")?.into()),
+            "--soak" => options.soak = Some(options.soak.take().unwrap_or_else(soak_defaults)),
+            "--soak-minutes" => {
+                let mut soak = options.soak.take().unwrap_or_else(soak_defaults);
+                soak.minutes = args.next().context("--soak-minutes needs a number")?.parse()?;
+                options.soak = Some(soak);
+            }
+            "--soak-pause-ms" => {
+                let mut soak = options.soak.take().unwrap_or_else(soak_defaults);
+                soak.round_pause_ms = args.next().context("--soak-pause-ms needs a number")?.parse()?;
+                options.soak = Some(soak);
+            }
             "--only" => {
                 let list: Vec<String> =
                     args.next().context("--only needs a list")?.split(',').map(Into::into).collect();
@@ -123,7 +143,8 @@ fn parse_args() -> anyhow::Result<Options> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: hotline-bench [--quick] [--keep] [--catchup-messages N] [--out FILE.json] [--only {}]",
+                    "usage: hotline-bench [--quick] [--keep] [--catchup-messages N] [--out FILE.json] [--only {}]\n       \
+                     hotline-bench --soak [--soak-minutes M] [--soak-pause-ms MS] [--out FILE.json]",
                     SECTIONS.join(",")
                 );
                 std::process::exit(0);
@@ -184,6 +205,16 @@ async fn run() -> anyhow::Result<()> {
         ..Report::default()
     };
     eprintln!("data in {}", base.display());
+    if let Some(soak_options) = options.soak.clone() {
+        let soaked = soak::run(&bin, base, soak_options).await?;
+        println!("{}", soak::render(&soaked));
+        if let Some(out) = &options.out {
+            std::fs::write(out, serde_json::to_string_pretty(&soaked)? + "\n")
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("wrote {}", out.display());
+        }
+        return Ok(());
+    }
 
     if options.wants("floor") {
         eprintln!("floor: fdatasync and loopback RTT");
