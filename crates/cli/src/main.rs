@@ -345,8 +345,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
         }
         Command::Log { command: LogCommand::Export { dir, out } } => {
-            let text = runtime()?.block_on(export::export_dir(&dir))?;
-            std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
+            // Page by page into the file: a large record is never held whole.
+            runtime()?.block_on(export::export_dir_to(&dir, &out))?;
             println!("record of {} written to {}", dir.display(), out.display());
         }
         Command::Verify { file, peer_file } => {

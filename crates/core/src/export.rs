@@ -9,8 +9,11 @@
 //! record in memory, for longer than a page. The record is append-only, so pages read at
 //! different moments still add up to the one tree size the export began with.
 
+use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 
+use crate::admin::AdminError;
 use crate::core::Core;
 use hotline_identity::{StationKey, VerifierKey};
 use hotline_store::StoreError;
@@ -161,13 +164,49 @@ pub async fn export(core: &Core, key: Arc<StationKey>, peers: Vec<VerifierKey>) 
 /// `hotline log export DIR`: the export of a station directory, whether or not the
 /// station is serving (SQLite's WAL lets both read; the checkpoint signed here is the
 /// same one the station would sign for that size, Ed25519 being deterministic).
-pub async fn export_dir(dir: &std::path::Path) -> Result<String, crate::admin::AdminError> {
+pub async fn export_dir(dir: &Path) -> Result<String, AdminError> {
+    let (core, key, peers) = open_dir(dir)?;
+    Ok(export(&core, key, peers).await?)
+}
+
+/// `hotline log export DIR --out FILE`: [`export_dir`] written to `out` a page at a time
+/// (the command holds a page, not the record), through `FILE.partial` renamed into place
+/// once complete, so a failed export never leaves a truncated file under `out`'s name.
+/// Returns the number of entries.
+pub async fn export_dir_to(dir: &Path, out: &Path) -> Result<u64, AdminError> {
+    let (core, key, peers) = open_dir(dir)?;
+    let mut cursor = begin(&core, key, &peers).await?;
+    let mut partial_name = out.as_os_str().to_owned();
+    partial_name.push(".partial");
+    let partial = std::path::PathBuf::from(partial_name);
+    let failed = |e: std::io::Error| AdminError::File { path: partial.display().to_string(), what: e.to_string() };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(failed)?);
+    let written = async {
+        while let Some(chunk) = cursor.next_chunk(&core).await? {
+            file.write_all(chunk.as_bytes()).map_err(failed)?;
+        }
+        file.into_inner().map_err(|e| failed(e.into_error()))?.sync_all().map_err(failed)
+    }
+    .await;
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, out)
+        .map_err(|e| AdminError::File { path: out.display().to_string(), what: e.to_string() })?;
+    Ok(cursor.size())
+}
+
+/// The core, key and peers of a station directory, for an export.
+type Opened = (Arc<Core>, Arc<StationKey>, Vec<VerifierKey>);
+
+fn open_dir(dir: &Path) -> Result<Opened, AdminError> {
     let config = crate::config::Config::load(dir)?;
     let key = Arc::new(crate::admin::load_key(dir, &config)?);
     let store = hotline_store::Store::open(&dir.join(crate::config::DB_FILE))?;
     let core = Core::new(config.name.clone(), config.lang.clone(), store)?;
     let peers = config.lines.iter().map(|l| l.verifier()).collect();
-    Ok(export(&core, key, peers).await?)
+    Ok((core, key, peers))
 }
 
 #[cfg(test)]
@@ -234,6 +273,27 @@ mod tests {
             .expect("read");
         let expected = hotline_audit::Export::new(&key.verifier(), &[peer], whole.0, whole.1).to_json();
         assert!(text == expected, "the streamed export differs from the whole one");
+    }
+
+    /// `hotline log export DIR --out FILE` writes the same bytes as the export in memory,
+    /// and leaves nothing behind when there is nothing to export.
+    #[tokio::test]
+    async fn the_command_writes_the_export_page_by_page_into_its_file() {
+        let base = tempfile::tempdir().expect("tempdir");
+        let dir = base.path().join("alpha");
+        let options = crate::admin::InitOptions {
+            name: "alpha".into(),
+            http: "127.0.0.1:0".parse().expect("addr"),
+            line: "127.0.0.1:0".parse().expect("addr"),
+            lang: "en".into(),
+        };
+        crate::admin::init(&dir, &options).expect("init");
+        let out = base.path().join("alpha.json");
+        let entries = export_dir_to(&dir, &out).await.expect("export");
+        assert!(entries >= 1, "station.created at least");
+        let written = std::fs::read_to_string(&out).expect("read");
+        assert_eq!(written, export_dir(&dir).await.expect("export"));
+        assert!(!base.path().join("alpha.json.partial").exists());
     }
 
     #[tokio::test]
