@@ -194,9 +194,8 @@ impl Watch {
     /// its kind clears the alarm; an earlier one lowers its count.
     pub fn on_message_acknowledged(&mut self, peer: &str, id: &str, now_ms: u64) {
         let Some(line) = self.lines.get_mut(peer) else { return };
-        if line.acks.remove(id).is_some() {
-            return;
-        }
+        // Pending or overdue; looked for in both, so no set can keep an acknowledged id.
+        line.acks.remove(id);
         let Some((&(direction, precedence), ids)) = line.overdue.iter_mut().find(|(_, ids)| ids.contains(id)) else {
             return;
         };
