@@ -90,7 +90,7 @@ impl Supervisor {
                 let mut last_sent = Vec::new();
                 let mut presence = Vec::new();
                 for p in &peers {
-                    if let Some(c) = tx.last_watch_check(p, "out")? {
+                    if let Some(c) = tx.last_watch_check(p, hotline_store::Direction::Out)? {
                         last_sent.push((p.clone(), c.sent_ms));
                     }
                     if let Some(pr) = tx.peer_presence(p)? {
@@ -118,9 +118,11 @@ impl Supervisor {
             }
         }
         for c in checks {
-            if let Some(direction) = Direction::parse(&c.direction) {
-                w.restore_check(&c.peer, &c.id, direction, c.deadline_ms.max(0) as u64);
-            }
+            let direction = match c.direction {
+                hotline_store::Direction::Out => Direction::Out,
+                hotline_store::Direction::In => Direction::In,
+            };
+            w.restore_check(&c.peer, &c.id, direction, c.deadline_ms.max(0) as u64);
         }
         for (peer, sent) in last_sent {
             w.restore_last_check_sent(&peer, sent.max(0) as u64);

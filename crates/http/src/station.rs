@@ -36,8 +36,8 @@ pub(super) async fn get_lines(State(state): State<AppState>) -> Result<Json<Valu
             .core
             .read(move |tx| {
                 let (undelivered, oldest_ms) = tx.undelivered(&peer)?;
-                let last_out = tx.last_watch_check(&peer, "out")?;
-                let last_in = tx.last_watch_check(&peer, "in")?;
+                let last_out = tx.last_watch_check(&peer, hotline_store::Direction::Out)?;
+                let last_in = tx.last_watch_check(&peer, hotline_store::Direction::In)?;
                 Ok((undelivered, oldest_ms, last_out, last_in, tx.peer_presence(&peer)?))
             })
             .await?;

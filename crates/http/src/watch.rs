@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, response::IntoResponse, response::Response};
-use hotline_store::{AlarmRow, Role, WatchCheckRow};
+use hotline_store::{AlarmRow, Direction, Role, WatchCheckRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -35,7 +35,7 @@ pub fn check_json(c: &WatchCheckRow) -> Value {
     json!({
         "id": c.id,
         "peer": c.peer,
-        "direction": c.direction,
+        "direction": c.direction.as_str(),
         "state": c.state(),
         "sent": rfc3339(c.sent_ms),
         "deadline": rfc3339(c.deadline_ms),
@@ -112,7 +112,7 @@ pub(super) async fn post_watch_check_answer(
         .read(move |tx| tx.watch_check(&lookup))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no watch check {id}")))?;
-    if check.direction != "in" {
+    if check.direction != Direction::In {
         return Err(ApiError::Conflict("this is our own watch check; the peer answers it".into()));
     }
     let line = state.line(&check.peer)?;
@@ -249,7 +249,7 @@ pub(super) async fn responsiveness(state: &AppState, peer: &str) -> Result<Value
     for (name, span) in WINDOWS {
         let from = now - span;
         let mut directions = serde_json::Map::new();
-        for direction in ["out", "in"] {
+        for direction in [Direction::Out, Direction::In] {
             let mine: Vec<&WatchCheckRow> =
                 checks.iter().filter(|c| c.direction == direction && c.sent_ms >= from).collect();
             let answered: Vec<f64> =
@@ -258,7 +258,7 @@ pub(super) async fn responsiveness(state: &AppState, peer: &str) -> Result<Value
             for precedence in hotline_item::Precedence::ALL.iter().rev().map(|p| p.as_str()) {
                 let msgs: Vec<_> = acks
                     .iter()
-                    .filter(|(d, p, created, _)| d == direction && p == precedence && *created >= from)
+                    .filter(|(d, p, created, _)| d == direction.as_str() && p == precedence && *created >= from)
                     .collect();
                 if msgs.is_empty() {
                     continue;
@@ -279,7 +279,7 @@ pub(super) async fn responsiveness(state: &AppState, peer: &str) -> Result<Value
             check_summary["answered_late"] = json!(mine.iter().filter(|c| c.missed && c.answered_ms.is_some()).count());
             check_summary["pending"] = json!(mine.iter().filter(|c| c.state() == "pending").count());
             directions.insert(
-                direction.to_owned(),
+                direction.as_str().to_owned(),
                 json!({"watch_checks": check_summary, "time_to_acknowledge": by_precedence}),
             );
         }

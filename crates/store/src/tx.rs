@@ -62,11 +62,33 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Direction::Out => "out",
             Direction::In => "in",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Direction> {
+        match s {
+            "out" => Some(Direction::Out),
+            "in" => Some(Direction::In),
+            _ => None,
+        }
+    }
+}
+
+impl rusqlite::types::ToSql for Direction {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+/// A stored direction other than `out` or `in` is a damaged row, refused as such.
+impl rusqlite::types::FromSql for Direction {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Direction::parse(text).ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("direction {text:?}").into()))
     }
 }
 

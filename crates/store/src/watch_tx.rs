@@ -47,7 +47,7 @@ impl AlarmRow {
 pub struct WatchCheckRow {
     pub id: String,
     pub peer: String,
-    pub direction: String,
+    pub direction: Direction,
     pub sent_ms: i64,
     pub deadline_ms: i64,
     pub answered_ms: Option<i64>,
@@ -239,7 +239,7 @@ impl Tx<'_> {
     }
 
     /// The newest check on `peer`'s line in `direction`.
-    pub fn last_watch_check(&self, peer: &str, direction: &str) -> Result<Option<WatchCheckRow>, StoreError> {
+    pub fn last_watch_check(&self, peer: &str, direction: Direction) -> Result<Option<WatchCheckRow>, StoreError> {
         Ok(self
             .tx
             .query_row(

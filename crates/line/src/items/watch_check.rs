@@ -23,7 +23,7 @@ impl LineTask {
                 let row = WatchCheckRow {
                     id: uuid::Uuid::now_v7().to_string(),
                     peer: ends.peer.clone(),
-                    direction: "out".into(),
+                    direction: Direction::Out,
                     sent_ms: j.now_ms,
                     deadline_ms: j.now_ms + deadline_ms,
                     answered_ms: None,
@@ -67,7 +67,7 @@ impl LineTask {
                 let Some(check) = j.tx.watch_check(&id)? else {
                     return Ok(Err(LineError::NotFound(format!("no watch check {id}"))));
                 };
-                if check.peer != ends.peer || check.direction != "in" {
+                if check.peer != ends.peer || check.direction != Direction::In {
                     return Ok(Err(LineError::Conflict(
                         "only the station a watch check was sent to answers it".into(),
                     )));
@@ -124,7 +124,7 @@ pub(super) fn receive_check(
     let row = WatchCheckRow {
         id: id.clone(),
         peer: peer.to_owned(),
-        direction: "in".into(),
+        direction: Direction::In,
         sent_ms: j.now_ms.min(*sent_ms),
         deadline_ms: *deadline_ms,
         answered_ms: None,
@@ -156,7 +156,7 @@ pub(super) fn receive_answer(
 ) -> Result<(), StoreError> {
     let Item::WatchAnswer { id, by, at_ms, .. } = &signed.item else { return Err(not_routed("watch_answer")) };
     let peer = ends.peer.as_str();
-    let check = j.tx.watch_check(id)?.filter(|c| c.peer == peer && c.direction == "out");
+    let check = j.tx.watch_check(id)?.filter(|c| c.peer == peer && c.direction == Direction::Out);
     match check {
         Some(check) if j.tx.answer_watch_check(id, by, j.now_ms)? => {
             let late = check.missed || j.now_ms > check.deadline_ms;
