@@ -19,6 +19,7 @@ mod json;
 mod lines;
 pub mod listener;
 mod login;
+mod login_limit;
 mod messages;
 mod metrics;
 mod notices;

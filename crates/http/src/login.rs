@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::guard::{self, ClientAddress, Lockout, LoginGuard, LoginKey};
+use super::guard::{self, ClientAddress};
 use super::json::ApiJson;
+use super::login_limit::{Lockout, LoginGuard, LoginKey};
 use super::state::{AppState, Operator, SESSION_COOKIE, session_cookie};
 use crate::error::{ApiError, ErrorBody};
 use hotline_core::entry_kind::EntryKind;

@@ -12,7 +12,8 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::guard::{self, LoginGuard, LoginLimits};
+use super::guard;
+use super::login_limit::{LoginGuard, LoginLimits};
 use super::state::AppState;
 use super::{accounts, calls, events, lines, login, messages, metrics, notices, record, roles, station, watch};
 use crate::error::{ApiError, ErrorBody};

@@ -9,7 +9,8 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
-use crate::tx::{Role, Tx};
+use crate::rows::Role;
+use crate::tx::Tx;
 
 /// A user as the administration pages list it (never the password hash).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,6 +14,7 @@
 mod accounts_tx;
 mod backup;
 mod calls_tx;
+mod rows;
 mod schema;
 mod tx;
 mod watch_tx;
@@ -24,7 +25,8 @@ pub use backup::{
     integrity_check,
 };
 pub use calls_tx::CallRow;
-pub use tx::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, Tx, User};
+pub use rows::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, User};
+pub use tx::Tx;
 pub use watch_tx::{AlarmRow, WatchCheckRow};
 
 use std::path::{Path, PathBuf};
