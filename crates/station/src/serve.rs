@@ -150,6 +150,8 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     let app = router(state.clone());
     let (http_stop, stop_rx) = watch::channel(false);
     let http_limits = HttpLimits::from_config(&config.http);
+    // The address an operator types, printed as a URL: with TLS configured it is https://.
+    let console_url = format!("{}://{http_addr}/", if http_tls.is_some() { "https" } else { "http" });
     let http_task = tokio::spawn(listener::serve(http_listener, app, http_tls, http_limits, stop_rx));
     let (name, peers) = (config.name.clone(), config.lines.iter().map(|l| l.peer.clone()).collect::<Vec<_>>());
     let version = env!("CARGO_PKG_VERSION");
@@ -157,7 +159,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         j.append(EntryKind::StationStarted, json!({"station": name, "lines": peers, "version": version}))
     })
     .await?;
-    tracing::info!(station = %config.name, http = %http_addr, line = %line_addr, "station serving");
+    tracing::info!(station = %config.name, console = %console_url, line = %line_addr, "station serving");
     Ok(Running {
         name: config.name,
         http_addr,
