@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use hotline_call::CallId;
 use serde::Deserialize;
-use serde_json::Value;
 
+use super::answers::{CallAnswer, conform};
 use super::state::{AppState, Operator};
 use crate::error::{ApiError, ErrorBody};
 use hotline_line::Command;
@@ -27,7 +27,7 @@ fn call_id(text: &str) -> Result<CallId, ApiError> {
 
 /// Start a call to the line's peer: every console logged in there rings.
 #[utoipa::path(post, path = "/api/v1/lines/{peer}/calls", params(("peer" = String, Path)),
-    responses((status = 201, description = "The call, ringing"), (status = 401, body = ErrorBody),
+    responses((status = 201, body = CallAnswer, description = "The call, ringing"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "call_in_progress"),
         (status = 503, body = ErrorBody, description = "line_down")))]
@@ -39,7 +39,7 @@ pub(super) async fn post_call(
     let line = state.line(&peer)?;
     let by = user.name.clone();
     let call = line.ask(|reply| Command::Call { op: CallOp::Start, by, reply }).await?;
-    Ok((StatusCode::CREATED, Json(call)).into_response())
+    Ok((StatusCode::CREATED, Json(conform::<CallAnswer>(call)?)).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -50,78 +50,82 @@ pub struct CallsQuery {
 
 /// Calls on every line, newest first (at most 500).
 #[utoipa::path(get, path = "/api/v1/calls", params(CallsQuery),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = [CallAnswer]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub(super) async fn get_calls(
     State(state): State<AppState>,
     Query(q): Query<CallsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<CallAnswer>>, ApiError> {
     let live_only = match q.state.as_deref() {
         None | Some("all") => false,
         Some("active") => true,
         Some(other) => return Err(ApiError::bad("bad_request", format!("state {other:?} is not active or all"))),
     };
     let rows = state.core.read(move |tx| tx.calls(live_only, calls_page_max)).await?;
-    let calls: Vec<Value> = rows.iter().filter_map(view).collect();
-    Ok(Json(Value::Array(calls)))
+    let calls = rows.iter().filter_map(view).map(conform);
+    Ok(Json(calls.collect::<Result<_, _>>()?))
 }
 
-fn view(row: &hotline_store::CallRow) -> Option<Value> {
+fn view(row: &hotline_store::CallRow) -> Option<serde_json::Value> {
     let call: hotline_call::Call = serde_json::from_str(&row.call).ok()?;
     Some(hotline_line::calls::call_json(&call, &row.peer))
 }
 
 /// One call by id.
 #[utoipa::path(get, path = "/api/v1/calls/{id}", params(("id" = String, Path)),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(super) async fn get_call(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    responses((status = 200, body = CallAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_call(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CallAnswer>, ApiError> {
     call_id(&id)?;
     let wanted = id.clone();
     let row = state.core.read(move |tx| tx.call(&wanted)).await?;
-    row.as_ref().and_then(view).map(Json).ok_or_else(|| ApiError::NotFound(format!("no call {id}")))
+    let call = row.as_ref().and_then(view).ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
+    Ok(Json(conform(call)?))
 }
 
-async fn act(state: &AppState, id: &str, user: &str, op: fn(CallId) -> CallOp) -> Result<Json<Value>, ApiError> {
+async fn act(state: &AppState, id: &str, user: &str, op: fn(CallId) -> CallOp) -> Result<Json<CallAnswer>, ApiError> {
     let call = call_id(id)?;
     let wanted = id.to_owned();
     let row = state.core.read(move |tx| tx.call(&wanted)).await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
     let line = state.line(&row.peer)?;
     let by = user.to_owned();
-    Ok(Json(line.ask(|reply| Command::Call { op: op(call), by, reply }).await?))
+    Ok(Json(conform(line.ask(|reply| Command::Call { op: op(call), by, reply }).await?)?))
 }
 
 /// Answer a call that rings here.
 #[utoipa::path(post, path = "/api/v1/calls/{id}/answer", params(("id" = String, Path)),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = CallAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn post_answer(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallAnswer>, ApiError> {
     act(&state, &id, &user.name, CallOp::Answer).await
 }
 
 /// Decline a call that rings here.
 #[utoipa::path(post, path = "/api/v1/calls/{id}/decline", params(("id" = String, Path)),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = CallAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn post_decline(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallAnswer>, ApiError> {
     act(&state, &id, &user.name, CallOp::Decline).await
 }
 
 /// Hang up (or, while it rings, cancel) a call.
 #[utoipa::path(post, path = "/api/v1/calls/{id}/hangup", params(("id" = String, Path)),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = CallAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn post_hangup(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallAnswer>, ApiError> {
     act(&state, &id, &user.name, CallOp::Hangup).await
 }

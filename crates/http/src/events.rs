@@ -90,7 +90,9 @@ pub struct EventsQuery {
 
 /// Every new record entry as it happens (Server-Sent Events; `id` is the record index).
 #[utoipa::path(get, path = "/api/v1/events", params(EventsQuery),
-    responses((status = 200, content_type = "text/event-stream"), (status = 401, body = ErrorBody)))]
+    responses((status = 200, content_type = "text/event-stream", body = String,
+    description = "Server-Sent Events: one record entry each, `id` its index, `event` its kind"),
+    (status = 401, body = ErrorBody)))]
 pub(super) async fn get_events(
     State(state): State<AppState>,
     Extension(Operator(user)): Extension<Operator>,

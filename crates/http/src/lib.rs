@@ -11,6 +11,7 @@
 //! become `ApiError` here and only here.
 
 mod accounts;
+mod answers;
 mod calls;
 mod error;
 mod events;
@@ -24,6 +25,7 @@ mod messages;
 mod metrics;
 mod notices;
 mod record;
+mod responsiveness;
 pub mod roles;
 mod router;
 mod state;

@@ -180,14 +180,37 @@ pub(super) async fn post_logout(
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
+/// `GET /api/v1/session`: who asks, and who else is logged in.
+#[derive(Serialize, ToSchema)]
+pub struct SessionAnswer {
+    user: String,
+    /// `operator`, `supervisor` or `auditor`.
+    role: String,
+    station: String,
+    /// Every user with a live console session, by name.
+    on_watch: Vec<OnWatch>,
+}
+
+/// A user with live console sessions.
+#[derive(Serialize, ToSchema)]
+pub struct OnWatch {
+    user: String,
+    sessions: i64,
+}
+
 /// Who is logged in: this request's operator, and everyone with a live console session.
-#[utoipa::path(get, path = "/api/v1/session", responses((status = 200), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/session", responses((status = 200, body = SessionAnswer), (status = 401, body = ErrorBody)))]
 pub(super) async fn get_session(
     State(state): State<AppState>,
     Extension(Operator(user)): Extension<Operator>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionAnswer>, ApiError> {
     let now = now_ms();
     let active = state.core.read(move |tx| tx.active_session_users(now)).await?;
-    let on_watch: Vec<Value> = active.into_iter().map(|(u, n)| json!({"user": u, "sessions": n})).collect();
-    Ok(Json(json!({"user": user.name, "role": user.role.as_str(), "station": state.core.name, "on_watch": on_watch})))
+    let on_watch = active.into_iter().map(|(user, sessions)| OnWatch { user, sessions }).collect();
+    Ok(Json(SessionAnswer {
+        user: user.name,
+        role: user.role.as_str().to_owned(),
+        station: state.core.name.clone(),
+        on_watch,
+    }))
 }

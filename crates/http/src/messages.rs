@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::answers::{MessageAnswer, MessageState, conform};
 use super::json::ApiJson;
 use super::state::{AppState, Operator, messages_page_max};
 use crate::error::{ApiError, ErrorBody};
@@ -37,10 +37,14 @@ pub struct MessageRequest {
     reply_to: Option<String>,
 }
 
+/// A message accepted: on this station's disk, queued for the line.
 #[derive(Serialize, ToSchema)]
 pub struct Accepted {
+    #[schema(format = Uuid)]
     id: String,
-    state: String,
+    state: MessageState,
+    /// The whole message, as listings show it.
+    message: MessageAnswer,
 }
 
 /// Queue a message on the line; it goes as soon as the line is up.
@@ -57,7 +61,8 @@ pub(super) async fn post_message(
     let line = state.line(&peer)?;
     let message = validate_message(req, &state.core.lang, &user.name)?;
     let row = line.ask(|reply| Command::Send { message, reply }).await?;
-    let body = json!({"id": row.id, "state": row.state(), "message": message_json(&row)});
+    let message: MessageAnswer = conform(message_json(&row))?;
+    let body = Accepted { id: message.id.clone(), state: message.state, message };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
@@ -106,51 +111,52 @@ pub struct ListQuery {
 
 /// Messages on the line, both directions, in the order this station stored them.
 #[utoipa::path(get, path = "/api/v1/lines/{peer}/messages", params(("peer" = String, Path), ListQuery),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = [MessageAnswer]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub(super) async fn get_messages(
     State(state): State<AppState>,
     Path(peer): Path<String>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<MessageAnswer>>, ApiError> {
     state.line(&peer)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=messages_page_max).contains(&limit) {
         return Err(ApiError::bad("bad_request", format!("limit must be 1 to {messages_page_max}")));
     }
     let rows = state.core.read(move |tx| tx.list_messages(&peer, q.after.as_deref(), limit)).await?;
-    Ok(Json(Value::Array(rows.iter().map(message_json).collect())))
+    Ok(Json(rows.iter().map(|m| conform(message_json(m))).collect::<Result<_, _>>()?))
 }
 
 /// One message by id.
 #[utoipa::path(get, path = "/api/v1/messages/{id}", params(("id" = String, Path)),
-    responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = MessageAnswer), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessageAnswer>, ApiError> {
     let wanted = id.clone();
     let row = state.core.read(move |tx| tx.message(&wanted)).await?;
-    row.map(|m| Json(message_json(&m))).ok_or_else(|| ApiError::NotFound(format!("no message {id}")))
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("no message {id}")))?;
+    Ok(Json(conform(message_json(&row))?))
 }
 
 /// Acknowledge an incoming message: an operator here has read it. The acknowledgment
 /// travels back to the sending station.
 #[utoipa::path(post, path = "/api/v1/messages/{id}/ack", params(("id" = String, Path)),
-    responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = MessageAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn post_ack(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessageAnswer>, ApiError> {
     let wanted = id.clone();
     let row = state.core.read(move |tx| tx.message(&wanted)).await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("no message {id}")))?;
     let line = state.line(&row.peer)?;
     let by = user.name.clone();
     let row = line.ask(|reply| Command::Ack { id, by, reply }).await?;
-    Ok(Json(message_json(&row)))
+    Ok(Json(conform(message_json(&row))?))
 }
 
 #[cfg(test)]

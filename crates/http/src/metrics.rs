@@ -15,7 +15,8 @@ use crate::error::{ApiError, ErrorBody};
 use hotline_core::now_ms;
 
 /// Prometheus text metrics.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain"), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain", body = String,
+    description = "Prometheus text exposition format 0.0.4"), (status = 401, body = ErrorBody)))]
 pub(super) async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let mut out = String::new();
     let now = now_ms();
@@ -82,6 +83,7 @@ pub(super) async fn get_metrics(State(state): State<AppState>) -> Result<impl In
     );
     let _ = writeln!(out, "hotline_unacknowledged_incoming {unacked}");
     watch_metrics(&state, &mut out).await?;
+    super::call_media::write_metrics(&state.media.counts(), &mut out);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }
 
@@ -115,17 +117,16 @@ pub(super) async fn watch_metrics(state: &AppState, out: &mut String) -> Result<
         if let Some((n, _)) = state.core.read(move |tx| tx.peer_presence(&peer)).await? {
             let _ = writeln!(out, "hotline_peer_on_watch{{peer=\"{}\"}} {n}", line.peer);
         }
-        figures.push((line.peer.clone(), super::watch::responsiveness(state, &line.peer).await?));
+        figures.push((line.peer.clone(), super::responsiveness::of(state, &line.peer).await?.windows.last_24h));
     }
     let _ = writeln!(
         out,
         "# HELP hotline_watch_checks_24h Watch checks in the last 24 h by direction (out: the peer answers us) and result.\n# TYPE hotline_watch_checks_24h gauge"
     );
     for (peer, f) in &figures {
-        for direction in ["out", "in"] {
-            let c = &f["windows"]["24h"][direction]["watch_checks"];
-            for result in ["answered", "missed", "pending"] {
-                let n = c[result].as_u64().unwrap_or(0);
+        for (direction, d) in [("out", &f.out), ("in", &f.inbound)] {
+            let c = &d.watch_checks;
+            for (result, n) in [("answered", c.answered), ("missed", c.missed), ("pending", c.pending)] {
                 let _ = writeln!(
                     out,
                     "hotline_watch_checks_24h{{peer=\"{peer}\",direction=\"{direction}\",result=\"{result}\"}} {n}"
@@ -133,16 +134,16 @@ pub(super) async fn watch_metrics(state: &AppState, out: &mut String) -> Result<
             }
         }
     }
-    let quantiles = [("0.5", "p50_s"), ("0.95", "p95_s"), ("1", "max_s")];
+    let quantiles = |p50: Option<f64>, p95: Option<f64>, max: Option<f64>| [("0.5", p50), ("0.95", p95), ("1", max)];
     let _ = writeln!(
         out,
         "# HELP hotline_watch_check_answer_seconds_24h Time to answer a watch check, last 24 h.\n# TYPE hotline_watch_check_answer_seconds_24h gauge"
     );
     for (peer, f) in &figures {
-        for direction in ["out", "in"] {
-            let c = &f["windows"]["24h"][direction]["watch_checks"];
-            for (q, field) in quantiles {
-                if let Some(v) = c[field].as_f64() {
+        for (direction, d) in [("out", &f.out), ("in", &f.inbound)] {
+            let c = &d.watch_checks;
+            for (q, value) in quantiles(c.p50_s, c.p95_s, c.max_s) {
+                if let Some(v) = value {
                     let _ = writeln!(
                         out,
                         "hotline_watch_check_answer_seconds_24h{{peer=\"{peer}\",direction=\"{direction}\",quantile=\"{q}\"}} {v}"
@@ -156,11 +157,10 @@ pub(super) async fn watch_metrics(state: &AppState, out: &mut String) -> Result<
         "# HELP hotline_ack_seconds_24h Time from a message's creation to its acknowledgment, last 24 h.\n# TYPE hotline_ack_seconds_24h gauge"
     );
     for (peer, f) in &figures {
-        for direction in ["out", "in"] {
-            let Some(by) = f["windows"]["24h"][direction]["time_to_acknowledge"].as_object() else { continue };
-            for (precedence, s) in by {
-                for (q, field) in quantiles {
-                    if let Some(v) = s[field].as_f64() {
+        for (direction, d) in [("out", &f.out), ("in", &f.inbound)] {
+            for (precedence, s) in &d.time_to_acknowledge {
+                for (q, value) in quantiles(s.p50_s, s.p95_s, s.max_s) {
+                    if let Some(v) = value {
                         let _ = writeln!(
                             out,
                             "hotline_ack_seconds_24h{{peer=\"{peer}\",direction=\"{direction}\",precedence=\"{precedence}\",quantile=\"{q}\"}} {v}"

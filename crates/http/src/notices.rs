@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use hotline_notice::{Limits, parse_notice};
 use serde_json::{Value, json};
 
+use super::answers::{ConflictAnswer, NoticeAnswer, NoticeState, conform};
 use super::state::{AppState, Operator};
 use crate::error::{ApiError, ErrorBody};
 use hotline_core::entry_kind::EntryKind;
@@ -77,17 +78,18 @@ fn validate(body: &str) -> Result<(String, i64), ApiError> {
     Ok((notice.to_json().to_string(), end_ms))
 }
 
-fn with_expiry(mut v: Value, end_ms: i64) -> Value {
-    if v["state"] != "cancelled" && end_ms < now_ms() {
-        v["state"] = json!("expired");
+/// A notice past its end reads as expired (the store keeps the state it was left in).
+fn with_expiry(mut notice: NoticeAnswer, end_ms: i64) -> NoticeAnswer {
+    if notice.state != NoticeState::Cancelled && end_ms < now_ms() {
+        notice.state = NoticeState::Expired;
     }
-    v
+    notice
 }
 
 /// File a notice (PRODUCT.md's notice JSON) on the line; it travels to the peer.
 #[utoipa::path(post, path = "/api/v1/lines/{peer}/notices", params(("peer" = String, Path)),
     request_body(content = NoticeRequest, content_type = "application/json"),
-    responses((status = 201), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = NoticeAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn post_notice(
     State(state): State<AppState>,
     Path(peer): Path<String>,
@@ -97,29 +99,31 @@ pub(super) async fn post_notice(
         state.lines.get(&peer).ok_or_else(|| ApiError::NotFound(format!("no line to a station named {peer:?}")))?;
     let (body, end_ms) = validate(&body)?;
     let row = line.ask(|reply| Command::Notice { change: NoticeChange::File { body, end_ms }, reply }).await?;
-    Ok((StatusCode::CREATED, Json(notice_json(&row, &state.core.name))).into_response())
+    let notice: NoticeAnswer = conform(notice_json(&row, &state.core.name))?;
+    Ok((StatusCode::CREATED, Json(notice)).into_response())
 }
 
 /// The latest version of every notice on the line, both sides'.
 #[utoipa::path(get, path = "/api/v1/lines/{peer}/notices", params(("peer" = String, Path)),
-    responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [NoticeAnswer]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_notices(
     State(state): State<AppState>,
     Path(peer): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<NoticeAnswer>>, ApiError> {
     if !state.lines.contains_key(&peer) {
         return Err(ApiError::NotFound(format!("no line to a station named {peer:?}")));
     }
     let rows = state.core.read(move |tx| tx.latest_notices(&peer)).await?;
     let local = state.core.name.clone();
-    Ok(Json(Value::Array(rows.iter().map(|n| with_expiry(notice_json(n, &local), n.end_ms)).collect())))
+    let notices = rows.iter().map(|n| Ok(with_expiry(conform(notice_json(n, &local))?, n.end_ms)));
+    Ok(Json(notices.collect::<Result<_, ApiError>>()?))
 }
 
 pub(super) async fn change(
     state: &AppState,
     id: String,
     make: impl FnOnce(String) -> NoticeChange,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NoticeAnswer>, ApiError> {
     let wanted = id.clone();
     let current = state.core.read(move |tx| tx.latest_notice(&wanted)).await?;
     let current = current.ok_or_else(|| ApiError::NotFound(format!("no notice {id}")))?;
@@ -127,43 +131,43 @@ pub(super) async fn change(
         state.lines.get(&current.peer).ok_or_else(|| ApiError::NotFound(format!("no line to {}", current.peer)))?;
     let change = make(id);
     let row = line.ask(|reply| Command::Notice { change, reply }).await?;
-    Ok(Json(notice_json(&row, &state.core.name)))
+    Ok(Json(conform(notice_json(&row, &state.core.name))?))
 }
 
 /// Amend a notice of ours: the body is the whole new notice; the history is kept.
 #[utoipa::path(patch, path = "/api/v1/notices/{id}", params(("id" = String, Path)),
     request_body(content = NoticeRequest, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = NoticeAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn patch_notice(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: String,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NoticeAnswer>, ApiError> {
     let (body, end_ms) = validate(&body)?;
     change(&state, id, |id| NoticeChange::Amend { id, body, end_ms }).await
 }
 
 /// Cancel a notice of ours.
 #[utoipa::path(delete, path = "/api/v1/notices/{id}", params(("id" = String, Path)),
-    responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = NoticeAnswer), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn delete_notice(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NoticeAnswer>, ApiError> {
     change(&state, id, |id| NoticeChange::Cancel { id }).await
 }
 
 /// Acknowledge the peer's notice: an operator here has read it. The acknowledgment travels
 /// back to the station that filed it.
 #[utoipa::path(post, path = "/api/v1/notices/{id}/ack", params(("id" = String, Path)),
-    responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = NoticeAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn post_notice_ack(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NoticeAnswer>, ApiError> {
     change(&state, id, |id| NoticeChange::Ack { id, by: user.name }).await
 }
 
@@ -172,20 +176,21 @@ pub(super) async fn post_notice_ack(
 const conflicts_page_max: i64 = 1000;
 
 /// The conflicts this station has detected, open ones first, at most 1,000.
-#[utoipa::path(get, path = "/api/v1/conflicts", responses((status = 200), (status = 401, body = ErrorBody)))]
-pub(super) async fn get_conflicts(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/conflicts",
+    responses((status = 200, body = [ConflictAnswer]), (status = 401, body = ErrorBody)))]
+pub(super) async fn get_conflicts(State(state): State<AppState>) -> Result<Json<Vec<ConflictAnswer>>, ApiError> {
     let rows = state.core.read(|tx| tx.conflicts_page(conflicts_page_max)).await?;
-    Ok(Json(Value::Array(rows.iter().map(conflict_json).collect())))
+    Ok(Json(rows.iter().map(|c| conform(conflict_json(c))).collect::<Result<_, _>>()?))
 }
 
 /// An operator here has seen the conflict.
 #[utoipa::path(post, path = "/api/v1/conflicts/{id}/ack", params(("id" = String, Path)),
-    responses((status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConflictAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn post_conflict_ack(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConflictAnswer>, ApiError> {
     let row = state
         .core
         .write(move |j| {
@@ -196,5 +201,6 @@ pub(super) async fn post_conflict_ack(
             j.tx.conflict(&id)
         })
         .await?;
-    row.map(|c| Json(conflict_json(&c))).ok_or_else(|| ApiError::NotFound("no such conflict".into()))
+    let row = row.ok_or_else(|| ApiError::NotFound("no such conflict".into()))?;
+    Ok(Json(conform(conflict_json(&row))?))
 }

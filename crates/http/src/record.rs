@@ -17,7 +17,9 @@ use hotline_core::export;
 /// The latest signed checkpoint of this station's record (made now if the record grew),
 /// as a C2SP signed note with the peers' cosignature lines.
 #[utoipa::path(get, path = "/api/v1/log/checkpoint",
-    responses((status = 200, content_type = "text/plain"), (status = 401, body = ErrorBody)))]
+    responses((status = 200, content_type = "text/plain", body = String,
+        description = "A C2SP signed note, then the peer's cosignature lines"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let latest = state.core.checkpoint(state.key.clone()).await?;
     let Some((size, note)) = latest else {
@@ -30,7 +32,9 @@ pub(super) async fn get_checkpoint(State(state): State<AppState>) -> Result<impl
 
 /// The whole record for `hotline verify` (docs/record-format.md).
 #[utoipa::path(get, path = "/api/v1/log/export",
-    responses((status = 200, content_type = "application/json"), (status = 401, body = ErrorBody)))]
+    responses((status = 200, content_type = "application/json", body = Object,
+        description = "The export, version 1, as docs/record-format.md describes it"),
+        (status = 401, body = ErrorBody)))]
 pub(super) async fn get_export(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let peers: Vec<_> = state.lines.values().map(|l| l.key.clone()).collect();
     // Signed before the first byte, so an empty record is still a clean 4xx/5xx answer.

@@ -94,7 +94,8 @@ async fn console_or_not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// This OpenAPI document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/openapi.json",
+    responses((status = 200, body = Object, description = "OpenAPI 3.1"), (status = 401, body = ErrorBody)))]
 async fn get_openapi(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {
     Json((*doc).clone())
 }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod answers;
 mod api;
 mod backup;
 mod calls;
