@@ -85,6 +85,8 @@ pub struct Core {
     pub storage: watch::Sender<Option<String>>,
     /// When a write last failed for want of disk (0: never).
     storage_failed_ms: AtomicI64,
+    /// The operational counters (`/metrics`); committed entries count here.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Start-up reads the record on up to this many threads, each with its own connection.
@@ -171,6 +173,7 @@ impl Core {
             entries,
             storage,
             storage_failed_ms: AtomicI64::new(0),
+            metrics: Arc::default(),
         }))
     }
 
@@ -236,6 +239,7 @@ impl Core {
     {
         let inner = self.inner.clone();
         let entries = self.entries.clone();
+        let metrics = self.metrics.clone();
         let result = tokio::task::spawn_blocking(move || {
             let mut guard = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let Inner { store, tree } = &mut *guard;
@@ -250,6 +254,7 @@ impl Core {
                 // The tree follows the committed record one leaf per entry, in order.
                 assert_eq!(entry.idx, tree.len() as i64 + 1, "record entries must be appended in order");
                 tree.push(leaf_hash(entry.body.as_bytes()));
+                metrics.on_committed(&entry);
                 // No subscribers is fine: the entry is in the store either way.
                 let _ = entries.send(entry);
             }

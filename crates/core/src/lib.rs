@@ -16,6 +16,7 @@ pub mod config;
 pub mod core;
 pub mod entry_kind;
 pub mod export;
+pub mod metrics;
 pub mod notices;
 pub mod notify;
 pub mod presence;

@@ -88,9 +88,23 @@ pub struct EventsQuery {
     after: Option<i64>,
 }
 
+/// One event of the stream, in the shape OpenAPI 3.2 gives a Server-Sent Event (the
+/// schema of each event, not of the whole body): one record entry.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EntryEvent {
+    /// The entry's record index (send it back as `Last-Event-ID` to resume).
+    #[schema(pattern = "^[0-9]+$")]
+    id: String,
+    /// The entry's kind, such as `message.received`.
+    event: String,
+    /// The entry's JSON text, exactly as in the record.
+    data: String,
+}
+
 /// Every new record entry as it happens (Server-Sent Events; `id` is the record index).
 #[utoipa::path(get, path = "/api/v1/events", params(EventsQuery),
-    responses((status = 200, content_type = "text/event-stream", body = String,
+    responses((status = 200, content_type = "text/event-stream", body = EntryEvent,
     description = "Server-Sent Events: one record entry each, `id` its index, `event` its kind"),
     (status = 401, body = ErrorBody)))]
 pub(super) async fn get_events(

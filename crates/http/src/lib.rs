@@ -24,6 +24,7 @@ mod login_limit;
 mod messages;
 mod metrics;
 mod notices;
+mod process;
 mod record;
 mod responsiveness;
 pub mod roles;

@@ -124,6 +124,9 @@ impl LineTask {
             return; // From a connection already replaced or closed.
         }
         let now = Instant::now().into_std();
+        if let Input::Data(bytes) = &input {
+            self.metrics.bytes_received.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         match input {
             Input::Data(bytes) => match self.line.handle_input(now, &bytes) {
                 Ok(()) => {}

@@ -310,6 +310,7 @@ impl LineTask {
             witness_blocked: false,
             presence_sent: None,
             pending_command: None,
+            metrics: setup.core.metrics.line(&setup.peer),
             setup,
         })
     }
@@ -343,6 +344,8 @@ struct LineTask {
     presence_sent: Option<u32>,
     /// A command taken from the queue while gathering a batch of sends, to handle next.
     pending_command: Option<Command>,
+    /// This line's counters (`/metrics`), counted after each commit.
+    metrics: Arc<hotline_core::metrics::LineMetrics>,
 }
 
 /// What a line task needs inside a store transaction.
@@ -379,6 +382,16 @@ pub(crate) struct Round {
     pub(crate) observed: Vec<Observed>,
     /// Alarms raised in the round's transaction, for the watch to escalate.
     pub(crate) alarms: Vec<hotline_store::AlarmRow>,
+    /// What the line's metrics must count once the round is committed.
+    pub(crate) measured: Vec<Measured>,
+}
+
+/// Something a round stored that the line's metrics count (times as this station saw them).
+pub(crate) enum Measured {
+    /// One of our messages is on the peer's disk, `ms` after it was accepted here.
+    Delivered { precedence: String, ms: i64 },
+    /// The peer acknowledged one of our messages, `ms` after it was accepted here.
+    AcknowledgedByPeer { ms: i64 },
 }
 
 /// Something a round stored that the watch must know (always about this line's peer).

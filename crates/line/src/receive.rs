@@ -37,7 +37,7 @@ pub(crate) fn store_events(
                 super::calls::line_state(j, &ends.call_ends(), &ends.calls, up, &mut round.outbound)?;
             }
             Event::Sent { lane, seq } => message::on_sent(j, peer, lane, seq)?,
-            Event::Delivered { lane, seq } => message::on_delivered(j, peer, lane, seq)?,
+            Event::Delivered { lane, seq } => message::on_delivered(j, peer, &mut round, lane, seq)?,
             Event::Received { lane, seq, payload } => {
                 j.tx.insert_inbox(peer, lane, seq, now)?;
                 match SignedItem::open(&payload, &ends.peer_key, &ends.local) {

@@ -176,7 +176,11 @@ impl LineTask {
                 // reading. The bytes are then lost with the connection, which is why it is
                 // dropped: the next connection resends whatever was not receipted.
                 let wait = self.setup.config.heartbeat_interval * 3;
+                let bytes = out.len() as u64;
                 let queued = tokio::time::timeout(wait, conn.writer.send(out)).await;
+                if matches!(queued, Ok(Ok(()))) {
+                    self.metrics.bytes_sent.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+                }
                 if !matches!(queued, Ok(Ok(()))) {
                     tracing::warn!(peer = %self.setup.peer, "the connection takes no more bytes; dropping it");
                     self.connection_lost();
@@ -228,6 +232,7 @@ impl LineTask {
                     });
                     if state == LineState::Up {
                         became_up = true;
+                        self.metrics.connects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         self.attachment.on_line_up();
                         tracing::info!(peer = %peer, "line up");
                     } else {
@@ -275,6 +280,17 @@ impl LineTask {
         }
         for alarm in &round.alarms {
             self.setup.supervisor.adopt(alarm);
+        }
+        for m in &round.measured {
+            match m {
+                Measured::Delivered { precedence, ms } => self.metrics.message_delivered(precedence, *ms),
+                Measured::AcknowledgedByPeer { ms } => self.metrics.acknowledged(hotline_store::Direction::Out, *ms),
+            }
+        }
+        for o in &round.observed {
+            if let Observed::Message { precedence, .. } = o {
+                self.metrics.message_received(precedence);
+            }
         }
         if !round.observed.is_empty() {
             self.setup.supervisor.observe(|w, now| {

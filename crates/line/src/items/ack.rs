@@ -47,6 +47,10 @@ impl LineTask {
             .map_err(LineError::from)??;
         if let Some((lane, seq, payload)) = outbound {
             self.line.push(lane, seq, payload);
+            // From its arrival here (the peer's creation time is a claim) to this ack.
+            if let (Some(arrived), Some(acked)) = (message.delivered_ms, message.acked_ms) {
+                self.metrics.acknowledged(Direction::In, acked - arrived);
+            }
         }
         let (peer, id) = (message.peer.clone(), message.id.clone());
         self.setup.supervisor.observe(|w, now| w.on_message_acknowledged(&peer, &id, now));
@@ -68,6 +72,10 @@ pub(super) fn receive(
         j.tx.set_acked(id, by, *at_ms)?;
         round.observed.push(Observed::Acknowledged { id: id.clone() });
         let m = j.tx.message(id)?;
+        // Timed from our creation to our receipt of the ack: the peer's `at_ms` is a claim.
+        if let Some(m) = &m {
+            round.measured.push(Measured::AcknowledgedByPeer { ms: j.now_ms - m.created_ms });
+        }
         j.append(
             EntryKind::MessageAcknowledgedByPeer,
             json!({"peer": peer, "id": id, "by": by, "message": m.as_ref().map(message_json),

@@ -141,6 +141,7 @@ impl LineTask {
             };
             let Prepared { row, lane, payload, .. } = p;
             self.line.push(lane, seq, payload);
+            self.metrics.message_sent(&row.precedence);
             if let Some(precedence) = hotline_watch::Precedence::parse(&row.precedence) {
                 let (peer, id, created_ms) = (row.peer.clone(), row.id.clone(), row.created_ms);
                 self.setup.supervisor.observe(|w, _| {
@@ -164,10 +165,17 @@ pub(crate) fn on_sent(j: &mut Journal<'_>, peer: &str, lane: Lane, seq: u64) -> 
 }
 
 /// The peer has everything on `lane` up to `seq` on its disk: those messages are delivered.
-pub(crate) fn on_delivered(j: &mut Journal<'_>, peer: &str, lane: Lane, seq: u64) -> Result<(), StoreError> {
+pub(crate) fn on_delivered(
+    j: &mut Journal<'_>,
+    peer: &str,
+    round: &mut Round,
+    lane: Lane,
+    seq: u64,
+) -> Result<(), StoreError> {
     let now = j.now_ms;
     for id in j.tx.mark_receipted(peer, lane, seq, now)? {
         if let Some(m) = j.tx.message(&id)? {
+            round.measured.push(Measured::Delivered { precedence: m.precedence.clone(), ms: now - m.created_ms });
             j.append(EntryKind::MessageDelivered, json!({"peer": peer, "id": id, "message": message_json(&m)}))?;
         }
     }

@@ -310,3 +310,59 @@ async fn faults_seeded_cuts_closes_and_replacements_lose_and_double_nothing() {
         last.close();
     }
 }
+
+/// The line's metrics (`/metrics`) count what happened at each end, after each commit: a
+/// FLASH message sent, delivered (with a delivery-time sample) and received, bytes both
+/// ways, the line coming up once, and the acknowledgment timed at both ends.
+#[tokio::test(start_paused = true)]
+async fn the_metrics_count_a_message_its_delivery_and_its_acknowledgment_at_both_ends() {
+    use hotline_core::metrics::precedence_index;
+    use hotline_item::Precedence;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    let (alpha, bravo) = alpha_and_bravo().await;
+    attach(&alpha, &bravo, tokio::io::duplex(pipe_bytes)).await;
+    wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
+    wait_for_state(&bravo, LineState::Up, Duration::from_secs(5)).await;
+    let message = NewMessage {
+        precedence: Precedence::Flash,
+        lang: "en".into(),
+        body: "radar contact".into(),
+        reply_to: None,
+        author: "duty".into(),
+    };
+    let sent = alpha.line.ask(|reply| Command::Send { message, reply }).await.expect("accepted");
+    all_delivered_exactly_once(&alpha, &bravo, std::slice::from_ref(&sent), Duration::from_secs(5)).await;
+    let (id, by) = (sent.id.clone(), "watch".to_owned());
+    bravo.line.ask(|reply| Command::Ack { id, by, reply }).await.expect("acknowledged");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let id = sent.id.clone();
+        let acked =
+            alpha.core.read(move |tx| tx.message(&id)).await.expect("read").is_some_and(|m| m.acked_ms.is_some());
+        if acked {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "alpha never heard of the acknowledgment");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (at_alpha, at_bravo) = (alpha.core.metrics.line("bravo"), bravo.core.metrics.line("alpha"));
+    let flash = precedence_index(Precedence::Flash);
+    let routine = precedence_index(Precedence::Routine);
+    assert_eq!(at_alpha.messages_sent[flash].load(Relaxed), 1);
+    assert_eq!(at_alpha.messages_sent[routine].load(Relaxed), 0);
+    assert_eq!(at_alpha.messages_delivered[flash].load(Relaxed), 1);
+    assert_eq!(at_bravo.messages_received[flash].load(Relaxed), 1);
+    assert_eq!(at_bravo.messages_sent[flash].load(Relaxed), 0);
+    let (buckets, _, count) = at_alpha.delivery[flash].snapshot();
+    assert_eq!(count, 1, "one delivery-time sample");
+    assert_eq!(buckets.last().map(|b| b.1), Some(1));
+    assert_eq!(at_alpha.delivery[routine].snapshot().2, 0);
+    assert_eq!(at_bravo.ack_in.snapshot().2, 1, "bravo timed its operator's acknowledgment");
+    assert_eq!(at_alpha.ack_out.snapshot().2, 1, "alpha timed the peer's acknowledgment");
+    assert_eq!(at_alpha.ack_in.snapshot().2, 0);
+    for end in [&at_alpha, &at_bravo] {
+        assert_eq!(end.connects.load(Relaxed), 1);
+        assert!(end.bytes_sent.load(Relaxed) > 0 && end.bytes_received.load(Relaxed) > 0);
+    }
+}

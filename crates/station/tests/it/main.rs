@@ -14,4 +14,5 @@ mod hostile;
 mod line_flood;
 mod lines;
 mod listener;
+mod metrics;
 mod roles;
