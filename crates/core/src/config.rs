@@ -69,6 +69,31 @@ pub struct Config {
     /// The mail server for e-mail escalation targets.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// Where call audio flows: the consoles' WebRTC legs and the QUIC path to peers.
+    #[serde(default)]
+    pub media: MediaConfig,
+}
+
+/// `[media]`: the UDP addresses of call audio. Both are optional; the defaults suit a
+/// station whose consoles run on the same host and whose peers reach its line address.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// The host candidate offered to consoles (WebRTC, UDP): the address a console's
+    /// browser sends its audio to. Port 0 (the default, `127.0.0.1:0`) gives each call's
+    /// leg a port of its own; a fixed port serves one console leg at a time.
+    pub browser_udp: Option<SocketAddr>,
+    /// Where peer stations' QUIC media connections arrive (UDP). Default: the line's
+    /// listen address, the same port over UDP, which is where peers dial it: a peer
+    /// reaches our media at the primary address of its line to us.
+    pub peer_udp: Option<SocketAddr>,
+}
+
+impl MediaConfig {
+    /// The browser legs' address (loopback, a fresh port per call, unless configured).
+    pub fn browser_udp(&self) -> SocketAddr {
+        self.browser_udp.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
 }
 
 /// Watch settings; every field is optional, so a line's `[line.watch]` overrides only

@@ -12,6 +12,7 @@
 
 mod accounts;
 mod answers;
+mod call_media;
 mod calls;
 mod error;
 mod events;

@@ -94,6 +94,7 @@ pub(super) async fn get_metrics(State(state): State<AppState>) -> Result<impl In
     watch_metrics(&state, &mut out).await?;
     operations_metrics(&state.core.metrics, &mut out);
     super::process::Process::read().write(&mut out);
+    super::call_media::write_metrics(&state.media.counts(), &mut out);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }
 

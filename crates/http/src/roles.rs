@@ -26,6 +26,10 @@ pub const notice_request_bytes_max: usize = 2 * 1024 * 1024;
 /// times over.
 #[allow(non_upper_case_globals)]
 pub const line_request_bytes_max: usize = 16 * 1024;
+/// Largest media offer body: an SDP offer of at most `hotline_media::Limits::sdp_bytes_max`
+/// (32 KiB) in JSON, with headroom for escaped line ends.
+#[allow(non_upper_case_globals)]
+pub const media_request_bytes_max: usize = 40 * 1024;
 /// Routes that read no body take none: any body byte is refused.
 #[allow(non_upper_case_globals)]
 pub const no_body_bytes_max: usize = 0;
@@ -124,6 +128,7 @@ pub const ROUTE_RULES: &[RouteRule] = &[
     rule("POST", "/api/v1/calls/{id}/answer", Operator, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/decline", Operator, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/hangup", Operator, no_body_bytes_max),
+    rule("POST", "/api/v1/calls/{id}/media", Operator, media_request_bytes_max),
     rule("GET", "/api/v1/users", Supervisor, no_body_bytes_max),
     rule("POST", "/api/v1/users", Supervisor, login_request_bytes_max),
     rule("PATCH", "/api/v1/users/{name}", Supervisor, login_request_bytes_max),

@@ -15,7 +15,9 @@ use utoipa_axum::routes;
 use super::guard;
 use super::login_limit::{LoginGuard, LoginLimits};
 use super::state::AppState;
-use super::{accounts, calls, events, lines, login, messages, metrics, notices, record, roles, station, watch};
+use super::{
+    accounts, call_media, calls, events, lines, login, messages, metrics, notices, record, roles, station, watch,
+};
 use crate::error::{ApiError, ErrorBody};
 
 #[derive(utoipa::OpenApi)]
@@ -55,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(calls::post_answer))
         .routes(routes!(calls::post_decline))
         .routes(routes!(calls::post_hangup))
+        .routes(routes!(call_media::post_media))
         .routes(routes!(accounts::get_users, accounts::post_user))
         .routes(routes!(accounts::patch_user, accounts::delete_user))
         .routes(routes!(accounts::post_password))

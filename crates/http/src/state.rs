@@ -37,6 +37,8 @@ pub struct AppState {
     pub supervisor: Arc<hotline_core::supervise::Supervisor>,
     /// Operators on watch here (live consoles).
     pub presence: Arc<hotline_core::presence::Presence>,
+    /// Call media: the consoles' WebRTC legs and the QUIC links to peers.
+    pub media: Arc<hotline_callmedia::CallMedia>,
 }
 
 impl AppState {

@@ -14,6 +14,7 @@
 //! and `demo`. The modules of the floors are re-exported under
 //! their old names so the binary, the tests and the benchmark see one station.
 
+pub use hotline_callmedia as callmedia;
 pub use hotline_core::{
     admin, alarms, auth, backup, client, config, core, entry_kind, export, notices, notify, now_ms, presence, rfc3339,
     station_lock, supervise, texts, views,

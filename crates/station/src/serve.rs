@@ -145,8 +145,30 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
             (None, None)
         }
     };
-    let state =
-        AppState { core: core.clone(), key: key.clone(), lines, line_admin: serving.clone(), supervisor, presence };
+    // Call media: the QUIC endpoint listens on the line's own port over UDP unless
+    // `[media] peer_udp` says otherwise, which is where peers dial it (their line's
+    // primary address to us).
+    let media_setup = hotline_callmedia::MediaSetup {
+        browser_udp: config.media.browser_udp(),
+        peer_udp: config.media.peer_udp.unwrap_or(line_addr),
+        limits: hotline_media::Limits::default(),
+    };
+    let media = hotline_callmedia::CallMedia::start(
+        core.clone(),
+        lines.clone(),
+        &key,
+        media_setup,
+        Box::new(hotline_callmedia::NoTapFactory),
+    );
+    let state = AppState {
+        core: core.clone(),
+        key: key.clone(),
+        lines,
+        line_admin: serving.clone(),
+        supervisor,
+        presence,
+        media,
+    };
     let app = router(state.clone());
     let (http_stop, stop_rx) = watch::channel(false);
     let http_limits = HttpLimits::from_config(&config.http);
@@ -191,6 +213,7 @@ impl Running {
         if let Some(path) = &self.admin_socket {
             let _ = std::fs::remove_file(path);
         }
+        self.state.media.stop();
         self.serving.stop_all().await;
         let name = self.name.clone();
         let _ = self.state.core.write(move |j| j.append(EntryKind::StationStopped, json!({"station": name}))).await;

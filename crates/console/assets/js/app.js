@@ -42,6 +42,7 @@ import * as admin from "./admin.js";
 import * as password from "./password.js";
 import * as calls from "./calls.js";
 import * as ring from "./ring.js";
+import * as callAudio from "./call-audio.js";
 
 // Round trips, watch checks and presence on the board are polled, not events.
 const linesPollMs = 5000;
@@ -154,6 +155,6 @@ async function boot() {
 
 // Exposed for the browser tests and for debugging from the devtools console.
 // `ringing()`: whether this console rings and whether its tone is sounding (ring.js).
-window.hotline = { state: S, map, onEvent, ringing: ring.status, calls: calls.snapshot };
+window.hotline = { state: S, map, onEvent, ringing: ring.status, calls: calls.snapshot, callAudio: callAudio.status };
 
 boot();

@@ -10,13 +10,15 @@
 // for the same step), so a view never replaces one further along (ringing < answered <
 // over). Which calls are "this console's" is local: the ones it started or answered here
 // (kept for the tab's life in sessionStorage); a call another console of this station
-// holds shows as such, without making this one ring or look busy. ring.js does the ringing.
+// holds shows as such, without making this one ring or look busy. ring.js does the ringing,
+// call-audio.js the audio of the answered call this console holds.
 
 import { api, apiPath, withQuery } from "./api.js";
 import { $, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { duration, stamp } from "./time.js";
 import * as ring from "./ring.js";
+import * as callAudio from "./call-audio.js";
 import { S } from "./state.js";
 
 const historyShownMax = 50;
@@ -117,6 +119,7 @@ export function callButton(peer) {
 
 async function startCall(peer) {
   starting.add(peer);
+  callAudio.armMicrophone(); // at the click: the browser grants the microphone to a gesture
   const posted = api("POST", apiPath("lines", peer, "calls")); // first: the far end's ring waits on it
   showStatus(null);
   render();
@@ -143,7 +146,10 @@ async function act(id, action, step) {
   if (busy.has(id)) return;
   busy.add(id);
   const before = steps.get(id);
-  if (action === "answer") remember(id);
+  if (action === "answer") {
+    remember(id);
+    callAudio.armMicrophone();
+  }
   if (step) steps.set(id, step);
   showStatus(null);
   render();
@@ -191,6 +197,7 @@ export function render() {
     : roles.some((r) => r === "ringing-in" || r === "ringing-out" || r === "connecting") ? "ringing" : null;
   if (state) document.body.dataset.call = state;
   else delete document.body.dataset.call;
+  callAudio.sync(current.filter(([, r]) => r === "answered").map(([c]) => c.id));
   for (const b of document.querySelectorAll('#lines [data-action="call"]')) b.disabled = starting.has(b.dataset.peer);
   const ringingIn = current.filter(([, r]) => r === "ringing-in");
   if (ringingIn.length) ring.start(t("call-title-ringing", { peer: ringingIn[0][0].peer.toUpperCase() }));

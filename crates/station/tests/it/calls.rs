@@ -16,7 +16,7 @@ fn free_addr() -> std::net::SocketAddr {
     l.local_addr().expect("addr")
 }
 
-async fn pair() -> (tempfile::TempDir, Running, Running) {
+pub async fn pair() -> (tempfile::TempDir, Running, Running) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (a_line, b_line) = (free_addr(), free_addr());
     let mut keys = Vec::new();
@@ -39,7 +39,7 @@ async fn pair() -> (tempfile::TempDir, Running, Running) {
     (dir, alpha, bravo)
 }
 
-async fn call(r: &Running, peer: &str, op: CallOp, by: &str) -> Result<Value, hotline_station::line::LineError> {
+pub async fn call(r: &Running, peer: &str, op: CallOp, by: &str) -> Result<Value, hotline_station::line::LineError> {
     let by = by.to_owned();
     r.state.lines.get(peer).expect("line").ask(|reply| Command::Call { op, by, reply }).await
 }
@@ -55,7 +55,7 @@ async fn call_entries(r: &Running, id: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
-async fn wait_state(r: &Running, id: &str, state: &str) -> Value {
+pub async fn wait_state(r: &Running, id: &str, state: &str) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let wanted = id.to_owned();

@@ -41,6 +41,18 @@ pub async fn one_line_station() -> (AppState, tempfile::TempDir) {
         presence: presence.clone(),
     };
     let serving = ServingLines::start(dir.path().to_owned(), shared, &config).await.expect("lines");
-    let state = AppState { core, key, lines: serving.lines(), line_admin: serving, supervisor, presence };
+    let media_setup = hotline_station::callmedia::MediaSetup {
+        browser_udp: "127.0.0.1:0".parse().expect("address"),
+        peer_udp: "127.0.0.1:0".parse().expect("address"),
+        limits: Default::default(),
+    };
+    let media = hotline_station::callmedia::CallMedia::start(
+        core.clone(),
+        serving.lines(),
+        &key,
+        media_setup,
+        Box::new(hotline_station::callmedia::NoTapFactory),
+    );
+    let state = AppState { core, key, lines: serving.lines(), line_admin: serving, supervisor, presence, media };
     (state, dir)
 }

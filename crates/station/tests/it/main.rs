@@ -5,6 +5,7 @@ mod admin;
 mod answers;
 mod api;
 mod backup;
+mod call_media;
 mod calls;
 mod expiry;
 mod file_modes;
