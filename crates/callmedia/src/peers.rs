@@ -8,7 +8,7 @@
 //! again and again holds one connection here, not many.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -22,6 +22,9 @@ use crate::{CallMedia, Command};
 /// UDP blocked): a second is a small share of a call, and few packets are lost meanwhile.
 #[allow(non_upper_case_globals)]
 const redial_ms: u64 = 1_000;
+/// Media handshakes in progress at once; a peer dials once per call, so a handful is plenty.
+#[allow(non_upper_case_globals)]
+const media_handshakes_max: usize = 8;
 /// A parked link not claimed by a call within this long is closed.
 #[allow(non_upper_case_globals)]
 const parked_link_ms_max: u64 = 10_000;
@@ -57,38 +60,57 @@ impl Parked {
     }
 }
 
-/// Accepts peer stations' media links for as long as the service lives.
+/// Accepts peer stations' media links for as long as the service lives, each handshake
+/// in a task of its own (one that stalls holds up no other), at most
+/// `media_handshakes_max` at once; attempts beyond are refused and counted.
 pub(crate) async fn accept_loop(media: Weak<CallMedia>, endpoint: Arc<PeerEndpoint>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(media_handshakes_max));
     loop {
-        let link = match endpoint.accept().await {
-            Ok(link) => link,
+        let incoming = match endpoint.incoming().await {
+            Ok(incoming) => incoming,
             Err(e) => {
                 tracing::info!(error = %e, "call media endpoint closed");
                 return;
             }
         };
-        let Some(media) = media.upgrade() else { return };
-        let key = *link.peer().key_bytes();
-        tracing::debug!(peer = %link.peer().name(), "media link accepted");
-        let waiting = {
-            let calls = media.calls.lock().unwrap_or_else(PoisonError::into_inner);
-            calls.values().find(|slot| slot.peer_key == key).map(|slot| slot.commands.clone())
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            endpoint.refuse(incoming);
+            continue;
         };
-        match waiting {
-            Some(commands) => {
-                if let Err(e) = commands.try_send(Command::Link(Box::new(link))) {
-                    tracing::debug!(error = %e, "media link not handed to its call");
-                }
+        let (media, endpoint) = (media.clone(), endpoint.clone());
+        tokio::spawn(async move {
+            if let Ok(link) = endpoint.admit(incoming).await {
+                hand_to_call(&media, link);
             }
-            None => media.parked.park(link),
-        }
+            drop(slot);
+        });
     }
 }
 
-/// The peer's media address: its primary line address, over UDP.
-fn media_addr(line: &LineHandle) -> Option<SocketAddr> {
+/// An accepted link goes to the live call of its peer's line, or is parked for it.
+fn hand_to_call(media: &Weak<CallMedia>, link: PeerLink) {
+    let Some(media) = media.upgrade() else { return };
+    let key = *link.peer().key_bytes();
+    tracing::debug!(peer = %link.peer().name(), "media link accepted");
+    let waiting = {
+        let calls = media.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        calls.values().find(|slot| slot.peer_key == key).map(|slot| slot.commands.clone())
+    };
+    match waiting {
+        Some(commands) => {
+            if let Err(e) = commands.try_send(Command::Link(Box::new(link))) {
+                tracing::debug!(error = %e, "media link not handed to its call");
+            }
+        }
+        None => media.parked.park(link),
+    }
+}
+
+/// The peer's media address: its primary line address, over UDP (a name is looked up
+/// off the runtime's threads, as the line's own dials do).
+async fn media_addr(line: &LineHandle) -> Option<SocketAddr> {
     let primary = line.addrs.first()?;
-    primary.to_socket_addrs().ok()?.next()
+    tokio::net::lookup_host(primary.as_str()).await.ok()?.next()
 }
 
 /// Dials the call's peer until a link is up, then hands it to the call; again whenever
@@ -97,7 +119,7 @@ pub(crate) fn dial(endpoint: Arc<PeerEndpoint>, line: LineHandle, commands: mpsc
     tokio::spawn(async move {
         let mut failures = 0_u32;
         while !commands.is_closed() {
-            let Some(addr) = media_addr(&line) else {
+            let Some(addr) = media_addr(&line).await else {
                 tracing::warn!(peer = %line.peer, "no media address for the peer (its line address does not resolve)");
                 tokio::time::sleep(Duration::from_millis(redial_ms)).await;
                 continue;

@@ -126,35 +126,57 @@ impl PeerEndpoint {
     }
 
     /// The next peer that completes a handshake; failed and refused handshakes (keys
-    /// that are not pinned) are counted and skipped.
+    /// that are not pinned) are counted and skipped. One handshake at a time: a station
+    /// serving more than a test should take `incoming` and `admit` them side by side, so
+    /// one stalled handshake does not hold up the next.
     pub async fn accept(&self) -> Result<PeerLink, MediaError> {
         loop {
-            let incoming =
-                self.endpoint.accept().await.ok_or_else(|| MediaError::LinkClosed("endpoint closed".into()))?;
-            let connection = match incoming.await {
-                Ok(connection) => connection,
-                Err(e) => {
-                    bump(&self.refused_handshakes);
-                    tracing::info!(error = %e, "media handshake refused");
-                    continue;
-                }
-            };
-            match self.peer_of(&connection) {
-                Some(peer) => {
-                    if let Err(e) = welcome(&connection).await {
-                        bump(&self.refused_handshakes);
-                        tracing::info!(error = %e, "media peer left before its welcome");
-                        continue;
-                    }
-                    return Ok(PeerLink::new(connection, peer, self.routes.clone()));
-                }
-                None => {
-                    // The verifier admits only pinned keys, so this is a bug, not a peer.
-                    bump(&self.refused_handshakes);
-                    connection.close(1_u32.into(), b"unknown peer");
-                }
+            let incoming = self.incoming().await?;
+            if let Ok(link) = self.admit(incoming).await {
+                return Ok(link);
             }
         }
+    }
+
+    /// The next connection attempt, not yet handshaken; hand it to [`PeerEndpoint::admit`]
+    /// (or drop it to refuse it). Fails once the endpoint is closed.
+    pub async fn incoming(&self) -> Result<quinn::Incoming, MediaError> {
+        self.endpoint.accept().await.ok_or_else(|| MediaError::LinkClosed("endpoint closed".into()))
+    }
+
+    /// Completes one attempt's handshake: a link to a pinned peer, or an error (counted
+    /// in `refused_handshakes`).
+    pub async fn admit(&self, incoming: quinn::Incoming) -> Result<PeerLink, MediaError> {
+        let connection = match incoming.await {
+            Ok(connection) => connection,
+            Err(e) => {
+                bump(&self.refused_handshakes);
+                tracing::info!(error = %e, "media handshake refused");
+                return Err(MediaError::Handshake(e.to_string()));
+            }
+        };
+        match self.peer_of(&connection) {
+            Some(peer) => {
+                if let Err(e) = welcome(&connection).await {
+                    bump(&self.refused_handshakes);
+                    tracing::info!(error = %e, "media peer left before its welcome");
+                    return Err(MediaError::Handshake(e));
+                }
+                Ok(PeerLink::new(connection, peer, self.routes.clone()))
+            }
+            None => {
+                // The verifier admits only pinned keys, so this is a bug, not a peer.
+                bump(&self.refused_handshakes);
+                connection.close(1_u32.into(), b"unknown peer");
+                Err(MediaError::Handshake("not a pinned peer".into()))
+            }
+        }
+    }
+
+    /// Counts an attempt refused before its handshake (too many at once).
+    pub fn refuse(&self, incoming: quinn::Incoming) {
+        bump(&self.refused_handshakes);
+        incoming.refuse();
     }
 
     /// Which configured peer the connection's certificate carries. The verifier checked

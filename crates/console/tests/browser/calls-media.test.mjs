@@ -4,7 +4,8 @@
 // received audio, played in its <audio> element and analysed with an AnalyserNode, peaks
 // at the other side's frequency — so the Opus packets went browser → station → QUIC →
 // station → browser both ways. Then hang-up, a declined call and a missed one, and both
-// stations' records of all three. Runs after console.test.mjs against the same stations.
+// stations' records of all three. Runs beside console.test.mjs, one file at a time, against
+// the same stations; neither depends on the other's calls.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

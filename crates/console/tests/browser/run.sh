@@ -76,7 +76,7 @@ for name in alpha bravo; do
 done
 
 echo "run.sh: stations in $work; screenshots in $shots"
-# The test files, run in this order against the same two stations (HOTLINE_BROWSER_TESTS
+# The test files, run one at a time against the same two stations (HOTLINE_BROWSER_TESTS
 # picks some, e.g. only calls-media.test.mjs while working on call audio).
 tests=${HOTLINE_BROWSER_TESTS:-console.test.mjs calls-media.test.mjs}
 status=0

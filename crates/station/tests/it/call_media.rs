@@ -147,3 +147,22 @@ async fn an_answered_call_gets_media_at_both_ends_only_for_its_operators_and_sto
     alpha.stop().await;
     bravo.stop().await;
 }
+
+#[tokio::test]
+async fn a_lost_line_ends_the_call_and_its_media() {
+    let (_dir, alpha, bravo) = pair().await;
+    let started = call(&alpha, "bravo", CallOp::Start, "op").await.expect("call");
+    let id = started["id"].as_str().expect("id").to_owned();
+    let call_id: hotline_call::CallId = id.parse().expect("call id");
+    wait_state(&bravo, &id, "ringing").await;
+    call(&bravo, "alpha", CallOp::Answer(call_id), "op").await.expect("answer");
+    wait_state(&alpha, &id, "answered").await;
+    eventually("media at both ends", || alpha.state.media.active_calls() == 1 && bravo.state.media.active_calls() == 1)
+        .await;
+    // Bravo goes away: alpha's line is lost, the call ends there, and so does its media.
+    bravo.stop().await;
+    eventually("media stopped at alpha", || alpha.state.media.active_calls() == 0).await;
+    let view = crate::calls::wait_state(&alpha, &id, "ended").await;
+    assert_eq!(view["state"], "ended", "{view}");
+    alpha.stop().await;
+}
