@@ -218,6 +218,11 @@ pub struct PeerLine {
     /// This line's own watch settings, over the station's `[watch]`.
     #[serde(default)]
     pub watch: WatchConfig,
+    /// How long a call we start on this line rings before it is missed (PRODUCT.md's
+    /// `call_ring_timeout_s`; default 60). The ring carries it, so the far consoles ring
+    /// as long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_ring_timeout_s: Option<u64>,
 }
 
 fn default_lang() -> String {
@@ -248,7 +253,13 @@ impl PeerLine {
             heartbeat_interval_ms: default_heartbeat_interval_ms(),
             reconnect_backoff_max_ms: default_reconnect_backoff_max_ms(),
             watch: WatchConfig::default(),
+            call_ring_timeout_s: None,
         }
+    }
+
+    /// The ring timeout of calls started on this line, in ms (`call_ring_timeout_s`).
+    pub fn call_ring_timeout_ms(&self) -> u64 {
+        self.call_ring_timeout_s.map_or(hotline_call::RING_TIMEOUT_MS_DEFAULT, |s| s.saturating_mul(1000))
     }
 
     /// The pinned key, already checked by [`Config::load`].
@@ -365,6 +376,14 @@ impl Config {
                     at("reconnect_backoff_max_ms"),
                     "reconnect_backoff_max_ms out of range".into(),
                     "use 100 to 600000",
+                ));
+            }
+            let ring_ms = line.call_ring_timeout_ms();
+            if !(hotline_call::RING_TIMEOUT_MS_MIN..=hotline_call::RING_TIMEOUT_MS_MAX).contains(&ring_ms) {
+                return Err(invalid(
+                    at("call_ring_timeout_s"),
+                    "call_ring_timeout_s out of range".into(),
+                    "use 1 to 600 (seconds)",
                 ));
             }
         }
@@ -640,6 +659,29 @@ mod tests {
         assert_eq!(tls.console_url(), "https://0.0.0.0:8470/");
         let plain = parse("name = \"alpha\"\n[listen]\nhttp = \"[::1]:8470\"\nline = \"[::1]:8471\"\n").expect("plain");
         assert_eq!(plain.console_url(), "http://[::1]:8470/");
+    }
+
+    #[test]
+    fn media_addresses_and_the_ring_timeout_have_defaults_and_bounds() {
+        let key = hotline_identity::StationKey::generate("bravo").expect("key").verifier();
+        let line = format!("[[line]]\npeer = \"bravo\"\nkey = \"{key}\"\naddrs = [\"127.0.0.1:9\"]\n");
+        let c = parse(&format!("{BASE}{line}")).expect("defaults");
+        assert_eq!(c.media.browser_udp(), "127.0.0.1:0".parse().expect("address"));
+        assert_eq!(c.media.peer_udp, None, "the line's own address, over UDP");
+        assert_eq!(c.lines[0].call_ring_timeout_ms(), 60_000);
+        let c = parse(&format!(
+            "{BASE}[media]\nbrowser_udp = \"10.0.0.5:0\"\npeer_udp = \"0.0.0.0:7001\"\n{line}call_ring_timeout_s = 20\n"
+        ))
+        .expect("set");
+        assert_eq!(c.media.browser_udp(), "10.0.0.5:0".parse().expect("address"));
+        assert_eq!(c.media.peer_udp, Some("0.0.0.0:7001".parse().expect("address")));
+        assert_eq!(c.lines[0].call_ring_timeout_ms(), 20_000);
+        for bad in [0, 601] {
+            let e = parse(&format!("{BASE}{line}call_ring_timeout_s = {bad}\n")).unwrap_err();
+            assert!(e.contains("call_ring_timeout_s") && e.contains("1 to 600"), "{e}");
+        }
+        let e = parse(&format!("{BASE}[media]\nstun = \"stun.example:3478\"\n")).unwrap_err();
+        assert!(e.contains("unknown field"), "{e}");
     }
 
     #[test]

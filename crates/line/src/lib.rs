@@ -233,6 +233,8 @@ pub struct LineSetup {
     pub supervisor: Arc<Supervisor>,
     /// How many operators are on watch here, for the peer.
     pub presence: watch::Receiver<u32>,
+    /// How long a call started on this line rings before it is missed.
+    pub call_ring_timeout_ms: u64,
 }
 
 /// How the watch starts a scheduled check: the line task of that peer sends it (looked
@@ -361,11 +363,17 @@ pub(crate) struct Ends {
     pub(crate) peer_key: VerifierKey,
     /// The line's calls (see `calls::LiveCalls`).
     pub(crate) calls: calls::LiveCalls,
+    pub(crate) call_ring_timeout_ms: u64,
 }
 
 impl Ends {
     pub(crate) fn call_ends(&self) -> calls::CallEnds<'_> {
-        calls::CallEnds { local: &self.local, peer: &self.peer, key: &self.key }
+        calls::CallEnds {
+            local: &self.local,
+            peer: &self.peer,
+            key: &self.key,
+            ring_timeout_ms: self.call_ring_timeout_ms,
+        }
     }
 }
 
@@ -418,6 +426,7 @@ impl LineTask {
             peer: self.setup.peer.clone(),
             key: self.setup.own_key.clone(),
             peer_key: self.setup.peer_key.clone(),
+            call_ring_timeout_ms: self.setup.call_ring_timeout_ms,
         }
     }
 }

@@ -137,6 +137,7 @@ mod tests {
             checkpoints: watch::channel(None).1,
             supervisor: supervisor.clone(),
             presence: hotline_core::presence::Presence::new().subscribe(),
+            call_ring_timeout_ms: hotline_call::RING_TIMEOUT_MS_DEFAULT,
         };
         let (handle, _task) = start(setup).await.expect("line");
         let lines = Arc::new(BTreeMap::from([("bravo".to_owned(), handle.clone())]));

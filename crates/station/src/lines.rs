@@ -91,6 +91,7 @@ impl ServingLines {
             checkpoints: s.checkpoints.clone(),
             supervisor: s.supervisor.clone(),
             presence: s.presence.subscribe(),
+            call_ring_timeout_ms: line.call_ring_timeout_ms(),
         }
     }
 

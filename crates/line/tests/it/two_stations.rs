@@ -55,6 +55,7 @@ async fn station(name: &str, key: StationKey, peer: &str, peer_key: VerifierKey)
         checkpoints: tokio::sync::watch::channel(None).1,
         supervisor,
         presence: hotline_core::presence::Presence::new().subscribe(),
+        call_ring_timeout_ms: hotline_call::RING_TIMEOUT_MS_DEFAULT,
     };
     let (line, _task) = hotline_line::start(setup).await.expect("line");
     Station { core, line }
