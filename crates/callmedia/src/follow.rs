@@ -53,6 +53,8 @@ pub(crate) async fn follow(media: Weak<CallMedia>, mut entries: broadcast::Recei
     loop {
         let entry = entries.recv().await;
         let Some(media) = media.upgrade() else { return };
+        // Lines added or removed while serving are recorded; pin their peers at once.
+        media.repin_if_changed();
         match entry {
             Ok(entry) => match change(&entry) {
                 Some(Change::Start { id, peer, direction }) => media.start_call(id, &peer, direction),

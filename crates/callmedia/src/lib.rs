@@ -23,14 +23,14 @@ mod error;
 mod follow;
 mod peers;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hotline_call::{CallId, Side};
 use hotline_core::core::Core;
 use hotline_identity::StationKey;
-use hotline_line::Lines;
+use hotline_line::{LineHandle, Lines};
 use hotline_media::{CallRoutes, Limits, NoTap, PeerEndpoint, Tap};
 use tokio::sync::{mpsc, oneshot};
 
@@ -98,6 +98,10 @@ pub struct CallMedia {
     pub(crate) counters: Arc<MediaCounters>,
     pub(crate) parked: peers::Parked,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// For pinning the peers again when the lines change while the station serves.
+    own_key: Arc<StationKey>,
+    /// The lines the endpoint pins now (compared by pointer with the registry's).
+    pinned: Mutex<Arc<BTreeMap<String, LineHandle>>>,
 }
 
 impl CallMedia {
@@ -107,13 +111,14 @@ impl CallMedia {
     pub fn start(
         core: Arc<Core>,
         lines: Lines,
-        own_key: &StationKey,
+        own_key: Arc<StationKey>,
         setup: MediaSetup,
         taps: Box<dyn TapFactory>,
     ) -> Arc<CallMedia> {
         let routes = CallRoutes::new();
-        let peers = lines.values().map(|line| line.key.clone()).collect();
-        let endpoint = match PeerEndpoint::bind(own_key, peers, setup.peer_udp, routes.clone()) {
+        let pinned = lines.snapshot();
+        let peers = pinned.values().map(|line| line.key.clone()).collect();
+        let endpoint = match PeerEndpoint::bind(&own_key, peers, setup.peer_udp, routes.clone()) {
             Ok(endpoint) => Some(Arc::new(endpoint)),
             Err(e) => {
                 tracing::error!(addr = %setup.peer_udp, error = %e, "no call media: the QUIC media endpoint cannot listen");
@@ -134,6 +139,8 @@ impl CallMedia {
             counters: Arc::default(),
             parked: peers::Parked::default(),
             tasks: Mutex::new(Vec::new()),
+            own_key,
+            pinned: Mutex::new(pinned),
         });
         let mut tasks = vec![tokio::spawn(follow::follow(Arc::downgrade(&media), media.core.entries.subscribe()))];
         if let Some(endpoint) = media.endpoint.clone() {
@@ -185,9 +192,29 @@ impl CallMedia {
         Ok(())
     }
 
+    /// Pins the peers of the lines as they are now, if they changed since the endpoint
+    /// last pinned them (a line added, changed or removed while serving).
+    pub(crate) fn repin_if_changed(&self) {
+        let Some(endpoint) = &self.endpoint else { return };
+        let now = self.lines.snapshot();
+        let mut pinned = self.pinned.lock().unwrap_or_else(PoisonError::into_inner);
+        if Arc::ptr_eq(&pinned, &now) {
+            return;
+        }
+        let peers = now.values().map(|line| line.key.clone()).collect();
+        match endpoint.repin(&self.own_key, peers) {
+            Ok(()) => {
+                tracing::info!(lines = now.len(), "call media endpoint pins the lines' peers anew");
+                *pinned = now;
+            }
+            Err(e) => tracing::error!(error = %e, "call media endpoint could not pin the changed lines"),
+        }
+    }
+
     /// Starts call `id`'s media with `peer` (idempotent). Without a QUIC endpoint or a
     /// route (the table is full) the call has no media; it is logged, and the call goes on.
     pub(crate) fn start_call(&self, id: CallId, peer: &str, direction: hotline_call::Direction) {
+        self.repin_if_changed();
         let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         if calls.contains_key(&id) {
             return;

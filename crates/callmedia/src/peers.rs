@@ -73,6 +73,10 @@ pub(crate) async fn accept_loop(media: Weak<CallMedia>, endpoint: Arc<PeerEndpoi
                 return;
             }
         };
+        if let Some(media) = media.upgrade() {
+            // Too late for this attempt (its configuration is taken), not for the redial.
+            media.repin_if_changed();
+        }
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             endpoint.refuse(incoming);
             continue;

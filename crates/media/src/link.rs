@@ -7,8 +7,8 @@
 //! ones (what TCP does). Every datagram is parsed strictly (`wire`) and checked against
 //! the station's [`CallRoutes`]; anything else is dropped and counted in [`LinkCounts`].
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use hotline_identity::{StationKey, VerifierKey};
@@ -64,12 +64,37 @@ fn bump(counter: &AtomicU64) {
 /// A station's QUIC endpoint for media: accepts the configured peers and dials them.
 pub struct PeerEndpoint {
     endpoint: quinn::Endpoint,
-    /// One client configuration per peer, each pinning that peer's key (built at bind
-    /// time, so the endpoint holds no copy of the station key).
-    dial: Vec<(VerifierKey, quinn::ClientConfig)>,
-    peers: Vec<VerifierKey>,
+    /// The pinned peers and one client configuration per peer, each pinning that peer's
+    /// key (built at bind time and by `repin`, so the endpoint holds no copy of the
+    /// station key).
+    pins: Mutex<Pins>,
     routes: CallRoutes,
     refused_handshakes: AtomicU64,
+}
+
+struct Pins {
+    peers: Vec<VerifierKey>,
+    dial: Vec<(VerifierKey, quinn::ClientConfig)>,
+}
+
+/// The server configuration and the per-peer client configurations pinning `peers`.
+fn configs(own: &StationKey, peers: &[VerifierKey]) -> Result<(quinn::ServerConfig, Pins), MediaError> {
+    let failed = |e: &dyn std::fmt::Display| MediaError::Endpoint(e.to_string());
+    let mut tls = (*hotline_tls::server_config(own, peers.to_vec()).map_err(|e| failed(&e))?).clone();
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).map_err(|e| failed(&e))?;
+    let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    server.transport_config(transport());
+    let mut dial = Vec::with_capacity(peers.len());
+    for peer in peers {
+        let mut tls = (*hotline_tls::client_config(own, peer).map_err(|e| failed(&e))?).clone();
+        tls.alpn_protocols = vec![ALPN.to_vec()];
+        let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| failed(&e))?;
+        let mut client = quinn::ClientConfig::new(Arc::new(crypto));
+        client.transport_config(transport());
+        dial.push((peer.clone(), client));
+    }
+    Ok((server, Pins { peers: peers.to_vec(), dial }))
 }
 
 impl PeerEndpoint {
@@ -81,34 +106,33 @@ impl PeerEndpoint {
         addr: std::net::SocketAddr,
         routes: CallRoutes,
     ) -> Result<PeerEndpoint, MediaError> {
-        let failed = |e: &dyn std::fmt::Display| MediaError::Endpoint(e.to_string());
-        let mut tls = (*hotline_tls::server_config(own, peers.clone()).map_err(|e| failed(&e))?).clone();
-        tls.alpn_protocols = vec![ALPN.to_vec()];
-        let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).map_err(|e| failed(&e))?;
-        let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-        server.transport_config(transport());
-        let mut dial = Vec::with_capacity(peers.len());
-        for peer in &peers {
-            let mut tls = (*hotline_tls::client_config(own, peer).map_err(|e| failed(&e))?).clone();
-            tls.alpn_protocols = vec![ALPN.to_vec()];
-            let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| failed(&e))?;
-            let mut client = quinn::ClientConfig::new(Arc::new(crypto));
-            client.transport_config(transport());
-            dial.push((peer.clone(), client));
-        }
+        let (server, pins) = configs(own, &peers)?;
         let endpoint = quinn::Endpoint::server(server, addr)?;
-        Ok(PeerEndpoint { endpoint, dial, peers, routes, refused_handshakes: AtomicU64::new(0) })
+        Ok(PeerEndpoint { endpoint, pins: Mutex::new(pins), routes, refused_handshakes: AtomicU64::new(0) })
+    }
+
+    /// Pins exactly `peers` from now on (the station's lines changed while it serves):
+    /// handshakes that start later are admitted, and dials made, by the new set.
+    pub fn repin(&self, own: &StationKey, peers: Vec<VerifierKey>) -> Result<(), MediaError> {
+        let (server, pins) = configs(own, &peers)?;
+        self.endpoint.set_server_config(Some(server));
+        *self.pins.lock().unwrap_or_else(PoisonError::into_inner) = pins;
+        Ok(())
     }
 
     /// Dials `peer` (one of the configured peers) at `addr`; the handshake fails unless
     /// the server there holds `peer`'s key and pins ours.
     pub async fn connect(&self, peer: &VerifierKey, addr: std::net::SocketAddr) -> Result<PeerLink, MediaError> {
         let failed = |e: &dyn std::fmt::Display| MediaError::Endpoint(e.to_string());
-        let Some((_, client)) = self.dial.iter().find(|(known, _)| known == peer) else {
+        let client = {
+            let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
+            pins.dial.iter().find(|(known, _)| known == peer).map(|(_, client)| client.clone())
+        };
+        let Some(client) = client else {
             return Err(MediaError::Endpoint(format!("{} is not a configured peer", peer.name())));
         };
         // The name is ignored by the pinned verifier; station names are valid DNS labels.
-        let connecting = self.endpoint.connect_with(client.clone(), addr, peer.name()).map_err(|e| failed(&e))?;
+        let connecting = self.endpoint.connect_with(client, addr, peer.name()).map_err(|e| failed(&e))?;
         let connection = connecting.await.map_err(|e| MediaError::Handshake(e.to_string()))?;
         // In TLS 1.3 the client finishes before the server has checked the client's
         // certificate, so a refused dialer would believe it is in. The acceptor's one
@@ -187,7 +211,8 @@ impl PeerEndpoint {
         let identity = connection.peer_identity()?;
         let chain = identity.downcast_ref::<Vec<rustls::pki_types::CertificateDer<'static>>>()?;
         let certificate = chain.first()?.as_ref();
-        self.peers
+        let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
+        pins.peers
             .iter()
             .find(|peer| {
                 let mut spki = ED25519_SPKI_PREFIX.to_vec();

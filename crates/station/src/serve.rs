@@ -156,7 +156,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     let media = hotline_callmedia::CallMedia::start(
         core.clone(),
         lines.clone(),
-        &key,
+        key.clone(),
         media_setup,
         Box::new(hotline_callmedia::NoTapFactory),
     );

@@ -166,3 +166,48 @@ async fn a_lost_line_ends_the_call_and_its_media() {
     assert_eq!(view["state"], "ended", "{view}");
     alpha.stop().await;
 }
+
+/// Lines added while both stations serve get media too: the endpoints pin the new peers.
+#[tokio::test]
+async fn a_line_added_while_serving_carries_call_media() {
+    use hotline_station::admin::{self, InitOptions, lines::NewLine};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let (a_line, b_line) = (free(), free());
+    let mut keys = Vec::new();
+    for (name, line) in [("alpha", a_line), ("bravo", b_line)] {
+        let options =
+            InitOptions { name: name.into(), http: "127.0.0.1:0".parse().expect("addr"), line, lang: "en".into() };
+        keys.push(admin::init(&dir.path().join(name), &options).expect("init"));
+    }
+    let alpha = hotline_station::serve::start(&dir.path().join("alpha")).await.expect("alpha");
+    let bravo = hotline_station::serve::start(&dir.path().join("bravo")).await.expect("bravo");
+    for (r, peer, key, addr) in [(&alpha, "bravo", &keys[1], b_line), (&bravo, "alpha", &keys[0], a_line)] {
+        let line = NewLine {
+            peer: peer.into(),
+            key: key.to_string(),
+            addrs: vec![addr.to_string()],
+            heartbeat_interval_ms: None,
+            reconnect_backoff_max_ms: None,
+        };
+        r.state.line_admin.add(line, "sup".into()).await.expect("line added");
+    }
+    for (r, peer) in [(&alpha, "bravo"), (&bravo, "alpha")] {
+        let mut status = r.state.lines.get(peer).expect("line").status.clone();
+        tokio::time::timeout(Duration::from_secs(15), status.wait_for(|s| s.state == hotline_proto::LineState::Up))
+            .await
+            .expect("the line comes up")
+            .expect("status");
+    }
+    let started = call(&alpha, "bravo", CallOp::Start, "op").await.expect("call");
+    let id = started["id"].as_str().expect("id").to_owned();
+    let call_id: hotline_call::CallId = id.parse().expect("call id");
+    wait_state(&bravo, &id, "ringing").await;
+    call(&bravo, "alpha", CallOp::Answer(call_id), "op").await.expect("answer");
+    eventually("a QUIC link at both ends", || {
+        alpha.state.media.counts().links >= 1 && bravo.state.media.counts().links >= 1
+    })
+    .await;
+    alpha.stop().await;
+    bravo.stop().await;
+}

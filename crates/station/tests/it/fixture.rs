@@ -49,7 +49,7 @@ pub async fn one_line_station() -> (AppState, tempfile::TempDir) {
     let media = hotline_station::callmedia::CallMedia::start(
         core.clone(),
         serving.lines(),
-        &key,
+        key.clone(),
         media_setup,
         Box::new(hotline_station::callmedia::NoTapFactory),
     );
