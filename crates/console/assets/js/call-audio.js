@@ -16,8 +16,28 @@ import { api, apiPath } from "./api.js";
 // control stay off, since a tone or an alarm in the room is part of what was said.
 const micConstraints = { audio: { echoCancellation: true, noiseSuppression: false, autoGainControl: false }, video: false };
 
-const legs = new Map(); // call id -> {pc, audio, closed, error}
+const legs = new Map(); // call id -> {pc, audio, closed, error, microphone}
 let mic = null; // Promise of the microphone's MediaStream (or null if refused), while a call needs it
+let changed = () => {}; // calls.js redraws the call bar when a leg's state changes
+
+/** `f()` runs whenever a leg's audio state changes (see `stateOf`). */
+export function onChange(f) {
+  changed = f;
+}
+
+/**
+ * What the operator should know about call `id`'s audio: {state: "connecting" |
+ * "connected" | "no-microphone" | "failed", reason?}, or null without a leg.
+ */
+export function stateOf(id) {
+  const leg = legs.get(id);
+  if (!leg) return null;
+  if (leg.error) return { state: "failed", reason: leg.error };
+  const s = leg.pc.connectionState;
+  if (s === "failed" || s === "closed") return { state: "failed", reason: s };
+  if (s !== "connected") return { state: "connecting" };
+  return leg.microphone ? { state: "connected" } : { state: "no-microphone" };
+}
 
 /** Opens the microphone, at the operator's gesture (the Call or Answer click). */
 export function armMicrophone() {
@@ -52,8 +72,9 @@ async function connect(id) {
   audio.dataset.callId = id;
   audio.className = "call-audio";
   document.body.append(audio);
-  const leg = { pc, audio, closed: false, error: null };
+  const leg = { pc, audio, closed: false, error: null, microphone: false };
   legs.set(id, leg);
+  pc.onconnectionstatechange = () => changed();
   pc.ontrack = (ev) => {
     audio.srcObject = ev.streams[0] || new MediaStream([ev.track]);
     audio.play().catch((e) => console.warn("call audio does not play:", e));
@@ -63,6 +84,7 @@ async function connect(id) {
     if (leg.closed) return;
     if (stream && stream.getAudioTracks().length) {
       for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
+      leg.microphone = true;
     } else {
       pc.addTransceiver("audio", { direction: "recvonly" });
     }
@@ -71,9 +93,10 @@ async function connect(id) {
     if (leg.closed) return;
     await pc.setRemoteDescription(answer);
   } catch (e) {
-    leg.error = e.message || String(e);
+    leg.error = e.message || e.code || String(e);
     console.warn("call audio not connected:", e);
   }
+  changed();
 }
 
 function close(id) {
@@ -90,5 +113,5 @@ function close(id) {
 /** The legs as they stand, for the browser tests and the devtools. */
 export function status() {
   return [...legs.entries()].map(([id, leg]) => ({ id, connection: leg.pc.connectionState,
-    ice: leg.pc.iceConnectionState, playing: !!leg.audio.srcObject, error: leg.error }));
+    ice: leg.pc.iceConnectionState, playing: !!leg.audio.srcObject, error: leg.error, audio: stateOf(id) }));
 }

@@ -101,6 +101,8 @@ export async function loadCalls() {
   }
 }
 
+callAudio.onChange(() => render());
+
 /** A `call.*` entry from the event stream (`data.call` is the call after the step). */
 export function onCallEvent(kind, data) {
   if (!data || !data.call) return; // call.refused: no call; the refused POST says why
@@ -232,6 +234,7 @@ function barItem(c, r) {
     li.append(h("span", { class: "call-icon", "aria-hidden": "true", text: "☎" }),
       h("span", { class: "call-text", text: t("call-answered", { peer, user: c.answered_by || "?" }) }),
       h("span", { class: "call-timer", dataset: { since: c.answered || "" } }),
+      audioState(c.id),
       button("hangup", c.id, "call-hangup", "call-hangup"));
   } else {
     const id = c.state === "answered" ? "call-elsewhere-answered"
@@ -240,6 +243,13 @@ function barItem(c, r) {
     if (c.state === "answered" || c.direction === "out") li.append(button("hangup", c.id, "call-end-elsewhere", "small"));
   }
   return li;
+}
+
+/** This console's audio of call `id`, as the operator should know it (a silent line is the worst failure). */
+function audioState(id) {
+  const a = callAudio.stateOf(id) || { state: "connecting" };
+  return h("span", { class: `call-audio-state ${a.state}`, dataset: { audio: a.state }, role: "status",
+    text: t(`call-audio-${a.state}`, { reason: a.reason || "" }) });
 }
 
 /** "op at alpha": an operator and their station. */

@@ -194,6 +194,11 @@ test("call audio: alpha calls, bravo answers; each console hears the other's ton
   console.log(`bravo heard: ${JSON.stringify(atBravo)}`);
   assert.ok(atAlpha.ok, `alpha does not hear bravo's ${TONES.bravo} Hz: ${JSON.stringify(atAlpha)}`);
   assert.ok(atBravo.ok, `bravo does not hear alpha's ${TONES.alpha} Hz: ${JSON.stringify(atBravo)}`);
+  // Each call bar says the audio is on (a silent line would say why).
+  for (const page of [alpha, bravo]) {
+    await page.locator('#call-bar .call-audio-state[data-audio="connected"]').waitFor({ timeout: 3000 });
+  }
+  assert.match(await alpha.textContent("#call-bar"), /audio on/);
   // The stations relayed and counted it (a call's counts reach /metrics every second).
   for (const [name, url] of [["alpha", ALPHA], ["bravo", BRAVO]]) {
     const cookie = (await consoles[name].ctx.cookies(url)).map((c) => `${c.name}=${c.value}`).join("; ");
