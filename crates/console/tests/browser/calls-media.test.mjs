@@ -3,8 +3,9 @@
 // 2 kHz at bravo). Alpha calls, bravo's console rings, bravo answers; each console's
 // received audio, played in its <audio> element and analysed with an AnalyserNode, peaks
 // at the other side's frequency — so the Opus packets went browser → station → QUIC →
-// station → browser both ways. Then hang-up, a declined call and a missed one, and both
-// stations' records of all three. Runs beside console.test.mjs, one file at a time, against
+// station → browser both ways. Then hang-up; the same the other way (bravo calls, alpha
+// answers and hangs up); a declined call and a missed one; and both stations' records of
+// all four. Runs beside console.test.mjs, one file at a time, against
 // the same stations; neither depends on the other's calls.
 
 import { test, before, after } from "node:test";
@@ -223,7 +224,28 @@ test("call audio: alpha calls, bravo answers; each console hears the other's ton
   await linesFree();
 });
 
-test("call audio: a declined call and a missed call; both records show all three calls", async () => {
+test("call audio the other way: bravo calls, alpha answers; each still hears the other (fresh legs; bravo's station dials alpha's this time)", async () => {
+  const alpha = consoles.alpha.page;
+  const bravo = consoles.bravo.page;
+  await callButton(bravo, "alpha").click();
+  await alpha.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
+  ids.reverse = await bravo.locator("#call-bar li[data-call-id]").getAttribute("data-call-id");
+  await alpha.click('#call-bar [data-action="answer"]');
+  for (const page of [alpha, bravo]) await page.locator('body[data-call="answered"]').waitFor({ timeout: 3000 });
+  const [atAlpha, atBravo] = await Promise.all([hears(alpha, ids.reverse, TONES.bravo),
+    hears(bravo, ids.reverse, TONES.alpha)]);
+  assert.ok(atAlpha.ok, `alpha does not hear bravo's ${TONES.bravo} Hz: ${JSON.stringify(atAlpha)}`);
+  assert.ok(atBravo.ok, `bravo does not hear alpha's ${TONES.alpha} Hz: ${JSON.stringify(atBravo)}`);
+  // The callee hangs up this time.
+  await alpha.click('#call-bar [data-action="hangup"]');
+  for (const page of [alpha, bravo]) {
+    await page.locator("body:not([data-call])").waitFor({ timeout: 3000 });
+    await page.waitForFunction(() => window.hotline.callAudio().length === 0, null, { timeout: 3000 });
+  }
+  await linesFree();
+});
+
+test("call audio: a declined call and a missed call; both records show all four calls", async () => {
   const alpha = consoles.alpha.page;
   const bravo = consoles.bravo.page;
   await callButton(alpha, "bravo").click();
@@ -245,8 +267,11 @@ test("call audio: a declined call and a missed call; both records show all three
 
   const atAlpha = new Map((await apiGet(consoles.alpha, ALPHA, "/api/v1/calls")).map((c) => [c.id, c]));
   const atBravo = new Map((await apiGet(consoles.bravo, BRAVO, "/api/v1/calls")).map((c) => [c.id, c]));
-  for (const [what, state, answeredBy] of [["answered", "ended", "op"], ["declined", "declined", null], ["missed", "missed", null]]) {
-    for (const [side, calls, direction] of [["alpha", atAlpha, "out"], ["bravo", atBravo, "in"]]) {
+  const outOf = (what, side) => (what === "reverse") === (side === "bravo") ? "out" : "in";
+  for (const [what, state, answeredBy] of [["answered", "ended", "op"], ["reverse", "ended", "op"],
+    ["declined", "declined", null], ["missed", "missed", null]]) {
+    for (const [side, calls] of [["alpha", atAlpha], ["bravo", atBravo]]) {
+      const direction = outOf(what, side);
       const c = calls.get(ids[what]);
       assert.ok(c, `${side} lists the ${what} call`);
       assert.equal(c.state, state, `${side}: ${JSON.stringify(c)}`);
