@@ -291,6 +291,7 @@ call-connecting = Connecting the call from { $peer }…
 call-answered = On call with { $peer } (answered by { $user })
 call-audio-connecting = audio connecting…
 call-audio-connected = audio on
+call-audio-far-silent = no audio from the far end: the path between the stations may be cut
 call-audio-no-microphone = no microphone: the far end cannot hear you
 call-audio-failed = no audio: { $reason }
 call-elsewhere-in = Call from { $peer }: answered at another console of this station

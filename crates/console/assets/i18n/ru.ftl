@@ -291,6 +291,7 @@ call-connecting = Соединяем с { $peer }…
 call-answered = Разговор с { $peer } (ответил { $user })
 call-audio-connecting = подключаем звук…
 call-audio-connected = звук есть
+call-audio-far-silent = нет звука с той стороны: связь между станциями, возможно, прервана
 call-audio-no-microphone = нет микрофона: вас не слышно
 call-audio-failed = нет звука: { $reason }
 call-elsewhere-in = Вызов от { $peer }: принят на другой консоли этой станции

@@ -16,7 +16,13 @@ import { api, apiPath } from "./api.js";
 // control stay off, since a tone or an alarm in the room is part of what was said.
 const micConstraints = { audio: { echoCancellation: true, noiseSuppression: false, autoGainControl: false }, video: false };
 
-const legs = new Map(); // call id -> {pc, audio, closed, error, microphone}
+// The far end's audio has stopped arriving when no packet came for this long: browsers
+// send Opus without DTX, 50 packets a second even in silence, so a gap this long is a
+// broken path (UDP between the stations cut, say), not a quiet operator.
+const farSilentMs = 2500;
+const statsEveryMs = 500;
+
+const legs = new Map(); // call id -> {pc, audio, closed, error, microphone, packets, heardAt, silent, timer}
 let mic = null; // Promise of the microphone's MediaStream (or null if refused), while a call needs it
 let changed = () => {}; // calls.js redraws the call bar when a leg's state changes
 
@@ -27,7 +33,7 @@ export function onChange(f) {
 
 /**
  * What the operator should know about call `id`'s audio: {state: "connecting" |
- * "connected" | "no-microphone" | "failed", reason?}, or null without a leg.
+ * "connected" | "far-silent" | "no-microphone" | "failed", reason?}, or null without a leg.
  */
 export function stateOf(id) {
   const leg = legs.get(id);
@@ -36,7 +42,8 @@ export function stateOf(id) {
   const s = leg.pc.connectionState;
   if (s === "failed" || s === "closed") return { state: "failed", reason: s };
   if (s !== "connected") return { state: "connecting" };
-  return leg.microphone ? { state: "connected" } : { state: "no-microphone" };
+  if (!leg.microphone) return { state: "no-microphone" };
+  return leg.silent ? { state: "far-silent" } : { state: "connected" };
 }
 
 /** Opens the microphone, at the operator's gesture (the Call or Answer click). */
@@ -72,9 +79,11 @@ async function connect(id) {
   audio.dataset.callId = id;
   audio.className = "call-audio";
   document.body.append(audio);
-  const leg = { pc, audio, closed: false, error: null, microphone: false };
+  const leg = { pc, audio, closed: false, error: null, microphone: false, packets: 0, heardAt: Date.now(),
+    silent: false, timer: null };
   legs.set(id, leg);
   pc.onconnectionstatechange = () => changed();
+  leg.timer = setInterval(() => watchFarEnd(leg), statsEveryMs);
   pc.ontrack = (ev) => {
     audio.srcObject = ev.streams[0] || new MediaStream([ev.track]);
     audio.play().catch((e) => console.warn("call audio does not play:", e));
@@ -99,10 +108,34 @@ async function connect(id) {
   changed();
 }
 
+/** Marks the leg silent while the far end's packets have stopped coming (see farSilentMs). */
+async function watchFarEnd(leg) {
+  if (leg.closed || leg.pc.connectionState !== "connected") return;
+  let packets = 0;
+  try {
+    (await leg.pc.getStats()).forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "audio") packets += r.packetsReceived || 0;
+    });
+  } catch (e) {
+    return;
+  }
+  const now = Date.now();
+  if (packets > leg.packets) {
+    leg.packets = packets;
+    leg.heardAt = now;
+  }
+  const silent = now - leg.heardAt > farSilentMs;
+  if (silent !== leg.silent) {
+    leg.silent = silent;
+    changed();
+  }
+}
+
 function close(id) {
   const leg = legs.get(id);
   if (!leg) return;
   legs.delete(id);
+  clearInterval(leg.timer);
   leg.closed = true;
   leg.pc.close();
   leg.audio.srcObject = null;

@@ -10,6 +10,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -23,6 +24,8 @@ const ALPHA = env("ALPHA_URL");
 const BRAVO = env("BRAVO_URL");
 const WORK = env("HOTLINE_E2E_WORK");
 const PASSWORD = env("HOTLINE_PASSWORD");
+/** The stations' line ports: their QUIC media endpoints listen on the same ports, over UDP. */
+const MEDIA_PORTS = [env("ALPHA_LINE_PORT"), env("BRAVO_LINE_PORT")];
 /** The ring timeout run.sh gave the line (call_ring_timeout_s), for the missed call. */
 const RING_TIMEOUT_S = Number(process.env.HOTLINE_CALL_RING_TIMEOUT_S || 60);
 
@@ -51,6 +54,23 @@ function toneWav(path, hz, seconds = 10) {
   header.write("data", 36);
   header.writeUInt32LE(data.length, 40);
   writeFileSync(path, Buffer.concat([header, data]));
+}
+
+// Cutting UDP between the stations (not the consoles' legs, which use other ports) with an
+// nftables table of this process's own, removed again in any case.
+const cutTable = `hotline_e2e_media_${process.pid}`;
+const nft = (...args) => execFileSync("nft", args, { stdio: ["ignore", "pipe", "pipe"] });
+function cutStationUdp() {
+  nft("add", "table", "inet", cutTable);
+  nft("add", "chain", "inet", cutTable, "out", "{ type filter hook output priority 0; policy accept; }");
+  nft("add", "rule", "inet", cutTable, "out", "udp", "dport", `{ ${MEDIA_PORTS.join(", ")} }`, "drop");
+}
+function healStationUdp() {
+  try {
+    nft("delete", "table", "inet", cutTable);
+  } catch {
+    // Not there: nothing to heal.
+  }
 }
 
 const browsers = [];
@@ -175,6 +195,7 @@ before(async () => {
 });
 
 after(async () => {
+  healStationUdp();
   for (const browser of browsers) await browser.close();
 });
 
@@ -200,6 +221,23 @@ test("call audio: alpha calls, bravo answers; each console hears the other's ton
     await page.locator('#call-bar .call-audio-state[data-audio="connected"]').waitFor({ timeout: 3000 });
   }
   assert.match(await alpha.textContent("#call-bar"), /audio on/);
+
+  // UDP between the stations cut mid-call: both consoles say the far end went silent (no
+  // fallback over the TLS line yet); healed within the QUIC idle timeout, audio comes back.
+  cutStationUdp();
+  try {
+    for (const page of [alpha, bravo]) {
+      await page.locator('#call-bar .call-audio-state[data-audio="far-silent"]').waitFor({ timeout: 6000 });
+    }
+    assert.match(await bravo.textContent("#call-bar"), /no audio from the far end/);
+  } finally {
+    healStationUdp();
+  }
+  for (const page of [alpha, bravo]) {
+    await page.locator('#call-bar .call-audio-state[data-audio="connected"]').waitFor({ timeout: 10000 });
+  }
+  const [again, againB] = await Promise.all([hears(alpha, ids.answered, TONES.bravo), hears(bravo, ids.answered, TONES.alpha)]);
+  assert.ok(again.ok && againB.ok, `audio after the cut healed: ${JSON.stringify([again, againB])}`);
   // The stations relayed and counted it (a call's counts reach /metrics every second).
   for (const [name, url] of [["alpha", ALPHA], ["bravo", BRAVO]]) {
     const cookie = (await consoles[name].ctx.cookies(url)).map((c) => `${c.name}=${c.value}`).join("; ");

@@ -87,6 +87,7 @@ status=0
 HOTLINE_BIN=$bin HOTLINE_E2E_WORK=$work HOTLINE_SCREENSHOTS=$shots HOTLINE_PASSWORD=$password \
     HOTLINE_SUPERVISOR=sup HOTLINE_CALL_RING_TIMEOUT_S=$ring_timeout_s \
     ALPHA_URL="http://127.0.0.1:${http[alpha]}" BRAVO_URL="http://127.0.0.1:${http[bravo]}" \
+    ALPHA_LINE_PORT=${line[alpha]} BRAVO_LINE_PORT=${line[bravo]} \
     node --test --test-concurrency=1 --test-reporter=spec $tests || status=$?
 if [ "$status" -ne 0 ]; then
     echo "run.sh: browser tests failed; station logs:" >&2
