@@ -31,14 +31,7 @@ pub const event_backlog_max: usize = 4096;
 #[allow(non_upper_case_globals)]
 pub const storage_recovery_ms: i64 = 5000;
 
-/// A record entry as published to subscribers.
-#[derive(Clone, Debug)]
-pub struct Published {
-    pub idx: i64,
-    pub kind: String,
-    /// The entry's JSON text.
-    pub body: String,
-}
+pub use crate::published::Published;
 
 /// Gives a write access to the transaction and to the record, stamping each entry.
 pub struct Journal<'t> {

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod notices;
 pub mod notify;
 pub mod presence;
+mod published;
 pub mod redact;
 pub mod station_lock;
 pub mod supervise;

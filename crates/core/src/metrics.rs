@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use hotline_item::Precedence;
 use hotline_store::Direction;
 
-use crate::core::Published;
 use crate::entry_kind::EntryKind;
+use crate::published::Published;
 
 /// Most lines with a `peer` label of their own; later lines are counted as `_other`.
 #[allow(non_upper_case_globals)]
