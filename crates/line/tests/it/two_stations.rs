@@ -336,18 +336,21 @@ async fn the_metrics_count_a_message_its_delivery_and_its_acknowledgment_at_both
     all_delivered_exactly_once(&alpha, &bravo, std::slice::from_ref(&sent), Duration::from_secs(5)).await;
     let (id, by) = (sent.id.clone(), "watch".to_owned());
     bravo.line.ask(|reply| Command::Ack { id, by, reply }).await.expect("acknowledged");
+    let (at_alpha, at_bravo) = (alpha.core.metrics.line("bravo"), bravo.core.metrics.line("alpha"));
+    // The line task counts the acknowledgment after its commit returns, so the stored
+    // `acked_ms` can be visible a moment before the metric: wait for both (CI once read
+    // the metric in between).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         let id = sent.id.clone();
         let acked =
             alpha.core.read(move |tx| tx.message(&id)).await.expect("read").is_some_and(|m| m.acked_ms.is_some());
-        if acked {
+        if acked && at_alpha.ack_out.snapshot().2 > 0 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "alpha never heard of the acknowledgment");
+        assert!(tokio::time::Instant::now() < deadline, "alpha never heard of the acknowledgment (stored: {acked})");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (at_alpha, at_bravo) = (alpha.core.metrics.line("bravo"), bravo.core.metrics.line("alpha"));
     let flash = precedence_index(Precedence::Flash);
     let routine = precedence_index(Precedence::Routine);
     assert_eq!(at_alpha.messages_sent[flash].load(Relaxed), 1);
