@@ -114,7 +114,8 @@ pub struct UserPatch {
 /// new password end the user's sessions, event streams and tokens at once.
 #[utoipa::path(patch, path = "/api/v1/users/{name}", request_body = UserPatch, params(("name" = String, Path)),
     responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A supervisor's own account: not disabled, demoted or reset here")))]
 pub(super) async fn patch_user(
     State(state): State<AppState>,
     Path(name): Path<String>,

@@ -103,7 +103,8 @@ pub struct ChecksQuery {
 /// Watch checks both ways, newest first: ours to the peer (`out`) and the peer's to us
 /// (`in`, to be answered here).
 #[utoipa::path(get, path = "/api/v1/watch-checks", params(ChecksQuery),
-    responses((status = 200, body = [CheckAnswer]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [CheckAnswer]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub(super) async fn get_watch_checks(
     State(state): State<AppState>,
     Query(q): Query<ChecksQuery>,
