@@ -12,8 +12,6 @@
 //! notices) must moreover carry an item of their own type, in their own direction, whose
 //! fields agree with the entry.
 
-use std::collections::BTreeMap;
-
 use hotline_identity::VerifierKey;
 use serde_json::{Map, Value};
 
@@ -67,7 +65,8 @@ pub(crate) struct Entry {
 /// The keys an entry's item may be signed with.
 pub(crate) struct Keys<'a> {
     pub station: &'a VerifierKey,
-    pub peers: &'a BTreeMap<String, VerifierKey>,
+    /// Each peer's key at each point of the record (a key change retires the old one).
+    pub peers: &'a crate::peer_keys::PeerKeys,
 }
 
 /// Reads entry `index` and its signed item, if it carries one (a `sig` member) or its
@@ -124,7 +123,7 @@ fn read_signed(
         return Err("has no \"peer\"".to_owned());
     }
     if let Some(peer_name) = entry.peer.as_deref()
-        && !keys.peers.contains_key(peer_name)
+        && !keys.peers.contains(peer_name)
     {
         return Err(format!("names peer {peer_name:?}, which the export does not list"));
     }
@@ -153,12 +152,15 @@ fn read_signed(
         (to, keys.station)
     } else if to == station {
         let key =
-            keys.peers.get(from).ok_or_else(|| format!("item is from {from:?}, which the export does not list"))?;
+            // The key pinned when the entry was made: the entry before it is `index - 1`.
+            keys.peers.key_at(from, entry.index.saturating_sub(1)).ok_or_else(|| {
+                format!("item is from {from:?}, which the export does not list")
+            })?;
         (from, key)
     } else {
         return Err(format!("item is from {from:?} to {to:?}: neither end is this station, {station}"));
     };
-    if !keys.peers.contains_key(other_end) {
+    if !keys.peers.contains(other_end) {
         return Err(format!("item is from {from:?} to {to:?}, and {other_end:?} is not a listed peer"));
     }
     if let Some(peer_name) = entry.peer.as_deref()

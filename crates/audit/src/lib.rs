@@ -18,6 +18,7 @@ mod cross;
 mod entry;
 mod export;
 mod item;
+mod peer_keys;
 mod text;
 mod transcript;
 mod verify;

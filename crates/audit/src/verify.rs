@@ -235,7 +235,8 @@ pub(crate) fn audit(export: &Export) -> Result<Audited, AuditError> {
     }
     let peers = read_peers(export)?;
 
-    let keys = Keys { station: &key, peers: &peers };
+    let peer_keys = crate::peer_keys::PeerKeys::read(peers.clone(), &export.entries)?;
+    let keys = Keys { station: &key, peers: &peer_keys };
     let mut entries = Vec::with_capacity(export.entries.len());
     let mut signatures_ok = Vec::with_capacity(export.entries.len());
     let mut tree = MerkleTree::new();
@@ -276,7 +277,7 @@ pub(crate) fn audit(export: &Export) -> Result<Audited, AuditError> {
     let mut previous: Option<(usize, u64)> = None;
     for (i, note) in export.checkpoints.iter().enumerate() {
         let number = i + 1;
-        let size = check_checkpoint(number, note, export, &key, &peers, &tree, previous, &mut witnesses)?;
+        let size = check_checkpoint(number, note, export, &key, &peer_keys, &tree, previous, &mut witnesses)?;
         previous = Some((number, size));
     }
     let entry_count = export.entries.len() as u64;
@@ -368,7 +369,7 @@ fn check_checkpoint(
     note: &str,
     export: &Export,
     key: &VerifierKey,
-    peers: &BTreeMap<String, VerifierKey>,
+    peers: &crate::peer_keys::PeerKeys,
     tree: &MerkleTree,
     previous: Option<(usize, u64)>,
     witnesses: &mut [PeerWitness],
@@ -397,7 +398,8 @@ fn check_checkpoint(
     let mut cosigners: Vec<&VerifierKey> = Vec::new();
     for line in lines {
         let hash = crate::text::hex(&line.key_hash);
-        let Some(peer) = peers.get(&line.name) else {
+        // The key pinned when the checkpoint was made: after its `size` entries.
+        let Some(peer) = peers.key_at(&line.name, size) else {
             return Err(fail(format!(
                 "carries a signature by {:?} (key hash {hash}), which is not a listed peer: unknown key",
                 line.name

@@ -14,6 +14,7 @@
 mod accounts_tx;
 mod backup;
 mod calls_tx;
+mod line_restart_tx;
 mod rows;
 mod schema;
 mod tx;
@@ -25,6 +26,7 @@ pub use backup::{
     integrity_check,
 };
 pub use calls_tx::CallRow;
+pub use line_restart_tx::LineRestart;
 pub use rows::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, User};
 pub use tx::Tx;
 pub use watch_tx::{AlarmRow, WatchCheckRow};

@@ -215,3 +215,42 @@ fn accounts_end_their_credentials() {
     assert!(store.write(|tx| tx.reinstate_user("duty", Role::Auditor, "phc2", 90)).expect("again"));
     assert_eq!(store.read(|tx| tx.users()).expect("read").first().map(|u| u.role), Some(Role::Auditor));
 }
+
+/// A line re-pinned to another key starts afresh: our unreceipted messages renumbered
+/// from 1 on their lanes (and no longer `sent`), control items and inbox positions gone,
+/// the witness history kept under the retired name; other peers untouched.
+#[test]
+fn a_restarted_line_carries_its_undelivered_messages_and_drops_the_rest() {
+    let mut store = Store::open_in_memory().expect("open");
+    for (id, lane) in [("m1", Lane::Routine), ("m2", Lane::Routine), ("m3", Lane::Routine), ("m4", Lane::Flash)] {
+        accept(&mut store, id, lane);
+    }
+    store
+        .write(|tx| {
+            tx.mark_receipted("bravo", Lane::Routine, 1, 5)?;
+            tx.mark_sent("bravo", Lane::Routine, 2, 6)?;
+            tx.insert_outbox("bravo", Lane::Control, 1, b"receipt", None, 7)?;
+            tx.insert_outbox("charlie", Lane::Control, 1, b"other line", None, 7)?;
+            tx.insert_inbox("bravo", Lane::Control, 1, 8)?;
+            tx.insert_peer_checkpoint("bravo", 3, "old note", true, 9)?;
+            Ok(())
+        })
+        .expect("state");
+    let restart = store.write(|tx| tx.restart_line("bravo", "bravo/retired@9")).expect("restart");
+    assert_eq!(restart.messages_carried, vec!["m4".to_owned(), "m2".to_owned(), "m3".to_owned()]);
+    assert_eq!(restart.control_items_dropped, 1);
+    let r = store.read(|tx| tx.restore_line("bravo")).expect("restore");
+    assert_eq!(
+        r.outbound,
+        vec![(Lane::Flash, 1, b"m4".to_vec()), (Lane::Routine, 1, b"m2".to_vec()), (Lane::Routine, 2, b"m3".to_vec())]
+    );
+    assert_eq!(r.durable_next[Lane::Control.index()], 1, "the new station's items count from 1");
+    assert_eq!(r.pushed_last[Lane::Control.index()], 0);
+    let m2 = store.read(|tx| tx.message("m2")).expect("read").expect("m2");
+    assert_eq!(m2.state(), "queued", "sent to the old key, not to the new station");
+    assert_eq!(store.read(|tx| tx.message("m1")).expect("read").expect("m1").state(), "delivered");
+    assert_eq!(store.read(|tx| tx.last_witnessed("bravo")).expect("read"), None);
+    assert_eq!(store.read(|tx| tx.last_witnessed("bravo/retired@9")).expect("read").as_deref(), Some("old note"));
+    let other = store.read(|tx| tx.restore_line("charlie")).expect("restore");
+    assert_eq!(other.outbound, vec![(Lane::Control, 1, b"other line".to_vec())]);
+}

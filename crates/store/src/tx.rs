@@ -164,6 +164,15 @@ impl<'a> Tx<'a> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The bodies of the entries of `kind` with index at most `up_to`, oldest first, at
+    /// most `limit` (a full scan: for rare kinds read once, as an export's `line.removed`).
+    pub fn entry_bodies_of_kind(&self, kind: &str, up_to: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+        let mut st =
+            self.tx.prepare_cached("SELECT body FROM entries WHERE kind = ?1 AND idx <= ?2 ORDER BY idx LIMIT ?3")?;
+        let rows = st.query_map(params![kind, up_to, limit], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn entry_count(&self) -> Result<i64, StoreError> {
         Ok(self.row("SELECT count(*) FROM entries", [], |r| r.get(0))?)
     }

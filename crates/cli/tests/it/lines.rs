@@ -108,7 +108,7 @@ fn a_line_added_through_the_api_comes_up_without_a_restart_and_removal_refuses_t
     std::thread::sleep(Duration::from_secs(2));
     assert_ne!(bravo.line_state("alpha").as_deref(), Some("up"));
     let export = alpha.export(base.path()).expect("export");
-    let text = std::fs::read_to_string(export).expect("read export");
+    let text = std::fs::read_to_string(&export).expect("read export");
     let kinds: Vec<String> = serde_json::from_str::<Value>(&text).expect("export json")["entries"]
         .as_array()
         .expect("entries")
@@ -120,7 +120,102 @@ fn a_line_added_through_the_api_comes_up_without_a_restart_and_removal_refuses_t
     for kind in ["line.added", "message.queued", "message.delivered", "line.removed"] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} missing from {kinds:?}");
     }
+    // The removed peer's items stay in the record, and so does its key (the export lists
+    // it from the `line.removed` entry): the record verifies.
+    let verified = hotline_ok(&["verify", export.to_str().expect("path")], None);
+    assert!(verified.contains("bravo"), "the removed peer is still named: {verified}");
     assert!(alpha.stop() && bravo.stop());
+}
+
+/// A peer rebuilt under the same name has a new key: its line is removed and added again
+/// with that key, and starts afresh (`hotline_store::LineRestart`). A message that waited
+/// for the old station reaches the new one; messages go both ways on the new line,
+/// exactly once; and alpha's record — with items and cosignatures by both of bravo's keys — still verifies, each
+/// checked with the key that was pinned when it was made.
+#[test]
+fn a_peer_that_changed_its_key_is_removed_and_added_again_and_the_record_still_verifies() {
+    let base = tempfile::tempdir().expect("tempdir");
+    let (mut alpha, mut bravo) = crate::harness::pair(base.path());
+    alpha.set_checkpoint_interval_ms(300).expect("checkpoints");
+    bravo.set_checkpoint_interval_ms(300).expect("checkpoints");
+    let alpha_sup = alpha.supervisor().expect("alpha's supervisor");
+    alpha.start().expect("alpha starts");
+    bravo.start().expect("bravo starts");
+    assert!(alpha.wait_line("bravo", "up", Duration::from_secs(20)), "log:\n{}", alpha.log_tail(30));
+    exchange(&alpha, &bravo, "before the key change");
+    let first_key = bravo.key.clone();
+
+    // Bravo's machine fails; a message waits for it; its line is removed.
+    assert!(bravo.stop());
+    let (status, waiting) =
+        alpha.api("POST", "/api/v1/lines/bravo/messages", Some(json!({"body": "while bravo was rebuilt"})));
+    assert_eq!(status, 202, "{waiting}");
+    let waiting = waiting["id"].as_str().expect("message id").to_owned();
+    let (status, v) = alpha_sup.api("DELETE", "/api/v1/lines/bravo", None);
+    assert_eq!(status, 204, "{v}");
+    // Bravo is rebuilt: a new station directory, the same name, a new key.
+    let rebuilt = tempfile::tempdir().expect("tempdir");
+    let mut bravo = station(rebuilt.path(), "bravo");
+    assert_ne!(bravo.key, first_key, "a new station has a new key");
+    bravo.add_line("alpha", &alpha.key, &[alpha.line_addr()]).expect("bravo's line");
+    bravo.set_checkpoint_interval_ms(300).expect("checkpoints");
+    let (status, v) = alpha_sup.api(
+        "POST",
+        "/api/v1/lines",
+        Some(json!({"peer": "bravo", "key": bravo.key, "addrs": [bravo.line_addr()]})),
+    );
+    assert_eq!(status, 201, "{v}");
+    bravo.start().expect("the rebuilt bravo starts");
+    assert!(
+        alpha.wait_line("bravo", "up", Duration::from_secs(20)),
+        "the line comes up with the new key; log:\n{}",
+        alpha.log_tail(30)
+    );
+    // The message that waited reaches the new station, once, and is delivered.
+    assert!(
+        eventually(Duration::from_secs(20), || bravo.messages("alpha").is_ok_and(|m| m
+            .iter()
+            .filter(|m| m["id"] == waiting)
+            .count()
+            == 1)),
+        "the waiting message reached the rebuilt bravo; log:\n{}",
+        alpha.log_tail(30)
+    );
+    assert!(eventually(Duration::from_secs(10), || {
+        let (_, m) = alpha.api("GET", &format!("/api/v1/messages/{waiting}"), None);
+        m["state"] == "delivered"
+    }));
+    exchange(&alpha, &bravo, "after the key change");
+
+    let export = alpha.export(base.path()).expect("export");
+    let (ok, out, err) = hotline(&["verify", export.to_str().expect("path")], None);
+    assert!(ok, "alpha's record verifies across bravo's key change:\n{out}{err}");
+    let text = std::fs::read_to_string(&export).expect("read export");
+    let v: Value = serde_json::from_str(&text).expect("export json");
+    assert_eq!(v["peers"][0]["key"], json!(bravo.key), "the export lists bravo's key now");
+    assert!(text.contains(&first_key), "and the record names the key it pinned before");
+    assert!(alpha.stop() && bravo.stop());
+}
+
+/// A message each way between `a` and `b` (named `alpha` and `bravo`), each on the
+/// other's disk and delivered, so both directions' items (and their receipts) are in
+/// both records; then a moment for a cosigned checkpoint to cover them.
+fn exchange(a: &crate::harness::Station, b: &crate::harness::Station, body: &str) {
+    for (from, to, peer, back) in [(a, b, "bravo", "alpha"), (b, a, "alpha", "bravo")] {
+        let (status, sent) = from.api("POST", &format!("/api/v1/lines/{peer}/messages"), Some(json!({"body": body})));
+        assert_eq!(status, 202, "{sent}");
+        let id = sent["id"].as_str().expect("message id").to_owned();
+        assert!(
+            eventually(Duration::from_secs(20), || to.messages(back).is_ok_and(|m| m
+                .iter()
+                .filter(|m| m["id"] == id)
+                .count()
+                == 1)),
+            "{body:?} reached {back}'s peer exactly once; log:\n{}",
+            to.log_tail(30)
+        );
+    }
+    std::thread::sleep(Duration::from_secs(2));
 }
 
 fn text_has(entry: &Value, needle: &str) -> bool {

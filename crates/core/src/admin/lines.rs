@@ -263,8 +263,45 @@ pub async fn record_added(
     body["fingerprint"] = json!(info.fingerprint);
     body["safety_number"] = json!(info.safety_number);
     body["by"] = json!(by);
-    commit(core, previous, EntryKind::LineAdded, body).await?;
+    let (peer, key) = (line.peer.clone(), line.key.clone());
+    let written = core
+        .write(move |j| {
+            // Added again with another key than the one it was removed with: another
+            // station, whose line starts afresh (`hotline_store::LineRestart`).
+            if let Some(was) = last_removed_key(j.tx, &peer)?
+                && was != key
+            {
+                let retired = format!("{peer}/retired@{}", j.tx.last_entry_idx()? + 1);
+                let restart = j.tx.restart_line(&peer, &retired)?;
+                body["restarted"] = json!({
+                    "was": was,
+                    "messages_carried": restart.messages_carried,
+                    "control_items_dropped": restart.control_items_dropped,
+                });
+            }
+            j.append(EntryKind::LineAdded, body)
+        })
+        .await;
+    if let Err(e) = written {
+        previous.restore();
+        return Err(e.into());
+    }
     Ok(info)
+}
+
+/// `line.removed` entries read to find the key a peer's line last pinned, at most.
+#[allow(non_upper_case_globals)]
+const removals_read_max: i64 = 10_000;
+
+/// The key the line to `peer` pinned when it was last removed, if it ever was.
+fn last_removed_key(tx: &hotline_store::Tx<'_>, peer: &str) -> Result<Option<String>, StoreError> {
+    let bodies = tx.entry_bodies_of_kind(EntryKind::LineRemoved.as_str(), i64::MAX, removals_read_max)?;
+    Ok(bodies
+        .iter()
+        .rev()
+        .filter_map(|b| serde_json::from_str::<Value>(b).ok())
+        .find(|v| v.get("peer").and_then(Value::as_str) == Some(peer))
+        .and_then(|v| v.get("key").and_then(Value::as_str).map(str::to_owned)))
 }
 
 /// `line.changed`: the new addresses and options, and `was`, the old ones.
