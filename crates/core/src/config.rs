@@ -483,7 +483,7 @@ impl Config {
         };
         let mut station = LinePolicy::default();
         apply(&mut station, &self.watch)?;
-        let mut policy = Policy::default();
+        let mut policy = Policy { station: station.clone(), ..Policy::default() };
         for line in &self.lines {
             let mut lp = station.clone();
             apply(&mut lp, &line.watch)?;

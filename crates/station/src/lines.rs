@@ -165,6 +165,8 @@ impl LineControl for ServingLines {
             let own = self.shared.own_key.verifier();
             admin_lines::record_added(&self.shared.core, &self.dir, &own, &line, explicit, &by).await?;
             let peer = line.peer.clone();
+            // Watched from now: not up yet, its line-down threshold running.
+            self.shared.supervisor.observe(|w, now| w.add_line(&peer, now));
             self.start_line(&mut running, line.clone()).await.map_err(|e| Self::not_started(&peer, e))?;
             tracing::info!(%peer, %by, "line added while serving");
             Ok(self.info(line))
@@ -196,10 +198,9 @@ impl LineControl for ServingLines {
             let own = self.shared.own_key.verifier();
             let info = admin_lines::record_removed(&self.shared.core, &self.dir, &own, &line, &by).await?;
             self.stop_line(&mut running, &peer).await;
-            // The watch keeps a line for the life of the process (it has no way to forget
-            // one yet): reported up, a removed line raises no line-down alarm about a line
-            // that no longer exists, and any such alarm open ends. A restart forgets it.
-            self.shared.supervisor.observe(|w, now| w.on_line_up(&peer, now));
+            // No longer watched: a line that no longer exists raises no line-down alarm,
+            // and any such alarm open ends.
+            self.shared.supervisor.observe(|w, now| w.remove_line(&peer, now));
             tracing::info!(%peer, %by, "line removed while serving");
             Ok(info)
         })

@@ -101,8 +101,10 @@ pub struct Step {
 /// Everything the watch enforces.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
-    /// Per line; a line missing here gets [`LinePolicy::default`].
+    /// Per line; a line missing here (one added while the station runs) gets `station`.
     pub lines: BTreeMap<String, LinePolicy>,
+    /// The station's own settings (`[watch]`), which every line starts from.
+    pub station: LinePolicy,
     /// Escalation steps per severity, in order of `after_ms`.
     pub escalation: BTreeMap<Severity, Vec<Step>>,
 }
@@ -113,6 +115,7 @@ impl Policy {
         for (peer, line) in &self.lines {
             line.check(peer)?;
         }
+        self.station.check("[watch]")?;
         for (severity, steps) in &self.escalation {
             if steps.len() > escalation_steps_max {
                 return Err(PolicyError::TooManySteps { severity: severity.as_str(), steps: steps.len() });
@@ -135,7 +138,7 @@ impl Policy {
     }
 
     pub fn line(&self, peer: &str) -> LinePolicy {
-        self.lines.get(peer).cloned().unwrap_or_default()
+        self.lines.get(peer).cloned().unwrap_or_else(|| self.station.clone())
     }
 
     pub fn steps(&self, severity: Severity) -> &[Step] {

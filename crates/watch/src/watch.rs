@@ -86,6 +86,25 @@ struct LineWatch {
     nobody_alarmed: bool,
 }
 
+impl LineWatch {
+    /// A line watched from `now_ms`: not up yet, so its line-down threshold runs from now.
+    fn new(policy: LinePolicy, now_ms: u64) -> LineWatch {
+        let next_check_ms = policy.check_interval_ms.map(|i| now_ms + i);
+        LineWatch {
+            policy,
+            up: false,
+            down_since_ms: Some(now_ms),
+            down_alarmed: false,
+            next_check_ms,
+            checks: BTreeMap::new(),
+            acks: BTreeMap::new(),
+            overdue: BTreeMap::new(),
+            nobody_since_ms: None,
+            nobody_alarmed: false,
+        }
+    }
+}
+
 /// The watch of one station over all its lines.
 #[derive(Debug)]
 pub struct Watch {
@@ -99,27 +118,36 @@ impl Watch {
     /// A watch over `peers`, all of them not (yet) up since `now_ms`, with the first
     /// scheduled check one interval from now.
     pub fn new(policy: Policy, peers: &[String], now_ms: u64) -> Watch {
-        let lines = peers
-            .iter()
-            .map(|peer| {
-                let line_policy = policy.line(peer);
-                let next_check_ms = line_policy.check_interval_ms.map(|i| now_ms + i);
-                let line = LineWatch {
-                    policy: line_policy,
-                    up: false,
-                    down_since_ms: Some(now_ms),
-                    down_alarmed: false,
-                    next_check_ms,
-                    checks: BTreeMap::new(),
-                    acks: BTreeMap::new(),
-                    overdue: BTreeMap::new(),
-                    nobody_since_ms: None,
-                    nobody_alarmed: false,
-                };
-                (peer.clone(), line)
-            })
-            .collect();
+        let lines = peers.iter().map(|peer| (peer.clone(), LineWatch::new(policy.line(peer), now_ms))).collect();
         Watch { policy, lines, alarms: BTreeMap::new(), actions: VecDeque::new() }
+    }
+
+    /// A line added while the station runs: watched from `now_ms` as a line at start-up
+    /// is (not up yet, its line-down threshold running, its first check an interval
+    /// away). A line already watched is left as it is.
+    pub fn add_line(&mut self, peer: &str, now_ms: u64) {
+        if !self.lines.contains_key(peer) {
+            self.lines.insert(peer.to_owned(), LineWatch::new(self.policy.line(peer), now_ms));
+        }
+    }
+
+    /// A line removed while the station runs: no longer watched. The alarms whose
+    /// condition was the line's state (down, nobody on watch) end with it; the others
+    /// (missed checks, overdue messages, evidence) stay for a person to clear. Its pending
+    /// checks and acknowledgment deadlines go: nobody can answer them on a line that is
+    /// gone, and their history is in the record.
+    pub fn remove_line(&mut self, peer: &str, now_ms: u64) {
+        if self.lines.remove(peer).is_none() {
+            return;
+        }
+        for cause in [Cause::LineDown { peer: peer.to_owned() }, Cause::NobodyOnWatch { peer: peer.to_owned() }] {
+            self.clear_if_open(&cause, now_ms);
+        }
+    }
+
+    /// The lines watched, by peer name.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.lines.keys().map(String::as_str)
     }
 
     pub fn policy(&self) -> &Policy {

@@ -257,3 +257,41 @@ fn line_add_list_and_remove_go_through_the_serving_station() {
     assert!(out.contains("when `hotline serve` starts") && out.contains(&safety), "{out}");
     assert!(hotline_ok(&["line", "list", &dir], None).contains("not serving"));
 }
+
+/// The watch follows the lines a supervisor adds and removes while the station serves: a
+/// line added to a peer that never answers raises its line-down alarm after the
+/// threshold (before, the watch knew only the lines of start-up, and an added line that
+/// never came up raised nothing), and removing it ends that alarm.
+#[test]
+fn the_watch_raises_line_down_for_a_line_added_while_serving_and_forgets_a_removed_one() {
+    let base = tempfile::tempdir().expect("tempdir");
+    let mut alpha = station(base.path(), "alpha");
+    alpha
+        .edit_config(|text| Ok(format!("{text}\n[watch]\nline_down_alarm_s = 1\ncheck_interval_s = 0\n")))
+        .expect("config");
+    let alpha_sup = alpha.supervisor().expect("alpha's supervisor");
+    alpha.start().expect("alpha starts");
+    let nobody = crate::harness::free_port();
+    let charlie = hotline_identity::StationKey::generate("charlie").expect("key").verifier().to_string();
+    let (status, v) = alpha_sup.api(
+        "POST",
+        "/api/v1/lines",
+        Some(json!({"peer": "charlie", "key": charlie, "addrs": [format!("127.0.0.1:{nobody}")]})),
+    );
+    assert_eq!(status, 201, "{v}");
+    let line_down = || {
+        let (_, alarms) = alpha.api("GET", "/api/v1/alarms", None);
+        alarms.as_array().into_iter().flatten().any(|a| a["cause"] == "line_down" && a["peer"] == "charlie")
+    };
+    assert!(
+        eventually(Duration::from_secs(10), line_down),
+        "line_down for the added line; log:\n{}",
+        alpha.log_tail(30)
+    );
+    let (status, v) = alpha_sup.api("DELETE", "/api/v1/lines/charlie", None);
+    assert_eq!(status, 204, "{v}");
+    assert!(eventually(Duration::from_secs(5), || !line_down()), "the removed line's alarm ends");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!line_down(), "and is not raised again");
+    assert!(alpha.stop());
+}

@@ -427,3 +427,27 @@ fn a_restored_overdue_alarm_with_nothing_overdue_clears_itself() {
     after.drain(now);
     assert_eq!(after.cleared(&cause.key()), vec![T0]);
 }
+
+/// A line added while the station runs is watched from then on (its outage raises after
+/// the threshold counted from the addition); a line removed is no longer watched, and its
+/// line-down alarm ends with it.
+#[test]
+fn a_line_added_while_running_is_watched_and_a_removed_one_is_forgotten() {
+    let mut now = T0;
+    let mut station = Station { watch: Watch::new(policy(), &[], now), log: Vec::new() };
+    run_until(&mut [&mut station], &mut now, T0 + 60_000);
+    assert!(station.raised("line_down:bravo").is_empty(), "no line, no alarm");
+    station.watch.add_line("bravo", now);
+    assert_eq!(station.watch.lines().collect::<Vec<_>>(), vec!["bravo"]);
+    run_until(&mut [&mut station], &mut now, T0 + 80_000);
+    assert_eq!(station.raised("line_down:bravo"), vec![T0 + 70_000], "10 s after it was added");
+    // Added again: the watch it has is kept (the outage still counts from before).
+    station.watch.add_line("bravo", now);
+    assert!(station.watch.alarm("line_down:bravo").is_some());
+    station.watch.remove_line("bravo", now);
+    station.drain(now);
+    assert_eq!(station.cleared("line_down:bravo"), vec![T0 + 80_000]);
+    assert_eq!(station.watch.lines().count(), 0);
+    run_until(&mut [&mut station], &mut now, T0 + 200_000);
+    assert_eq!(station.raised("line_down:bravo").len(), 1, "a removed line raises nothing more");
+}
