@@ -14,6 +14,9 @@ pub const RING_TIMEOUT_MS_MAX: u64 = 600_000;
 pub const RING_TIMEOUT_MS_DEFAULT: u64 = 60_000;
 /// Most calls a line keeps in memory (the record keeps them all).
 pub const CALLS_HISTORY_MAX_LIMIT: usize = 100_000;
+/// How long an answered call outlives a line that is down, by default: a reconnect
+/// (a connection swap, a short cut) is over well within it.
+pub const ANSWERED_LINE_GRACE_MS_DEFAULT: u64 = 5_000;
 /// Longest `clock_skew_ms_max` or `verdict_wait_ms` a line may be configured with: one hour.
 pub const WAIT_MS_LIMIT: u64 = 3_600_000;
 
@@ -38,6 +41,12 @@ pub struct CallConfig {
     /// Most calls kept in memory: the oldest ended ones are dropped past this. A step for
     /// a dropped call is rejected as unknown.
     pub calls_history_max: usize,
+    /// How long an answered call outlives a line that went down: its media does not run
+    /// over the line, so a blip (the line moving to the preferred dialer's connection, a
+    /// reconnect) must not cut the people talking. Past this with the line still down,
+    /// the call ends `line_lost`. 0: at once. A call not yet answered fails at once
+    /// whatever this says: its steps need the line.
+    pub answered_line_grace_ms: u64,
 }
 
 impl CallConfig {
@@ -50,6 +59,7 @@ impl CallConfig {
             clock_skew_ms_max: 5_000,
             verdict_wait_ms: 120_000,
             calls_history_max: 256,
+            answered_line_grace_ms: ANSWERED_LINE_GRACE_MS_DEFAULT,
         }
     }
 
@@ -65,8 +75,11 @@ impl CallConfig {
         if !(1..=CALLS_HISTORY_MAX_LIMIT).contains(&self.calls_history_max) {
             return Err(ConfigError::HistoryMax { value: self.calls_history_max, max: CALLS_HISTORY_MAX_LIMIT });
         }
-        for (field, value) in [("clock_skew_ms_max", self.clock_skew_ms_max), ("verdict_wait_ms", self.verdict_wait_ms)]
-        {
+        for (field, value) in [
+            ("clock_skew_ms_max", self.clock_skew_ms_max),
+            ("verdict_wait_ms", self.verdict_wait_ms),
+            ("answered_line_grace_ms", self.answered_line_grace_ms),
+        ] {
             if value > WAIT_MS_LIMIT {
                 return Err(ConfigError::Duration { field, value, max: WAIT_MS_LIMIT });
             }

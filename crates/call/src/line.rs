@@ -31,6 +31,9 @@ pub struct CallLine {
     pub(crate) config: CallConfig,
     /// Since when the line is up, by our clock; `None` while it is down.
     pub(crate) up_since_ms: Option<u64>,
+    /// While the line is down with an answered call: when the call ends unless the line
+    /// is back first (`answered_line_grace_ms` after it went down).
+    pub(crate) grace_until_ms: Option<u64>,
     /// Known calls, oldest first, at most `calls_history_max` (plus a live one).
     pub(crate) calls: VecDeque<Call>,
     pub(crate) events: VecDeque<Event>,
@@ -41,7 +44,13 @@ impl CallLine {
     /// starts with a line that has no call history, or when a line is added.
     pub fn new(config: CallConfig) -> Result<CallLine, ConfigError> {
         config.check()?;
-        Ok(CallLine { config, up_since_ms: None, calls: VecDeque::new(), events: VecDeque::new() })
+        Ok(CallLine {
+            config,
+            up_since_ms: None,
+            grace_until_ms: None,
+            calls: VecDeque::new(),
+            events: VecDeque::new(),
+        })
     }
 
     /// A line rebuilt after a restart from the calls the record holds (the `call` of the
@@ -68,7 +77,8 @@ impl CallLine {
         if live > 1 {
             return Err(RestoreError::SeveralLive { count: live });
         }
-        let mut line = CallLine { config, up_since_ms: None, calls: calls.into(), events: VecDeque::new() };
+        let mut line =
+            CallLine { config, up_since_ms: None, grace_until_ms: None, calls: calls.into(), events: VecDeque::new() };
         let Some(idx) = line.live_index() else { return Ok(line) };
         let call = &line.calls[idx];
         let (id, side) = (call.id, call.direction.our_side());
@@ -217,16 +227,30 @@ impl CallLine {
         if self.up_since_ms.is_none() {
             self.up_since_ms = Some(now_ms);
         }
+        // Back within the grace: the answered call never noticed.
+        self.grace_until_ms = None;
     }
 
-    /// The line went down. Call it as soon as the proto line says so: the live call
-    /// cannot go on. We tell the peer (the step goes out when the line is back): a call
-    /// we were ringing fails (`line_lost`), one ringing here is left (`line_lost`), an
-    /// answered one ends (`line_lost`).
+    /// The line went down. Call it as soon as the proto line says so. We tell the peer
+    /// (the step goes out when the line is back): a call we were ringing fails
+    /// (`line_lost`), one ringing here is left (`line_lost`); an answered one, whose
+    /// media does not need the line, goes on for `answered_line_grace_ms` and ends
+    /// (`line_lost`) only if the line is still down then.
     pub fn line_down(&mut self, now_ms: u64) {
         if self.up_since_ms.take().is_none() {
             return;
         }
+        let grace = self.config.answered_line_grace_ms;
+        if grace > 0 && self.live_call().is_some_and(|c| c.phase == Phase::Answered) {
+            self.grace_until_ms = Some(now_ms.saturating_add(grace));
+            return;
+        }
+        self.line_lost(now_ms);
+    }
+
+    /// The live call cannot go on without the line (see [`CallLine::line_down`]).
+    fn line_lost(&mut self, now_ms: u64) {
+        self.grace_until_ms = None;
         let Some(idx) = self.live_index() else { return };
         let call = &self.calls[idx];
         let (id, side) = (call.id, call.direction.our_side());
@@ -246,11 +270,13 @@ impl CallLine {
     }
 
     /// When [`CallLine::handle_timeout`] next needs calling, by our clock: a ring
-    /// timeout, the end of alerting, or the wait for a verdict. `None`: nothing pending.
+    /// timeout, the end of alerting, the wait for a verdict, or the end of an answered
+    /// call's grace while the line is down. `None`: nothing pending.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<u64> {
         let call = self.live_call()?;
         match call.phase {
+            Phase::Answered => self.grace_until_ms,
             Phase::Calling { deadline_ms } => Some(deadline_ms),
             Phase::Ringing { alert_until_ms, alerting } => {
                 let alert = alerting.then_some(alert_until_ms);
@@ -267,6 +293,11 @@ impl CallLine {
     pub fn handle_timeout(&mut self, now_ms: u64) {
         let Some(idx) = self.live_index() else { return };
         let id = self.calls[idx].id;
+        if self.grace_until_ms.is_some_and(|until| now_ms >= until) {
+            // Still down at the end of the grace: the answered call ends now.
+            self.line_lost(now_ms);
+            return;
+        }
         match self.calls[idx].phase {
             Phase::Calling { deadline_ms } if now_ms >= deadline_ms => {
                 self.send(Step::Verdict { call: id, verdict: Verdict::Missed });

@@ -29,8 +29,10 @@ pub fn op(name: &str) -> Operator {
     Operator::new(name).expect("operator name")
 }
 
+/// The defaults, but an answered call ends the moment the line goes down (the grace has
+/// tests of its own, `races::an_answered_call_*`), so each test reads one cut at a time.
 pub fn config(station: &str, peer: &str) -> CallConfig {
-    CallConfig::new(station, peer)
+    CallConfig { answered_line_grace_ms: 0, ..CallConfig::new(station, peer) }
 }
 
 /// One station: its call line, what it recorded and what it has yet to deliver.
@@ -59,8 +61,8 @@ fn log_seq() -> u64 {
 }
 
 impl Station {
-    pub fn new(name: &'static str, peer: &str) -> Station {
-        let line = CallLine::new(config(name, peer)).expect("config");
+    pub fn with_config(name: &'static str, config: CallConfig) -> Station {
+        let line = CallLine::new(config).expect("config");
         Station { name, line, records: Vec::new(), outbox: Vec::new(), media: BTreeSet::new(), log: Vec::new() }
     }
 
@@ -167,7 +169,15 @@ pub struct Pair {
 impl Pair {
     /// Both stations up, no calls, at [`T0`].
     pub fn new() -> Pair {
-        let mut pair = Pair { now: T0, s: [Station::new("alpha", "bravo"), Station::new("bravo", "alpha")] };
+        Pair::with_grace(0)
+    }
+
+    /// As [`Pair::new`], with answered calls outliving a line cut by `grace_ms`.
+    pub fn with_grace(grace_ms: u64) -> Pair {
+        let station = |name: &'static str, peer: &str| {
+            Station::with_config(name, CallConfig { answered_line_grace_ms: grace_ms, ..config(name, peer) })
+        };
+        let mut pair = Pair { now: T0, s: [station("alpha", "bravo"), station("bravo", "alpha")] };
         for s in &mut pair.s {
             s.line.line_up(T0);
         }

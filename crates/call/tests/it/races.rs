@@ -256,3 +256,52 @@ fn decline_vs_missed_the_caller_settles_first_come() {
     p.settle();
     expect!["alpha missed (timeout, by Caller); bravo missed (timeout, by Caller)"].assert_eq(&p.states(id(1)));
 }
+
+/// Answered at both ends, on a pair whose answered calls outlive a cut by 5 s.
+fn answered_with_grace() -> Pair {
+    let mut p = Pair::with_grace(5_000);
+    p.s[ALPHA].line.start(p.now, id(1), op("ana")).expect("start");
+    p.drain();
+    p.deliver(ALPHA);
+    p.s[BRAVO].line.answer(p.now, id(1), op("bo")).expect("answer");
+    p.drain();
+    p.settle();
+    p.take_log();
+    p
+}
+
+/// The line blips under a call (a connection swap, a reconnect): the people talking
+/// never notice. Media runs on, nothing is recorded, and the call goes on after.
+#[test]
+fn an_answered_call_outlives_a_line_cut_shorter_than_its_grace() {
+    let mut p = answered_with_grace();
+    let before = p.states(id(1));
+    p.line_down(ALPHA);
+    p.line_down(BRAVO);
+    p.run_until(p.now + 4_900);
+    assert!(p.s.iter().all(|s| s.media.contains(&id(1))), "media runs on through the cut");
+    p.line_up();
+    p.settle();
+    p.run_until(p.now + 60_000);
+    assert_eq!(p.states(id(1)), before, "still answered at both ends");
+    assert_eq!(p.take_log(), "", "nothing sent, nothing recorded");
+    p.s[ALPHA].line.hangup(p.now, id(1), op("ana")).expect("hang up");
+    p.drain();
+    p.settle();
+    expect!["alpha ended (operator, by Caller); bravo ended (operator, by Caller)"].assert_eq(&p.states(id(1)));
+}
+
+/// A cut that lasts past the grace ends the call at each end when its grace runs out,
+/// as a cut without grace would.
+#[test]
+fn an_answered_call_ends_when_the_line_stays_down_past_its_grace() {
+    let mut p = answered_with_grace();
+    let cut = p.now;
+    p.line_down(ALPHA);
+    p.line_down(BRAVO);
+    p.run_until(cut + 5_000);
+    assert!(p.s.iter().all(|s| s.media.is_empty()), "media stops at both ends when the grace ends");
+    p.line_up();
+    p.settle();
+    expect!["alpha ended (line_lost, by Caller); bravo ended (line_lost, by Callee)"].assert_eq(&p.states(id(1)));
+}
