@@ -22,6 +22,8 @@ mod call;
 mod error;
 mod follow;
 mod peers;
+mod recorder;
+mod recordings;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -36,6 +38,8 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use crate::call::Counters as MediaCounters;
 pub use crate::error::CallMediaError;
+pub use crate::recorder::RecorderTaps;
+pub use crate::recordings::sealed_path;
 
 /// Calls with media at once at one station: one per line, bounded like the routes.
 #[allow(non_upper_case_globals)]

@@ -158,7 +158,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         lines.clone(),
         key.clone(),
         media_setup,
-        Box::new(hotline_callmedia::NoTapFactory),
+        recorder_taps(dir, &core),
     );
     let state = AppState {
         core: core.clone(),
@@ -307,5 +307,20 @@ pub async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The call recorder writing into `DIR/recordings`, after it recovered what a crash left
+/// unsealed; without a recordings directory calls still run, unrecorded, and it is logged.
+fn recorder_taps(dir: &Path, core: &Arc<Core>) -> Box<dyn hotline_callmedia::TapFactory> {
+    match hotline_callmedia::RecorderTaps::new(dir, core.clone()) {
+        Ok(taps) => {
+            taps.recover_unsealed();
+            Box::new(taps)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "calls cannot be recorded: no recordings directory");
+            Box::new(hotline_callmedia::NoTapFactory)
+        }
     }
 }

@@ -16,4 +16,5 @@ mod line_flood;
 mod lines;
 mod listener;
 mod metrics;
+mod recordings;
 mod roles;

@@ -1,0 +1,205 @@
+//! Recording every call whose media runs here: [`RecorderTaps`] is the station's
+//! `TapFactory`. Each call's tap hands the packets it is shown to a thread of the call's
+//! own that owns a `hotline_recording::Recorder`, so file writes and fsyncs never run on
+//! the media task and a slow or failing disk can never stall or drop the call: the tap
+//! only `try_send`s into a bounded queue, and a recorder that cannot be created becomes a
+//! `NoTap` with the reason logged.
+//!
+//! The call clock: milliseconds since the factory was made (a monotonic `Instant`), so
+//! every call's `now_ms` is on one scale and the recording starts (granule 0) when the
+//! call's media starts, which is when the record's `call.*` entry showing it answered is
+//! published. A recording is written as `recordings/<call-id>.opus.part` and handed to
+//! [`crate::recordings`] once finished, which seals it (see there).
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use hotline_call::{CallId, Side};
+use hotline_core::core::Core;
+use hotline_media::{NoTap, Tap};
+use hotline_recording::{CallInfo, Config, Direction, Error, Recorder};
+
+use crate::TapFactory;
+use crate::recordings::{self, Finished};
+
+/// Packets waiting for one call's recorder thread: 10 s of both directions. A recorder
+/// further behind than this has a disk that does not keep up; what does not fit is
+/// dropped from the recording (counted), never held up in the media path.
+#[allow(non_upper_case_globals)]
+const recorder_queue_packets_max: usize = 1000;
+
+/// What a tap tells its recorder thread.
+enum Input {
+    Packet {
+        direction: Direction,
+        now_ms: u64,
+        rtp_timestamp: u32,
+        payload: Vec<u8>,
+    },
+    /// The call's media ended at `now_ms`.
+    End {
+        now_ms: u64,
+    },
+}
+
+/// The station's recorder: one recording per call whose media starts here.
+pub struct RecorderTaps {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// What every call's recorder thread needs.
+pub(crate) struct Shared {
+    /// `DIR/recordings`.
+    pub(crate) dir: PathBuf,
+    pub(crate) core: Arc<Core>,
+    /// For handing a finished recording to the line task from the recorder's thread.
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) config: Config,
+    /// Zero on every call's clock.
+    epoch: Instant,
+    /// Packets the queue had no room for, station-wide (a disk that does not keep up).
+    pub(crate) dropped: Mutex<u64>,
+}
+
+impl Shared {
+    fn now_ms(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+impl RecorderTaps {
+    /// The recorder writing into `station_dir/recordings` (made 0700 if missing). Must be
+    /// called inside the station's tokio runtime. Recordings a crash left unsealed are
+    /// recovered and recorded by [`RecorderTaps::recover_unsealed`].
+    pub fn new(station_dir: &std::path::Path, core: Arc<Core>) -> std::io::Result<RecorderTaps> {
+        let dir = recordings::ensure_dir(station_dir)?;
+        let shared = Shared {
+            dir,
+            core,
+            runtime: tokio::runtime::Handle::current(),
+            config: Config::default(),
+            epoch: Instant::now(),
+            dropped: Mutex::new(0),
+        };
+        Ok(RecorderTaps { shared: Arc::new(shared) })
+    }
+
+    /// Closes, marks cut off and records every recording a crash left unsealed, in the
+    /// background (the station serves meanwhile).
+    pub fn recover_unsealed(&self) {
+        let shared = self.shared.clone();
+        self.shared.runtime.spawn(async move {
+            let blocking = shared.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || recordings::recover_all(&blocking)).await {
+                tracing::error!(error = %e, "recovering unsealed recordings failed");
+            }
+        });
+    }
+
+    fn start(&self, call: CallId, peer: &str) -> Result<RecordingTap, Error> {
+        let shared = self.shared.clone();
+        let path = recordings::part_path(&shared.dir, call);
+        let now_ms = shared.now_ms(Instant::now());
+        let call_id = call.to_string();
+        let start_time = hotline_core::rfc3339(hotline_core::now_ms());
+        let info =
+            CallInfo { call_id: &call_id, station: &shared.core.name, peer, start_time: &start_time, start_ms: now_ms };
+        let recorder = Recorder::create(&path, &info, shared.config, now_ms)?;
+        recordings::restrict(&path);
+        let (inputs, input_rx) = sync_channel(recorder_queue_packets_max);
+        let thread_shared = shared.clone();
+        std::thread::Builder::new()
+            .name(format!("recorder-{call_id}"))
+            .spawn(move || record(thread_shared, call, recorder, input_rx))?;
+        tracing::info!(call = %call, path = %path.display(), "recording the call");
+        Ok(RecordingTap { shared, inputs, dropped: 0 })
+    }
+}
+
+impl TapFactory for RecorderTaps {
+    fn tap(&self, call: CallId, peer: &str, _our_side: Side) -> Box<dyn Tap + Send> {
+        match self.start(call, peer) {
+            Ok(tap) => Box::new(tap),
+            Err(e) => {
+                // The call goes on without a recording; the operators are told (#17.4).
+                tracing::error!(call = %call, error = %e, "the call cannot be recorded");
+                Box::new(NoTap)
+            }
+        }
+    }
+}
+
+/// One call's tap: hands each packet to the call's recorder thread, never waiting.
+struct RecordingTap {
+    shared: Arc<Shared>,
+    inputs: SyncSender<Input>,
+    dropped: u64,
+}
+
+impl Tap for RecordingTap {
+    fn packet(&mut self, direction: Direction, now: Instant, rtp_timestamp: u32, payload: &[u8]) {
+        let now_ms = self.shared.now_ms(now);
+        let input = Input::Packet { direction, now_ms, rtp_timestamp, payload: payload.to_vec() };
+        match self.inputs.try_send(input) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Full(_)) => {
+                self.dropped += 1;
+                *self.shared.dropped.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                if self.dropped.is_power_of_two() {
+                    tracing::warn!(
+                        dropped = self.dropped,
+                        "the recorder falls behind; packets left out of the recording"
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl Drop for RecordingTap {
+    fn drop(&mut self) {
+        // The media task ends: the call is over here. Were the queue full, dropping the
+        // sender ends the recording all the same, at the moment the thread notices.
+        let _ = self.inputs.try_send(Input::End { now_ms: self.shared.now_ms(Instant::now()) });
+    }
+}
+
+/// The recorder thread of one call: writes what the tap sends until the call ends, then
+/// finishes the file and hands it on to be recorded and sealed.
+fn record(shared: Arc<Shared>, call: CallId, mut recorder: Recorder, inputs: Receiver<Input>) {
+    let mut failed: Option<Error> = None;
+    let end_ms = loop {
+        let now_ms = shared.now_ms(Instant::now());
+        let wait_ms = if failed.is_some() { u64::MAX } else { recorder.poll_timeout().saturating_sub(now_ms) };
+        let step = match inputs.recv_timeout(Duration::from_millis(wait_ms.min(60_000))) {
+            Ok(Input::Packet { direction, now_ms, rtp_timestamp, payload }) => {
+                if failed.is_some() {
+                    continue;
+                }
+                recorder.push(direction, now_ms, rtp_timestamp, &payload)
+            }
+            Ok(Input::End { now_ms }) => break now_ms,
+            Err(RecvTimeoutError::Disconnected) => break shared.now_ms(Instant::now()),
+            Err(RecvTimeoutError::Timeout) if failed.is_none() => recorder.handle_timeout(now_ms),
+            Err(RecvTimeoutError::Timeout) => continue,
+        };
+        match step {
+            Ok(()) | Err(Error::Refused { .. }) => {}
+            Err(e) => {
+                tracing::error!(call = %call, error = %e, "the recording stopped; the call goes on");
+                failed = Some(e);
+            }
+        }
+    };
+    let finished = match failed {
+        None => recorder.finish(end_ms).map(|done| Finished::Whole(done.summary)),
+        Some(e) => Err(e),
+    };
+    let finished = finished.unwrap_or_else(|e| {
+        tracing::error!(call = %call, error = %e, "the recording could not be finished; closing what was written");
+        Finished::Broken
+    });
+    recordings::seal(&shared, call, finished);
+}

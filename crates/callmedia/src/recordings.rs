@@ -1,0 +1,131 @@
+//! The recordings directory, `DIR/recordings` (0700, files 0600 like the station's other
+//! files): a call being recorded is `<call-id>.opus.part`; once its recording is finished
+//! and its summary is in the record (`call.recorded`, witnessed by the peer), it is
+//! renamed `<call-id>.opus`, which is the file the API plays and the export copies.
+//!
+//! The `.part` suffix is how a station started after a crash knows which recordings were
+//! never sealed: `recover_all` closes each (`hotline_recording::recover`: whole pages
+//! kept, an EOS page added), records it as cut off when it had no end, and seals it.
+
+use std::path::{Path, PathBuf};
+
+use hotline_call::CallId;
+use hotline_recording::Summary;
+
+use crate::recorder::Shared;
+
+/// A station recovers at most this many unsealed recordings at one start (more than
+/// there can be calls at once); the rest wait for the next start, and are logged.
+#[allow(non_upper_case_globals)]
+const recovered_at_start_max: usize = 4096;
+
+const PART_SUFFIX: &str = ".opus.part";
+const SEALED_SUFFIX: &str = ".opus";
+
+/// How a recorder thread's recording ended.
+pub(crate) enum Finished {
+    /// Finished with its EOS page: its summary.
+    Whole(Summary),
+    /// The writer failed (or could not finish): what is on disk is recovered, cut off.
+    Broken,
+}
+
+/// Creates `station_dir/recordings` (0700) if missing.
+pub(crate) fn ensure_dir(station_dir: &Path) -> std::io::Result<PathBuf> {
+    let dir = station_dir.join("recordings");
+    std::fs::create_dir_all(&dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(dir)
+}
+
+/// Where call `call`'s recording is written while the call lasts.
+pub(crate) fn part_path(dir: &Path, call: CallId) -> PathBuf {
+    dir.join(format!("{call}{PART_SUFFIX}"))
+}
+
+/// Where call `call`'s sealed recording is.
+pub fn sealed_path(dir: &Path, call: CallId) -> PathBuf {
+    dir.join(format!("{call}{SEALED_SUFFIX}"))
+}
+
+/// Makes a new recording readable by the station's user only.
+pub(crate) fn restrict(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(path = %path.display(), error = %e, "could not make the recording 0600");
+        }
+    }
+}
+
+/// Records call `call`'s finished recording and seals it (runs on its recorder thread).
+pub(crate) fn seal(shared: &Shared, call: CallId, finished: Finished) {
+    let part = part_path(&shared.dir, call);
+    let (summary, cut_off) = match finished {
+        Finished::Whole(summary) => (summary, false),
+        Finished::Broken => match hotline_recording::recover(&part) {
+            Ok(recovery) => (recovery.report.summary, true),
+            Err(e) => {
+                tracing::error!(call = %call, error = %e, "the recording cannot be recovered; it stays unsealed");
+                return;
+            }
+        },
+    };
+    seal_summary(shared, call, &part, summary, cut_off);
+}
+
+fn seal_summary(shared: &Shared, call: CallId, part: &Path, summary: Summary, cut_off: bool) {
+    tracing::info!(
+        call = %call,
+        sha256 = %summary.sha256_hex(),
+        bytes = summary.bytes,
+        duration_ms = summary.duration_ms,
+        cut_off,
+        "call recording finished"
+    );
+    let sealed = sealed_path(&shared.dir, call);
+    if let Err(e) = std::fs::rename(part, &sealed).and_then(|()| sync_dir(&shared.dir)) {
+        tracing::error!(call = %call, error = %e, "the recording could not be sealed");
+    }
+}
+
+/// Recovers and seals every recording a crash left unsealed (a blocking function).
+pub(crate) fn recover_all(shared: &Shared) {
+    let entries = match std::fs::read_dir(&shared.dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            tracing::error!(dir = %shared.dir.display(), error = %e, "cannot read the recordings directory");
+            return;
+        }
+    };
+    let parts: Vec<CallId> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.strip_suffix(PART_SUFFIX)?.parse().ok())
+        .take(recovered_at_start_max + 1)
+        .collect();
+    if parts.len() > recovered_at_start_max {
+        tracing::warn!(max = recovered_at_start_max, "more unsealed recordings than one start recovers");
+    }
+    for call in parts.into_iter().take(recovered_at_start_max) {
+        let part = part_path(&shared.dir, call);
+        match hotline_recording::recover(&part) {
+            Ok(recovery) => {
+                tracing::warn!(call = %call, cut_off = recovery.cut_off, dropped_bytes = recovery.dropped_bytes,
+                    "recovered a recording a stop left unsealed");
+                seal_summary(shared, call, &part, recovery.report.summary, recovery.cut_off);
+            }
+            Err(e) => tracing::error!(call = %call, error = %e, "an unsealed recording cannot be recovered"),
+        }
+    }
+}
+
+/// Syncs the directory, so that a rename survives a power loss.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}

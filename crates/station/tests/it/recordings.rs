@@ -1,0 +1,89 @@
+//! Call recordings at both stations: an answered call is recorded by each station into
+//! `recordings/<call-id>.opus` (0600), a whole RFC 7845 file once the call ends; a
+//! recording a crash left unsealed is closed and sealed, marked cut off, at the next start.
+
+use std::time::Duration;
+
+use hotline_call::CallId;
+use hotline_recording::{CallInfo, Config, Direction, Recorder};
+use hotline_station::line::calls::CallOp;
+
+use crate::calls::{call, pair, wait_state};
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "{what} did not happen within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+#[tokio::test]
+async fn an_answered_call_is_recorded_at_both_stations_and_sealed_when_it_ends() {
+    let (dir, alpha, bravo) = pair().await;
+    let started = call(&alpha, "bravo", CallOp::Start, "op").await.expect("call");
+    let id: CallId = started["id"].as_str().expect("id").parse().expect("call id");
+    wait_state(&bravo, &id.to_string(), "ringing").await;
+    call(&bravo, "alpha", CallOp::Answer(id), "op").await.expect("answer");
+    wait_state(&alpha, &id.to_string(), "answered").await;
+    let part = |station: &str| dir.path().join(station).join(format!("recordings/{id}.opus.part"));
+    let sealed = |station: &str| dir.path().join(station).join(format!("recordings/{id}.opus"));
+    eventually("recordings under way at both stations", || part("alpha").exists() && part("bravo").exists()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    call(&alpha, "bravo", CallOp::Hangup(id), "op").await.expect("hang up");
+    eventually("both recordings sealed", || sealed("alpha").exists() && sealed("bravo").exists()).await;
+    for station in ["alpha", "bravo"] {
+        let report = hotline_recording::summarize(&sealed(station)).expect("the recording reads back");
+        assert_eq!(report.problems, vec![], "{station}'s recording is sound");
+        assert!(report.eos, "{station}'s recording ends with its EOS page");
+        assert!(report.summary.duration_ms >= 400, "{station}: {} ms", report.summary.duration_ms);
+        assert!(report.tags.iter().any(|(k, v)| k == "HOTLINE_CALL_ID" && *v == id.to_string()));
+        #[cfg(unix)]
+        assert_eq!(mode(&sealed(station)), 0o600, "{station}'s recording is the station user's only");
+        assert!(!part(station).exists());
+    }
+    alpha.stop().await;
+    bravo.stop().await;
+}
+
+#[tokio::test]
+async fn a_recording_a_crash_left_unsealed_is_closed_and_sealed_at_the_next_start() {
+    let (dir, alpha, bravo) = pair().await;
+    alpha.stop().await;
+    let id: CallId = "01939a4e-7c1a-7000-8000-0000000000aa".parse().expect("id");
+    let recordings = dir.path().join("alpha/recordings");
+    let part = recordings.join(format!("{id}.opus.part"));
+    let info = CallInfo {
+        call_id: &id.to_string(),
+        station: "alpha",
+        peer: "bravo",
+        start_time: "2026-12-03T00:00:00Z",
+        start_ms: 0,
+    };
+    // Two seconds of our side, written and synced, then the recorder is dropped unfinished,
+    // as a SIGKILL would leave it.
+    let mut recorder = Recorder::create(&part, &info, Config::default(), 0).expect("create");
+    for slot in 0..100u32 {
+        let packet = [0x78, 0x01, 0x02, 0x03];
+        let now_ms = u64::from(slot) * 20;
+        recorder.push(Direction::Ours, now_ms, 1000 + slot * 960, &packet).expect("push");
+    }
+    recorder.handle_timeout(4_000).expect("sync");
+    drop(recorder);
+    assert!(!hotline_recording::summarize(&part).expect("reads").eos, "cut off: no EOS page yet");
+
+    let alpha = hotline_station::serve::start(&dir.path().join("alpha")).await.expect("alpha again");
+    let sealed = recordings.join(format!("{id}.opus"));
+    eventually("the cut-off recording sealed", || sealed.exists()).await;
+    let report = hotline_recording::summarize(&sealed).expect("reads back");
+    assert!(report.eos && report.problems.is_empty(), "{:?}", report.problems);
+    assert!(report.summary.ours.packets >= 90, "what was synced is kept: {}", report.summary.ours.packets);
+    alpha.stop().await;
+    bravo.stop().await;
+}
