@@ -39,6 +39,8 @@ pub(crate) fn signed_kind(kind: &str) -> Option<(&'static str, Signer)> {
         "notice.received" => ("notice", Signer::Peer),
         "notice.acknowledged" => ("notice_ack", Signer::Station),
         "notice.acknowledged_by_peer" => ("notice_ack", Signer::Peer),
+        "call.recorded" => ("call_recorded", Signer::Station),
+        "call.recorded_by_peer" => ("call_recorded", Signer::Peer),
         _ => return None,
     })
 }

@@ -11,18 +11,18 @@
 //! published. A recording is written as `recordings/<call-id>.opus.part` and handed to
 //! [`crate::recordings`] once finished, which seals it (see there).
 
-use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use hotline_call::{CallId, Side};
 use hotline_core::core::Core;
+use hotline_line::Lines;
 use hotline_media::{NoTap, Tap};
 use hotline_recording::{CallInfo, Config, Direction, Error, Recorder};
 
 use crate::TapFactory;
-use crate::recordings::{self, Finished};
+use crate::recordings::{self, Finished, Shared};
 
 /// Packets waiting for one call's recorder thread: 10 s of both directions. A recorder
 /// further behind than this has a disk that does not keep up; what does not fit is
@@ -49,35 +49,16 @@ pub struct RecorderTaps {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// What every call's recorder thread needs.
-pub(crate) struct Shared {
-    /// `DIR/recordings`.
-    pub(crate) dir: PathBuf,
-    pub(crate) core: Arc<Core>,
-    /// For handing a finished recording to the line task from the recorder's thread.
-    pub(crate) runtime: tokio::runtime::Handle,
-    pub(crate) config: Config,
-    /// Zero on every call's clock.
-    epoch: Instant,
-    /// Packets the queue had no room for, station-wide (a disk that does not keep up).
-    pub(crate) dropped: Mutex<u64>,
-}
-
-impl Shared {
-    fn now_ms(&self, at: Instant) -> u64 {
-        u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
-    }
-}
-
 impl RecorderTaps {
     /// The recorder writing into `station_dir/recordings` (made 0700 if missing). Must be
     /// called inside the station's tokio runtime. Recordings a crash left unsealed are
     /// recovered and recorded by [`RecorderTaps::recover_unsealed`].
-    pub fn new(station_dir: &std::path::Path, core: Arc<Core>) -> std::io::Result<RecorderTaps> {
+    pub fn new(station_dir: &std::path::Path, core: Arc<Core>, lines: Lines) -> std::io::Result<RecorderTaps> {
         let dir = recordings::ensure_dir(station_dir)?;
         let shared = Shared {
             dir,
             core,
+            lines,
             runtime: tokio::runtime::Handle::current(),
             config: Config::default(),
             epoch: Instant::now(),

@@ -10,9 +10,16 @@
 use std::path::{Path, PathBuf};
 
 use hotline_call::CallId;
+use hotline_item::PacketStream;
+use hotline_line::{Command, Recording};
 use hotline_recording::Summary;
 
-use crate::recorder::Shared;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use hotline_core::core::Core;
+use hotline_line::Lines;
+use hotline_recording::Config;
 
 /// A station recovers at most this many unsealed recordings at one start (more than
 /// there can be calls at once); the rest wait for the next start, and are logged.
@@ -21,6 +28,28 @@ const recovered_at_start_max: usize = 4096;
 
 const PART_SUFFIX: &str = ".opus.part";
 const SEALED_SUFFIX: &str = ".opus";
+
+/// What every call's recorder thread needs.
+pub(crate) struct Shared {
+    /// `DIR/recordings`.
+    pub(crate) dir: PathBuf,
+    pub(crate) core: Arc<Core>,
+    /// The line tasks, which record a sealed recording and send it to the peer.
+    pub(crate) lines: Lines,
+    /// For handing a finished recording to the line task from the recorder's thread.
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) config: Config,
+    /// Zero on every call's clock.
+    pub(crate) epoch: Instant,
+    /// Packets the queue had no room for, station-wide (a disk that does not keep up).
+    pub(crate) dropped: Mutex<u64>,
+}
+
+impl Shared {
+    pub(crate) fn now_ms(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
+    }
+}
 
 /// How a recorder thread's recording ended.
 pub(crate) enum Finished {
@@ -88,10 +117,44 @@ fn seal_summary(shared: &Shared, call: CallId, part: &Path, summary: Summary, cu
         cut_off,
         "call recording finished"
     );
+    // Sealed only once the record holds it: an unsealed file is recovered and recorded
+    // again at the next start (a crash between the commit and the rename records it twice).
+    if let Err(why) = shared.runtime.block_on(record(shared, call, &summary, cut_off)) {
+        tracing::error!(call = %call, %why, "the recording is not in the record; it stays unsealed");
+        return;
+    }
     let sealed = sealed_path(&shared.dir, call);
     if let Err(e) = std::fs::rename(part, &sealed).and_then(|()| sync_dir(&shared.dir)) {
         tracing::error!(call = %call, error = %e, "the recording could not be sealed");
     }
+}
+
+/// Has the call's line task write `call.recorded` and send it to the peer.
+async fn record(shared: &Shared, call: CallId, summary: &Summary, cut_off: bool) -> Result<(), String> {
+    let id = call.to_string();
+    let row = shared.core.read(move |tx| tx.call(&id)).await.map_err(|e| e.to_string())?;
+    let row = row.ok_or("the call is not in the store")?;
+    let state: hotline_call::Call = serde_json::from_str(&row.call).map_err(|e| format!("stored call: {e}"))?;
+    let stream = |d: &hotline_recording::DirectionSummary| PacketStream {
+        packets_sha256: d.packets_sha256_hex(),
+        packets: d.packets,
+    };
+    let (ours, theirs) = (stream(&summary.ours), stream(&summary.theirs));
+    let (caller, callee) = match state.direction {
+        hotline_call::Direction::Out => (ours, theirs),
+        hotline_call::Direction::In => (theirs, ours),
+    };
+    let recording = Recording {
+        call,
+        sha256: summary.sha256_hex(),
+        bytes: summary.bytes,
+        duration_ms: summary.duration_ms,
+        cut_off,
+        caller,
+        callee,
+    };
+    let line = shared.lines.get(&row.peer).ok_or_else(|| format!("no line to {}", row.peer))?;
+    line.ask(|reply| Command::Recorded { recording, reply }).await.map_err(|e| e.to_string())
 }
 
 /// Recovers and seals every recording a crash left unsealed (a blocking function).

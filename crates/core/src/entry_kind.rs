@@ -44,6 +44,8 @@ entry_kinds! {
     CallFailed => "call.failed",
     CallLeaving => "call.leaving",
     CallMissed => "call.missed",
+    CallRecorded => "call.recorded",
+    CallRecordedByPeer => "call.recorded_by_peer",
     CallRefused => "call.refused",
     CallRinging => "call.ringing",
     CallStale => "call.stale",

@@ -93,6 +93,29 @@ pub enum Item {
     /// One step of a voice call (`hotline_call::Step`, its compact encoding in base64):
     /// ring, answer, leave, connect, verdict, hang up.
     CallStep { from: String, to: String, step: String },
+    /// The sending station's recording of call `call` is sealed: its file's SHA-256, size
+    /// and duration, and the packet hash of each speaker's direction (named by call side,
+    /// so the same at both stations); `cut_off` when the recording had no proper end.
+    CallRecorded {
+        from: String,
+        to: String,
+        call: String,
+        sha256: String,
+        bytes: u64,
+        duration_ms: u64,
+        cut_off: bool,
+        caller: PacketStream,
+        callee: PacketStream,
+    },
+}
+
+/// One direction of a recorded call: SHA-256 over its packets (hotline-recording's
+/// packet hash) and how many packets it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacketStream {
+    pub packets_sha256: String,
+    pub packets: u64,
 }
 
 impl Item {
@@ -109,7 +132,8 @@ impl Item {
             | Item::WatchCheck { from, to, .. }
             | Item::WatchAnswer { from, to, .. }
             | Item::Presence { from, to, .. }
-            | Item::CallStep { from, to, .. } => (from, to),
+            | Item::CallStep { from, to, .. }
+            | Item::CallRecorded { from, to, .. } => (from, to),
         }
     }
 }

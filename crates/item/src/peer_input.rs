@@ -9,7 +9,7 @@
 //! words, quoting at most [`quoted_chars_max`] characters of the peer's text, so a
 //! refusal is always small enough to record and to send back.
 
-use super::{Item, Precedence, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
+use super::{Item, PacketStream, Precedence, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
 use crate::validate::{canonical_uuid, valid_lang_tag, valid_operator_name};
 
 /// How many characters of a peer's text a refusal quotes.
@@ -36,6 +36,15 @@ pub const on_watch_max: u32 = 10_000;
 /// Longest call step on the line: base64 of at most `hotline_call::STEP_BYTES_MAX` bytes.
 #[allow(non_upper_case_globals)]
 pub const call_step_base64_bytes_max: usize = hotline_call::STEP_BYTES_MAX.div_ceil(3) * 4;
+/// The longest recording a peer may report: 7 days (a call is never left open longer).
+#[allow(non_upper_case_globals)]
+pub const recording_duration_ms_max: u64 = 7 * 24 * 3600 * 1000;
+/// The largest recording file a peer may report: 7 days of two 510 kbit/s Opus streams.
+#[allow(non_upper_case_globals)]
+pub const recording_bytes_max: u64 = 80 * 1024 * 1024 * 1024;
+/// The most packets a direction of a recording can hold: one per 20 ms of its duration.
+#[allow(non_upper_case_globals)]
+pub const recording_packets_max: u64 = recording_duration_ms_max / 20;
 /// The latest time an item may name: 2100-01-01 UTC. Anything later is nonsense.
 #[allow(non_upper_case_globals)]
 pub const item_time_ms_max: i64 = 4_102_444_800_000;
@@ -74,6 +83,22 @@ fn name(what: &str, value: &str) -> Result<(), String> {
     } else {
         Err(format!("{what} {} is not an operator name (1 to 64 of a-z, A-Z, 0-9, '-', '_', '.')", quote(value)))
     }
+}
+
+/// Lower-case hex of 32 bytes, as the record writes hashes.
+fn sha256_hex(what: &str, value: &str) -> Result<(), String> {
+    let hex = value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if hex { Ok(()) } else { Err(format!("{what} {} is not 64 lower-case hex digits", quote(value))) }
+}
+
+/// A direction of a recording: its hash, and no more packets than 20 ms slots.
+fn packet_stream(side: &str, stream: &PacketStream, duration_ms: u64) -> Result<(), String> {
+    sha256_hex(&format!("{side} packets_sha256"), &stream.packets_sha256)?;
+    let slots = duration_ms / 20 + 1;
+    if stream.packets > slots.min(recording_packets_max) {
+        return Err(format!("{side}: {} packets do not fit in {duration_ms} ms of 20 ms packets", stream.packets));
+    }
+    Ok(())
 }
 
 fn time(what: &str, ms: i64) -> Result<(), String> {
@@ -179,6 +204,22 @@ pub fn check(item: &Item) -> Result<(), String> {
                 .map_err(|_| format!("call step {} is not base64", quote(step)))?;
             hotline_call::Step::parse(&raw).map(|_| ()).map_err(|e| format!("call step refused: {e}"))
         }
+        Item::CallRecorded { call, sha256, bytes, duration_ms, caller, callee, .. } => {
+            id("recorded call id", call)?;
+            sha256_hex("recording sha256", sha256)?;
+            if *bytes > recording_bytes_max {
+                return Err(format!("a recording of {bytes} bytes is over the limit of {recording_bytes_max}"));
+            }
+            if *duration_ms > recording_duration_ms_max {
+                return Err(format!(
+                    "a recording of {duration_ms} ms is over the limit of {recording_duration_ms_max}"
+                ));
+            }
+            for (side, stream) in [("caller", caller), ("callee", callee)] {
+                packet_stream(side, stream, *duration_ms)?;
+            }
+            Ok(())
+        }
         Item::Presence { on_watch, since_ms, .. } => {
             if *on_watch > on_watch_max {
                 return Err(format!("{on_watch} operators on watch is over the limit of {on_watch_max}"));
@@ -203,6 +244,35 @@ mod tests {
             "",
         ] {
             assert!(!canonical_uuid(bad), "{bad}");
+        }
+    }
+
+    fn recorded(sha256: &str, duration_ms: u64, caller_packets: u64) -> Item {
+        let stream = |packets| PacketStream { packets_sha256: "ab".repeat(32), packets };
+        Item::CallRecorded {
+            from: "b".into(),
+            to: "a".into(),
+            call: "01937a2c-0000-7000-8000-000000000001".into(),
+            sha256: sha256.into(),
+            bytes: 4096,
+            duration_ms,
+            cut_off: false,
+            caller: stream(caller_packets),
+            callee: stream(0),
+        }
+    }
+
+    #[test]
+    fn a_recording_summary_is_checked_field_by_field() {
+        assert_eq!(check(&recorded(&"0f".repeat(32), 6000, 300)), Ok(()));
+        for (item, why) in [
+            (recorded(&"0F".repeat(32), 6000, 300), "not 64 lower-case hex"),
+            (recorded(&"0f".repeat(31), 6000, 300), "not 64 lower-case hex"),
+            (recorded(&"0f".repeat(32), 6000, 302), "do not fit in 6000 ms"),
+            (recorded(&"0f".repeat(32), u64::MAX, 0), "over the limit"),
+        ] {
+            let refused = check(&item).expect_err("refused");
+            assert!(refused.contains(why), "{refused}");
         }
     }
 

@@ -12,11 +12,12 @@ mod notice;
 mod notice_ack;
 mod presence;
 pub(crate) mod receipt;
+pub(crate) mod recording;
 mod watch_check;
 
 use hotline_core::core::Journal;
 use hotline_store::StoreError;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::outbox::enqueue_control;
 use crate::{Ends, Round};
@@ -55,6 +56,7 @@ pub(crate) fn store_item(
         Item::Checkpoint { .. } => checkpoint::receive(j, ends, round, &signed),
         Item::Cosignature { .. } => checkpoint::receive_cosignature(j, ends, round, &signed),
         Item::WitnessRefusal { .. } => checkpoint::receive_refusal(j, ends, round, &signed),
+        Item::CallRecorded { .. } => recording::receive(j, ends, &signed),
         Item::CallStep { .. } => {
             crate::calls::peer_step(j, &ends.call_ends(), &ends.calls, &signed, &mut round.outbound)
         }

@@ -40,6 +40,7 @@ pub mod calls;
 mod connection;
 mod error;
 pub use error::LineError;
+pub use items::recording::Recording;
 mod items;
 pub mod net;
 mod outbox;
@@ -155,6 +156,11 @@ pub enum Command {
         op: calls::CallOp,
         by: String,
         reply: oneshot::Sender<Result<serde_json::Value, LineError>>,
+    },
+    /// Our recording of a call on this line is sealed: record it and tell the peer.
+    Recorded {
+        recording: items::recording::Recording,
+        reply: oneshot::Sender<Result<(), LineError>>,
     },
     /// Ends the task with a panic, as a defect would: the supervision test.
     #[cfg(test)]

@@ -127,6 +127,9 @@ impl LineTask {
             Command::Call { op, by, reply } => {
                 let _ = reply.send(self.call_op(op, by).await);
             }
+            Command::Recorded { recording, reply } => {
+                let _ = reply.send(self.accept_recording(recording).await);
+            }
             Command::AnswerCheck { id, by, reply } => {
                 let _ = reply.send(self.answer_watch_check(id, by).await);
             }

@@ -158,7 +158,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         lines.clone(),
         key.clone(),
         media_setup,
-        recorder_taps(dir, &core),
+        recorder_taps(dir, &core, &lines),
     );
     let state = AppState {
         core: core.clone(),
@@ -312,8 +312,8 @@ pub async fn wait_for_signal() {
 
 /// The call recorder writing into `DIR/recordings`, after it recovered what a crash left
 /// unsealed; without a recordings directory calls still run, unrecorded, and it is logged.
-fn recorder_taps(dir: &Path, core: &Arc<Core>) -> Box<dyn hotline_callmedia::TapFactory> {
-    match hotline_callmedia::RecorderTaps::new(dir, core.clone()) {
+fn recorder_taps(dir: &Path, core: &Arc<Core>, lines: &crate::line::Lines) -> Box<dyn hotline_callmedia::TapFactory> {
+    match hotline_callmedia::RecorderTaps::new(dir, core.clone(), lines.clone()) {
         Ok(taps) => {
             taps.recover_unsealed();
             Box::new(taps)

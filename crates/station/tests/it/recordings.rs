@@ -48,15 +48,63 @@ async fn an_answered_call_is_recorded_at_both_stations_and_sealed_when_it_ends()
         assert_eq!(mode(&sealed(station)), 0o600, "{station}'s recording is the station user's only");
         assert!(!part(station).exists());
     }
+    // Each record holds its own summary and the peer's, signed; the packet hashes agree.
+    let mut own = Vec::new();
+    for (r, peer_station) in [(&alpha, "bravo"), (&bravo, "alpha")] {
+        let ours = entry(r, "call.recorded", id).await;
+        let file = hotline_recording::summarize(&sealed(&r.name)).expect("reads").summary;
+        assert_eq!(ours["sha256"], file.sha256_hex(), "{}'s record names its file", r.name);
+        assert_eq!((ours["bytes"].as_u64(), ours["duration_ms"].as_u64()), (Some(file.bytes), Some(file.duration_ms)));
+        assert_eq!(ours["cut_off"], false);
+        let peer_file = hotline_recording::summarize(&sealed(peer_station)).expect("reads").summary;
+        let theirs = eventually_entry(r, "call.recorded_by_peer", id).await;
+        assert_eq!(theirs["sha256"], peer_file.sha256_hex(), "{} holds {peer_station}'s hash", r.name);
+        own.push(ours);
+    }
+    for side in ["caller", "callee"] {
+        assert_eq!(own[0][side], own[1][side], "both stations relayed the same {side} packets");
+    }
     alpha.stop().await;
     bravo.stop().await;
+}
+
+async fn entry(r: &hotline_station::serve::Running, kind: &str, id: CallId) -> serde_json::Value {
+    let entries = r.state.core.read(|tx| tx.entries_after(0, 100_000)).await.expect("entries");
+    let found = entries
+        .into_iter()
+        .rev()
+        .filter(|e| e.kind == kind)
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.body).expect("body"))
+        .find(|b| b["id"] == id.to_string());
+    found.unwrap_or(serde_json::Value::Null)
+}
+
+async fn eventually_entry(r: &hotline_station::serve::Running, kind: &str, id: CallId) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = entry(r, kind, id).await;
+        if !found.is_null() {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "no {kind} for {id} at {}", r.name);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
 async fn a_recording_a_crash_left_unsealed_is_closed_and_sealed_at_the_next_start() {
     let (dir, alpha, bravo) = pair().await;
+    // A real call of the line, whose recording alpha then loses to a "crash": its file is
+    // replaced by an unfinished one, as a SIGKILL mid-call leaves it.
+    let started = call(&alpha, "bravo", CallOp::Start, "op").await.expect("call");
+    let id: CallId = started["id"].as_str().expect("id").parse().expect("call id");
+    wait_state(&bravo, &id.to_string(), "ringing").await;
+    call(&bravo, "alpha", CallOp::Answer(id), "op").await.expect("answer");
+    wait_state(&alpha, &id.to_string(), "answered").await;
+    call(&alpha, "bravo", CallOp::Hangup(id), "op").await.expect("hang up");
+    eventually_entry(&alpha, "call.recorded", id).await;
     alpha.stop().await;
-    let id: CallId = "01939a4e-7c1a-7000-8000-0000000000aa".parse().expect("id");
+    std::fs::remove_file(dir.path().join(format!("alpha/recordings/{id}.opus"))).expect("remove");
     let recordings = dir.path().join("alpha/recordings");
     let part = recordings.join(format!("{id}.opus.part"));
     let info = CallInfo {
@@ -80,6 +128,10 @@ async fn a_recording_a_crash_left_unsealed_is_closed_and_sealed_at_the_next_star
 
     let alpha = hotline_station::serve::start(&dir.path().join("alpha")).await.expect("alpha again");
     let sealed = recordings.join(format!("{id}.opus"));
+    eventually("the cut-off recording sealed", || sealed.exists()).await;
+    let recorded = entry(&alpha, "call.recorded", id).await;
+    assert_eq!(recorded["cut_off"], true, "the record says the recording was cut off: {recorded}");
+    assert_eq!(recorded["sha256"], hotline_recording::summarize(&sealed).expect("reads").summary.sha256_hex());
     eventually("the cut-off recording sealed", || sealed.exists()).await;
     let report = hotline_recording::summarize(&sealed).expect("reads back");
     assert!(report.eos && report.problems.is_empty(), "{:?}", report.problems);

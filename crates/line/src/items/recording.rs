@@ -1,0 +1,90 @@
+//! Recorded calls: each station seals its own recording of a call and tells the other,
+//! signed, what it holds, so each record keeps the other side's hashes too and an
+//! auditor can compare the two recordings of a call without either station's files.
+//!
+//! Out: `accept_recording` (the recorder asks, once a recording is sealed) writes
+//! `call.recorded` with our summary and sends it as a `call_recorded` item. In: `receive`
+//! stores the peer's as `call.recorded_by_peer` — only for a call of this line; anything
+//! else is refused with its reason and changes nothing (the item was checked field by
+//! field in `hotline_item::peer_input`).
+
+use super::*;
+use crate::*;
+use hotline_core::entry_kind::EntryKind;
+use hotline_item::PacketStream;
+
+/// A sealed recording of a call on this line, as the recorder summed it up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recording {
+    pub call: hotline_call::CallId,
+    /// The file's SHA-256, lower-case hex.
+    pub sha256: String,
+    pub bytes: u64,
+    pub duration_ms: u64,
+    pub cut_off: bool,
+    pub caller: PacketStream,
+    pub callee: PacketStream,
+}
+
+fn body(peer: &str, call: &str, item: &Item, signed: &SignedItem) -> Value {
+    let Item::CallRecorded { sha256, bytes, duration_ms, cut_off, caller, callee, .. } = item else {
+        return Value::Null;
+    };
+    let stream = |s: &PacketStream| json!({"packets_sha256": s.packets_sha256, "packets": s.packets});
+    json!({"peer": peer, "id": call, "sha256": sha256, "bytes": bytes, "duration_ms": duration_ms,
+           "cut_off": cut_off, "caller": stream(caller), "callee": stream(callee),
+           "item": signed.text, "sig": signed.sig})
+}
+
+impl LineTask {
+    /// Records our sealed recording of a call on this line and sends its summary.
+    pub(crate) async fn accept_recording(&mut self, recording: Recording) -> Result<(), LineError> {
+        let ends = self.ends();
+        let outbound = self
+            .setup
+            .core
+            .write(move |j| {
+                let call = recording.call.to_string();
+                match j.tx.call(&call)? {
+                    Some(row) if row.peer == ends.peer => {}
+                    _ => return Ok(Err(LineError::NotFound(format!("no call {call} on the line to {}", ends.peer)))),
+                }
+                let item = Item::CallRecorded {
+                    from: ends.local.clone(),
+                    to: ends.peer.clone(),
+                    call: call.clone(),
+                    sha256: recording.sha256,
+                    bytes: recording.bytes,
+                    duration_ms: recording.duration_ms,
+                    cut_off: recording.cut_off,
+                    caller: recording.caller,
+                    callee: recording.callee,
+                };
+                let signed = SignedItem::sign(item, &ends.key);
+                let outbound = enqueue_control(j, &ends.peer, &signed)?;
+                j.append(EntryKind::CallRecorded, body(&ends.peer, &call, &signed.item, &signed))?;
+                Ok(Ok(outbound))
+            })
+            .await
+            .map_err(LineError::from)??;
+        let (lane, seq, payload) = outbound;
+        self.line.push(lane, seq, payload);
+        Ok(())
+    }
+}
+
+/// The peer sealed its recording of a call: kept only for a call of this line.
+pub(super) fn receive(j: &mut Journal<'_>, ends: &Ends, signed: &SignedItem) -> Result<(), StoreError> {
+    let Item::CallRecorded { call, .. } = &signed.item else { return Err(not_routed("call_recorded")) };
+    let peer = ends.peer.as_str();
+    let known = j.tx.call(call)?.is_some_and(|row| row.peer == peer);
+    if known {
+        j.append(EntryKind::CallRecordedByPeer, body(peer, call, &signed.item, signed))?;
+    } else {
+        j.append(
+            EntryKind::LineItemRefused,
+            json!({"peer": peer, "why": format!("a recording of unknown call {call}"), "item": signed.text}),
+        )?;
+    }
+    Ok(())
+}
