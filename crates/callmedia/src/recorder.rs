@@ -11,8 +11,8 @@
 //! published. A recording is written as `recordings/<call-id>.opus.part` and handed to
 //! [`crate::recordings`] once finished, which seals it (see there).
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use hotline_call::{CallId, Side};
@@ -62,7 +62,6 @@ impl RecorderTaps {
             runtime: tokio::runtime::Handle::current(),
             config: Config::default(),
             epoch: Instant::now(),
-            dropped: Mutex::new(0),
         };
         Ok(RecorderTaps { shared: Arc::new(shared) })
     }
@@ -127,7 +126,6 @@ impl Tap for RecordingTap {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
             Err(TrySendError::Full(_)) => {
                 self.dropped += 1;
-                *self.shared.dropped.lock().unwrap_or_else(PoisonError::into_inner) += 1;
                 if self.dropped.is_power_of_two() {
                     tracing::warn!(
                         dropped = self.dropped,

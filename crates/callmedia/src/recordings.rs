@@ -8,18 +8,14 @@
 //! kept, an EOS page added), records it as cut off when it had no end, and seals it.
 
 use std::path::{Path, PathBuf};
-
-use hotline_call::CallId;
-use hotline_item::PacketStream;
-use hotline_line::{Command, Recording};
-use hotline_recording::Summary;
-
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
+use hotline_call::CallId;
 use hotline_core::core::Core;
-use hotline_line::Lines;
-use hotline_recording::Config;
+use hotline_item::PacketStream;
+use hotline_line::{Command, Lines, Recording};
+use hotline_recording::{Config, Summary};
 
 /// A station recovers at most this many unsealed recordings at one start (more than
 /// there can be calls at once); the rest wait for the next start, and are logged.
@@ -41,8 +37,6 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     /// Zero on every call's clock.
     pub(crate) epoch: Instant,
-    /// Packets the queue had no room for, station-wide (a disk that does not keep up).
-    pub(crate) dropped: Mutex<u64>,
 }
 
 impl Shared {

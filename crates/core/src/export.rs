@@ -63,38 +63,25 @@ pub async fn begin(core: &Core, key: Arc<StationKey>, peers: &[VerifierKey]) -> 
     Ok(ExportCursor { size, part: Part::Head(head), entries_written: 0, last_checkpoint: 0, checkpoints_written: 0 })
 }
 
-/// `line.removed` entries read for an export's list of peers, at most: lines are removed
-/// by a supervisor's hand, a handful in a station's life.
-#[allow(non_upper_case_globals)]
-const export_removed_lines_max: i64 = 10_000;
-
 /// The peers an export lists: every line's key now, and for a peer whose line was removed
 /// (and not added again) the key its last `line.removed` entry says it pinned. The record
 /// keeps that peer's items and cosignatures, so the auditor needs its key to check them;
 /// keys a line pinned before a key change are in the `line.removed` entries themselves,
 /// where the auditor reads them (hotline_audit's `PeerKeys`).
 async fn with_removed_peers(core: &Core, peers: &[VerifierKey], size: u64) -> Result<Vec<VerifierKey>, StoreError> {
-    let kind = crate::entry_kind::EntryKind::LineRemoved.as_str();
-    let bodies = core.read(move |tx| tx.entry_bodies_of_kind(kind, size as i64, export_removed_lines_max)).await?;
+    let removed = core.read(move |tx| crate::admin::lines::removed_keys(tx, size as i64)).await?;
     let mut all = peers.to_vec();
-    let mut removed: std::collections::BTreeMap<String, VerifierKey> = std::collections::BTreeMap::new();
-    for body in bodies {
-        let key = serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("key").and_then(|k| k.as_str()).and_then(|k| VerifierKey::parse(k).ok()));
-        match key {
-            // The last removal of a name wins: its key signed that peer's latest items.
-            Some(key) => {
-                removed.insert(key.name().to_owned(), key);
-            }
+    for (peer, key) in removed {
+        if all.iter().any(|p| p.name() == peer) {
+            continue;
+        }
+        match VerifierKey::parse(&key) {
+            Ok(key) => all.push(key),
             // Our own entry, written by `admin::lines`: unreadable means an edited record,
             // which the auditor will name; the export still lists what it can.
-            None => tracing::warn!("a line.removed entry has no readable key; the export cannot list it"),
-        }
-    }
-    for (name, key) in removed {
-        if !all.iter().any(|p| p.name() == name) {
-            all.push(key);
+            Err(e) => {
+                tracing::warn!(%peer, error = %e, "a line.removed entry's key does not parse; the export cannot list it")
+            }
         }
     }
     Ok(all)

@@ -289,19 +289,33 @@ pub async fn record_added(
     Ok(info)
 }
 
-/// `line.removed` entries read to find the key a peer's line last pinned, at most.
+/// `line.removed` entries read at most, to learn the keys removed lines pinned: lines are
+/// removed by a supervisor's hand, a handful in a station's life.
 #[allow(non_upper_case_globals)]
 const removals_read_max: i64 = 10_000;
 
+/// Per peer, the key (text) its line pinned when it was last removed, among the first
+/// `up_to` entries: what a re-pinning compares with, and what an export lists for a
+/// peer whose line is gone. An entry without readable `peer` and `key` (only an edited
+/// record has one) is skipped; the auditor names it.
+pub fn removed_keys(
+    tx: &hotline_store::Tx<'_>,
+    up_to: i64,
+) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+    let mut keys = std::collections::BTreeMap::new();
+    for body in tx.entry_bodies_of_kind(EntryKind::LineRemoved.as_str(), up_to, removals_read_max)? {
+        let Ok(v) = serde_json::from_str::<Value>(&body) else { continue };
+        if let (Some(peer), Some(key)) = (v["peer"].as_str(), v["key"].as_str()) {
+            // Oldest first: the last removal of a peer wins.
+            keys.insert(peer.to_owned(), key.to_owned());
+        }
+    }
+    Ok(keys)
+}
+
 /// The key the line to `peer` pinned when it was last removed, if it ever was.
 fn last_removed_key(tx: &hotline_store::Tx<'_>, peer: &str) -> Result<Option<String>, StoreError> {
-    let bodies = tx.entry_bodies_of_kind(EntryKind::LineRemoved.as_str(), i64::MAX, removals_read_max)?;
-    Ok(bodies
-        .iter()
-        .rev()
-        .filter_map(|b| serde_json::from_str::<Value>(b).ok())
-        .find(|v| v.get("peer").and_then(Value::as_str) == Some(peer))
-        .and_then(|v| v.get("key").and_then(Value::as_str).map(str::to_owned)))
+    Ok(removed_keys(tx, i64::MAX)?.remove(peer))
 }
 
 /// `line.changed`: the new addresses and options, and `was`, the old ones.
