@@ -20,6 +20,7 @@ use crate::AuditError;
 use crate::entry::Entry;
 use crate::export::Export;
 use crate::item::{Item, SignedItem};
+use crate::recordings::RecordingMatch;
 use crate::text::{clean, first_chars, hex};
 use crate::transcript::{dtg, rfc3339};
 use crate::verify::{Audited, Summary, audit};
@@ -78,6 +79,8 @@ pub struct CrossReport {
     pub exchanges: Vec<Exchange>,
     /// Replies whose thread leads to a message neither record holds.
     pub orphan_replies: usize,
+    /// Every call either station recorded, and whether the two recordings agree.
+    pub recordings: Vec<RecordingMatch>,
 }
 
 impl CrossReport {
@@ -134,6 +137,7 @@ impl CrossReport {
                 if self.orphan_replies == 1 { "y" } else { "ies" }
             ));
         }
+        crate::recordings::render(&self.recordings, &a.station, &b.station, &mut out);
         out
     }
 }
@@ -152,7 +156,8 @@ pub fn cross_check(a: &Export, b: &Export) -> Result<CrossReport, AuditError> {
     let forward = check_flow(&a, &b)?;
     let backward = check_flow(&b, &a)?;
     let (exchanges, orphan_replies) = exchanges(&a, &b);
-    Ok(CrossReport { a: a.summary, b: b.summary, flows: [forward, backward], exchanges, orphan_replies })
+    let recordings = crate::recordings::compare(&a, &b)?;
+    Ok(CrossReport { a: a.summary, b: b.summary, flows: [forward, backward], exchanges, orphan_replies, recordings })
 }
 
 /// `lister` lists `listed` with the key `listed` exports.

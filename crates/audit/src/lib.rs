@@ -8,7 +8,8 @@
 //! [`verify`] checks every key, entry, item signature, checkpoint and cosignature and names
 //! the first thing that fails, [`cross_check`] holds two stations' records against each
 //! other and states who started each exchange, and [`transcript`] prints the conversation
-//! on a line for people.
+//! on a line for people; [`recordings`] lists the call recordings a record states, for
+//! checking the files.
 //!
 //! It is pure: bytes and [`Export`] values in, values and strings out. No files, no
 //! sockets, no clock; the CLI and the station do the I/O.
@@ -19,6 +20,7 @@ mod entry;
 mod export;
 mod item;
 mod peer_keys;
+mod recordings;
 mod text;
 mod transcript;
 mod verify;
@@ -29,8 +31,16 @@ pub use export::{
     export_string, origin_of, parse_export,
 };
 pub use item::{item_signed_bytes, sign_item};
+pub use recordings::{Agreement, RecordedCall, RecordingMatch, Stream};
 pub use transcript::{dtg, rfc3339, transcript};
 pub use verify::{PeerWitness, Summary, verify};
+
+/// The station's own call recordings as its record states them (`call.recorded`, one per
+/// call, the latest), after the export verified: what the recording files are checked
+/// against.
+pub fn recordings(export: &Export) -> Result<Vec<RecordedCall>, AuditError> {
+    recordings::own(&verify::audit(export)?)
+}
 
 /// Why an export was refused or two exports disagree. Every variant displays as one
 /// sentence that names where the problem is: the file, an entry (1-based index), a

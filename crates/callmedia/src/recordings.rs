@@ -22,8 +22,7 @@ use hotline_recording::{Config, Summary};
 #[allow(non_upper_case_globals)]
 const recovered_at_start_max: usize = 4096;
 
-const PART_SUFFIX: &str = ".opus.part";
-const SEALED_SUFFIX: &str = ".opus";
+use hotline_core::recording_files::{self as files, PART_SUFFIX};
 
 /// What every call's recorder thread needs.
 pub(crate) struct Shared {
@@ -55,7 +54,7 @@ pub(crate) enum Finished {
 
 /// Creates `station_dir/recordings` (0700) if missing.
 pub(crate) fn ensure_dir(station_dir: &Path) -> std::io::Result<PathBuf> {
-    let dir = station_dir.join("recordings");
+    let dir = files::dir(station_dir);
     std::fs::create_dir_all(&dir)?;
     #[cfg(unix)]
     {
@@ -67,24 +66,15 @@ pub(crate) fn ensure_dir(station_dir: &Path) -> std::io::Result<PathBuf> {
 
 /// Where call `call`'s recording is written while the call lasts.
 pub(crate) fn part_path(dir: &Path, call: CallId) -> PathBuf {
-    dir.join(format!("{call}{PART_SUFFIX}"))
+    files::part_path(dir, &call.to_string())
 }
 
 /// Where call `call`'s sealed recording is.
 pub fn sealed_path(dir: &Path, call: CallId) -> PathBuf {
-    dir.join(format!("{call}{SEALED_SUFFIX}"))
+    files::sealed_path(dir, &call.to_string())
 }
 
-/// Makes a new recording readable by the station's user only.
-pub(crate) fn restrict(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-            tracing::warn!(path = %path.display(), error = %e, "could not make the recording 0600");
-        }
-    }
-}
+pub(crate) use files::restrict;
 
 /// Records call `call`'s finished recording and seals it (runs on its recorder thread).
 pub(crate) fn seal(shared: &Shared, call: CallId, finished: Finished) {
@@ -118,7 +108,7 @@ fn seal_summary(shared: &Shared, call: CallId, part: &Path, summary: Summary, cu
         return;
     }
     let sealed = sealed_path(&shared.dir, call);
-    if let Err(e) = std::fs::rename(part, &sealed).and_then(|()| sync_dir(&shared.dir)) {
+    if let Err(e) = std::fs::rename(part, &sealed).and_then(|()| files::sync_dir(&shared.dir)) {
         tracing::error!(call = %call, error = %e, "the recording could not be sealed");
     }
 }
@@ -178,11 +168,4 @@ pub(crate) fn recover_all(shared: &Shared) {
             Err(e) => tracing::error!(call = %call, error = %e, "an unsealed recording cannot be recovered"),
         }
     }
-}
-
-/// Syncs the directory, so that a rename survives a power loss.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(())
 }

@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 use hotline_station::admin::socket::Request;
 use hotline_station::{admin, backup, client, demo, export, serve};
 
+mod recordings;
+
 #[derive(Parser)]
 #[command(
     name = "hotline",
@@ -62,7 +64,19 @@ enum Command {
         command: LogCommand,
     },
     /// Check an exported record (and, given a second, the two records against each other).
-    Verify { file: PathBuf, peer_file: Option<PathBuf> },
+    Verify {
+        file: PathBuf,
+        peer_file: Option<PathBuf>,
+        /// FILE's station's call recordings (`hotline log export --recordings`): each is
+        /// checked against the SHA-256 and size its record states; a missing or changed
+        /// file fails the verification.
+        #[arg(long)]
+        recordings: Option<PathBuf>,
+        /// PEER_FILE's station's recordings: checked the same way, and where the two
+        /// stations' recordings of a call differ, the first difference in call time.
+        #[arg(long, requires = "peer_file")]
+        peer_recordings: Option<PathBuf>,
+    },
     /// The conversation in an exported record, in order, human-readable.
     Transcript {
         file: PathBuf,
@@ -200,6 +214,10 @@ enum LogCommand {
         dir: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// Also copy every sealed call recording into this directory (`<call-id>.opus`),
+        /// for `hotline verify --recordings`.
+        #[arg(long)]
+        recordings: Option<PathBuf>,
     },
 }
 
@@ -267,6 +285,49 @@ fn main() -> ExitCode {
 fn read_export(file: &std::path::Path) -> anyhow::Result<hotline_audit::Export> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     hotline_audit::parse_export(&bytes).with_context(|| format!("{} is not a hotline record export", file.display()))
+}
+
+/// `hotline verify`: each record on its own, then the two against each other, then the
+/// recordings beside them. Every problem is printed before the command fails.
+fn verify(
+    file: &std::path::Path,
+    peer_file: Option<&std::path::Path>,
+    recordings: Option<&std::path::Path>,
+    peer_recordings: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let export = read_export(file)?;
+    let summary = hotline_audit::verify(&export).with_context(|| format!("{} does not verify", file.display()))?;
+    println!("{}", summary.render());
+    let mut failures = 0;
+    let mut check = |export: &hotline_audit::Export, dir: &std::path::Path| -> anyhow::Result<()> {
+        let stated = hotline_audit::recordings(export)?;
+        let checked = recordings::check_files(&export.station, &stated, dir);
+        failures += checked.failures;
+        print_lines(checked.lines);
+        Ok(())
+    };
+    if let Some(dir) = recordings {
+        check(&export, dir)?;
+    }
+    if let Some(peer_file) = peer_file {
+        let peer = read_export(peer_file)?;
+        let peer_summary =
+            hotline_audit::verify(&peer).with_context(|| format!("{} does not verify", peer_file.display()))?;
+        println!("{}", peer_summary.render());
+        let report = hotline_audit::cross_check(&export, &peer)
+            .with_context(|| format!("{} and {} disagree", file.display(), peer_file.display()))?;
+        println!("{}", report.render());
+        if let Some(dir) = peer_recordings {
+            check(&peer, dir)?;
+        }
+        if let (Some(a), Some(b)) = (recordings, peer_recordings) {
+            print_lines(recordings::locate_differences(&report.recordings, a, b));
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} call recording(s) missing or not as the record states");
+    }
+    Ok(())
 }
 
 fn print_lines(lines: Vec<String>) {
@@ -344,25 +405,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("API token for {user} (shown once; stored only as a hash):");
             println!("{token}");
         }
-        Command::Log { command: LogCommand::Export { dir, out } } => {
+        Command::Log { command: LogCommand::Export { dir, out, recordings } } => {
             // Page by page into the file: a large record is never held whole.
-            runtime()?.block_on(export::export_dir_to(&dir, &out))?;
+            match recordings {
+                None => {
+                    runtime()?.block_on(export::export_dir_to(&dir, &out))?;
+                }
+                Some(to) => {
+                    let (_, copied) = runtime()?.block_on(export::export_dir_with_recordings(&dir, &out, &to))?;
+                    println!("{copied} call recording(s) copied to {}", to.display());
+                }
+            }
             println!("record of {} written to {}", dir.display(), out.display());
         }
-        Command::Verify { file, peer_file } => {
-            let export = read_export(&file)?;
-            let summary =
-                hotline_audit::verify(&export).with_context(|| format!("{} does not verify", file.display()))?;
-            println!("{}", summary.render());
-            if let Some(peer_file) = peer_file {
-                let peer = read_export(&peer_file)?;
-                let peer_summary =
-                    hotline_audit::verify(&peer).with_context(|| format!("{} does not verify", peer_file.display()))?;
-                println!("{}", peer_summary.render());
-                let report = hotline_audit::cross_check(&export, &peer)
-                    .with_context(|| format!("{} and {} disagree", file.display(), peer_file.display()))?;
-                println!("{}", report.render());
-            }
+        Command::Verify { file, peer_file, recordings, peer_recordings } => {
+            verify(&file, peer_file.as_deref(), recordings.as_deref(), peer_recordings.as_deref())?;
         }
         Command::Transcript { file, line } => {
             let export = read_export(&file)?;

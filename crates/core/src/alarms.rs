@@ -77,6 +77,7 @@ fn parse_cause(row: &AlarmRow) -> Option<Cause> {
         "low_disk" => Cause::LowDisk,
         "nobody_on_watch" => Cause::NobodyOnWatch { peer: peer()? },
         "line_task_failed" => Cause::LineTaskFailed { peer: peer()? },
+        "recording_stopped" => Cause::RecordingStopped { peer: peer()? },
         _ => return None,
     })
 }

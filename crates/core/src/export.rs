@@ -222,6 +222,24 @@ pub async fn export_dir_to(dir: &Path, out: &Path) -> Result<u64, AdminError> {
     Ok(cursor.size())
 }
 
+/// `hotline log export DIR --out FILE --recordings RDIR`: [`export_dir_to`], and every
+/// sealed recording copied into `recordings_out`. The recordings are listed *before* the
+/// record is read: a recording is sealed only after its `call.recorded` entry commits,
+/// so each file copied has its entry in the export (one sealed meanwhile waits for the
+/// next export). Returns the entries and the recordings copied.
+pub async fn export_dir_with_recordings(
+    dir: &Path,
+    out: &Path,
+    recordings_out: &Path,
+) -> Result<(u64, usize), AdminError> {
+    let recordings = crate::recording_files::dir(dir);
+    let calls = crate::recording_files::sealed_calls(&recordings)
+        .map_err(|e| AdminError::File { path: recordings.display().to_string(), what: e.to_string() })?;
+    let entries = export_dir_to(dir, out).await?;
+    let copied = crate::recording_files::copy_sealed(&recordings, &calls, recordings_out)?;
+    Ok((entries, copied))
+}
+
 /// The core, key and peers of a station directory, for an export.
 type Opened = (Arc<Core>, Arc<StationKey>, Vec<VerifierKey>);
 

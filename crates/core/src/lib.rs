@@ -21,6 +21,7 @@ pub mod notices;
 pub mod notify;
 pub mod presence;
 mod published;
+pub mod recording_files;
 pub mod redact;
 pub mod station_lock;
 pub mod supervise;

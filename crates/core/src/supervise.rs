@@ -58,6 +58,8 @@ pub struct Supervisor {
     mismatch_details: Mutex<BTreeMap<String, String>>,
     /// How each line's task last failed, for its alarm's text.
     task_failures: Mutex<BTreeMap<String, String>>,
+    /// Per line, the last recording that stopped and why: the recording alarm's detail.
+    recording_failures: Mutex<BTreeMap<String, String>>,
 }
 
 /// Asks the line to `peer` to send a scheduled watch check now. A function handed in by
@@ -156,6 +158,7 @@ impl Supervisor {
             check_windows: Mutex::new(BTreeMap::new()),
             mismatch_details: Mutex::new(BTreeMap::new()),
             task_failures: Mutex::new(BTreeMap::new()),
+            recording_failures: Mutex::new(BTreeMap::new()),
             low_disk_bytes: config.watch.low_disk_alarm_mb.unwrap_or(low_disk_alarm_mb_default) * 1024 * 1024,
         }))
     }
@@ -203,6 +206,13 @@ impl Supervisor {
     pub fn line_task_failed(&self, peer: &str, detail: &str) {
         lock(&self.task_failures).insert(peer.to_owned(), detail.to_owned());
         self.observe(|w, now| w.raise(Cause::LineTaskFailed { peer: peer.to_owned() }, now));
+    }
+
+    /// A call recording on `peer`'s line stopped mid-call (`detail`: the call and why): a
+    /// critical alarm, open until a supervisor clears it (one per line while open).
+    pub fn recording_stopped(&self, peer: &str, detail: &str) {
+        lock(&self.recording_failures).insert(peer.to_owned(), detail.to_owned());
+        self.observe(|w, now| w.raise(Cause::RecordingStopped { peer: peer.to_owned() }, now));
     }
 
     /// How many messages an overdue-messages alarm stands for now and the oldest of
@@ -347,6 +357,9 @@ impl Supervisor {
                         lock(&self.mismatch_details).get(peer).cloned().unwrap_or_default()
                     }
                     Cause::LineTaskFailed { peer } => lock(&self.task_failures).get(peer).cloned().unwrap_or_default(),
+                    Cause::RecordingStopped { peer } => {
+                        lock(&self.recording_failures).get(peer).cloned().unwrap_or_default()
+                    }
                     Cause::AckOverdue { .. } => match &overdue {
                         Some((count, ids)) => texts::overdue_detail(*count, ids.first().map_or("", String::as_str)),
                         None => String::new(),

@@ -67,6 +67,7 @@ pub fn alarm(cause: &Cause, policy: &LinePolicy, detail: &str) -> Text {
         Cause::LowDisk => texts::alarm_low_disk(detail.parse().unwrap_or(0)),
         Cause::NobodyOnWatch { peer } => texts::alarm_nobody_on_watch(peer, minutes(policy.nobody_on_watch_alarm_ms)),
         Cause::LineTaskFailed { peer } => texts::alarm_line_task_failed(peer, detail),
+        Cause::RecordingStopped { peer } => texts::alarm_recording_stopped(peer, detail),
     }
 }
 

@@ -245,7 +245,8 @@ pub enum CallStateName {
     Superseded,
 }
 
-/// A call's recording, once the call has ended.
+/// This station's recording of a call, once the call has ended and the recording is
+/// sealed (`GET /api/v1/calls/{id}/recording` plays it).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordingAnswer {
@@ -253,6 +254,8 @@ pub struct RecordingAnswer {
     pub sha256: String,
     pub duration_s: f64,
     pub bytes: u64,
+    /// The recording has no proper end: the station stopped mid-call, or its disk failed.
+    pub cut_off: bool,
 }
 
 /// A voice call across a line; the same id at both stations.

@@ -21,7 +21,7 @@ use hotline_line::calls::CallOp;
 #[allow(non_upper_case_globals)]
 const calls_page_max: i64 = 500;
 
-fn call_id(text: &str) -> Result<CallId, ApiError> {
+pub(super) fn call_id(text: &str) -> Result<CallId, ApiError> {
     text.parse::<CallId>().map_err(|_| ApiError::bad("bad_id", "a call id is a UUID (version 7)"))
 }
 
@@ -60,14 +60,32 @@ pub(super) async fn get_calls(
         Some("active") => true,
         Some(other) => return Err(ApiError::bad("bad_request", format!("state {other:?} is not active or all"))),
     };
-    let rows = state.core.read(move |tx| tx.calls(live_only, calls_page_max)).await?;
-    let calls = rows.iter().filter_map(view).map(conform);
+    let rows = state
+        .core
+        .read(move |tx| {
+            let rows = tx.calls(live_only, calls_page_max)?;
+            rows.into_iter().map(|row| Ok((tx.call_recording(&row.id)?, row))).collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let calls = rows.iter().filter_map(|(recording, row)| view(row, recording.as_ref())).map(conform);
     Ok(Json(calls.collect::<Result<_, _>>()?))
 }
 
-fn view(row: &hotline_store::CallRow) -> Option<serde_json::Value> {
+/// A call as the API shows it: its state, and this station's recording once sealed.
+fn view(
+    row: &hotline_store::CallRow,
+    recording: Option<&hotline_store::CallRecordingRow>,
+) -> Option<serde_json::Value> {
     let call: hotline_call::Call = serde_json::from_str(&row.call).ok()?;
-    Some(hotline_line::calls::call_json(&call, &row.peer))
+    let mut json = hotline_line::calls::call_json(&call, &row.peer);
+    if let (Some(r), Some(object)) = (recording, json.as_object_mut()) {
+        object.insert(
+            "recording".to_owned(),
+            serde_json::json!({"sha256": r.sha256, "bytes": r.bytes, "duration_s": r.duration_ms as f64 / 1000.0,
+                "cut_off": r.cut_off}),
+        );
+    }
+    Some(json)
 }
 
 /// One call by id.
@@ -79,8 +97,11 @@ pub(super) async fn get_call(
 ) -> Result<Json<CallAnswer>, ApiError> {
     call_id(&id)?;
     let wanted = id.clone();
-    let row = state.core.read(move |tx| tx.call(&wanted)).await?;
-    let call = row.as_ref().and_then(view).ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
+    let (row, recording) = state.core.read(move |tx| Ok((tx.call(&wanted)?, tx.call_recording(&wanted)?))).await?;
+    let call = row
+        .as_ref()
+        .and_then(|row| view(row, recording.as_ref()))
+        .ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
     Ok(Json(conform(call)?))
 }
 

@@ -27,6 +27,7 @@ mod metrics;
 mod notices;
 mod process;
 mod record;
+mod recordings;
 mod responsiveness;
 pub mod roles;
 mod router;

@@ -125,6 +125,7 @@ pub const ROUTE_RULES: &[RouteRule] = &[
     rule("POST", "/api/v1/lines/{peer}/calls", Operator, no_body_bytes_max),
     rule("GET", "/api/v1/calls", Any, no_body_bytes_max),
     rule("GET", "/api/v1/calls/{id}", Any, no_body_bytes_max),
+    rule("GET", "/api/v1/calls/{id}/recording", Any, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/answer", Operator, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/decline", Operator, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/hangup", Operator, no_body_bytes_max),

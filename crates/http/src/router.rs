@@ -16,7 +16,8 @@ use super::guard;
 use super::login_limit::{LoginGuard, LoginLimits};
 use super::state::AppState;
 use super::{
-    accounts, call_media, calls, events, lines, login, messages, metrics, notices, record, roles, station, watch,
+    accounts, call_media, calls, events, lines, login, messages, metrics, notices, record, recordings, roles, station,
+    watch,
 };
 use crate::error::{ApiError, ErrorBody};
 
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(calls::post_call))
         .routes(routes!(calls::get_calls))
         .routes(routes!(calls::get_call))
+        .routes(routes!(recordings::get_recording))
         .routes(routes!(calls::post_answer))
         .routes(routes!(calls::post_decline))
         .routes(routes!(calls::post_hangup))

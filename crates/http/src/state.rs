@@ -39,6 +39,8 @@ pub struct AppState {
     pub presence: Arc<hotline_core::presence::Presence>,
     /// Call media: the consoles' WebRTC legs and the QUIC links to peers.
     pub media: Arc<hotline_callmedia::CallMedia>,
+    /// `DIR/recordings`, where the sealed call recordings are (`hotline_core::recording_files`).
+    pub recordings: std::path::PathBuf,
 }
 
 impl AppState {

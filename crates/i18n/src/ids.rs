@@ -62,6 +62,7 @@ pub const ALARM_LOW_DISK: &str = "sys-alarm-low_disk";
 pub const ALARM_NOBODY_ON_WATCH: &str = "sys-alarm-nobody_on_watch";
 /// `$peer`, `$detail` (how the task ended).
 pub const ALARM_LINE_TASK_FAILED: &str = "sys-alarm-line_task_failed";
+pub const ALARM_RECORDING_STOPPED: &str = "sys-alarm-recording_stopped";
 /// `$peer`, `$size`, `$reason`.
 pub const ALARM_COSIGNATURE_REFUSED: &str = "sys-alarm-cosignature_refused";
 /// `$detail`.
@@ -116,6 +117,7 @@ pub const ALL: &[&str] = &[
     ALARM_LOW_DISK,
     ALARM_NOBODY_ON_WATCH,
     ALARM_LINE_TASK_FAILED,
+    ALARM_RECORDING_STOPPED,
     ALARM_COSIGNATURE_REFUSED,
     ALARM_RECORD_INTEGRITY,
     ALARM_ACKNOWLEDGED,

@@ -220,6 +220,11 @@ pub fn alarm_line_task_failed(peer: &str, detail: &str) -> Text {
     Text::new(ids::ALARM_LINE_TASK_FAILED, Args::new().str("peer", peer).str("detail", detail))
 }
 
+/// A call recording on the line to `peer` stopped mid-call (`detail`: which call, why).
+pub fn alarm_recording_stopped(peer: &str, detail: &str) -> Text {
+    Text::new(ids::ALARM_RECORDING_STOPPED, Args::new().str("peer", peer).str("detail", detail))
+}
+
 /// `peer` refused to cosign our checkpoint of `size`, for `reason`.
 pub fn alarm_cosignature_refused(peer: &str, size: u64, reason: &str) -> Text {
     Text::new(

@@ -1,6 +1,7 @@
 //! Call recordings: both directions of a call in one Ogg Opus file (RFC 7845), written
 //! from the Opus packets a station relays, without transcoding; closed after a crash by
-//! `recover`; checked and summed up again by `summarize`.
+//! `recover`; checked and summed up again by `summarize`; two stations' recordings of a
+//! call compared by `first_difference`.
 //!
 //! # Layout
 //!
@@ -50,6 +51,7 @@
 //! Both stations compute the same hash for a direction when they recorded the same
 //! packets, whatever the alignment of the two directions in their files.
 
+mod compare;
 mod error;
 mod head;
 pub mod packet;
@@ -60,6 +62,7 @@ mod summary;
 mod timeline;
 mod writer;
 
+pub use compare::{Difference, DifferenceKind, Marked, PacketMark, call_time, first_difference};
 pub use error::{Direction, Error, Refusal, RefusalCounts};
 pub use head::{PRE_SKIP_SAMPLES, SAMPLE_RATE_HZ, TAG_VALUE_BYTES_MAX};
 pub use read::{PageInfo, Problem, ProblemKind, Report, summarize, summarize_bytes};

@@ -9,6 +9,7 @@ use std::path::Path;
 use sha2::{Digest as _, Sha256};
 
 use crate::Error;
+use crate::compare::PacketMark;
 use crate::head::{self, HeadError};
 use crate::packet::{self, PacketError};
 use crate::page::{self, FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, GRANULE_NONE, PageError};
@@ -95,7 +96,17 @@ pub fn summarize(path: &Path) -> Result<Report, Error> {
 
 /// The same as `summarize`, for a recording in memory.
 pub fn summarize_bytes(bytes: &[u8]) -> Report {
-    let mut walk = Walk::default();
+    walk(bytes, Walk::default()).0
+}
+
+/// Reads a recording and keeps, per direction, a mark of every recorded packet (for
+/// [`crate::first_difference`]); the report as `summarize_bytes` gives it.
+pub(crate) fn walk_with_marks(bytes: &[u8]) -> (Report, [Vec<PacketMark>; 2]) {
+    let (report, walk) = walk(bytes, Walk { marks: Some(Default::default()), ..Walk::default() });
+    (report, walk.marks.unwrap_or_default())
+}
+
+fn walk(bytes: &[u8], mut walk: Walk) -> (Report, Walk) {
     let mut offset = 0usize;
     while offset < bytes.len() {
         let index = walk.pages.len() as u32;
@@ -125,15 +136,16 @@ pub fn summarize_bytes(bytes: &[u8]) -> Report {
         ours: walk.hashers[0].summary(),
         theirs: walk.hashers[1].summary(),
     };
-    Report {
+    let report = Report {
         summary,
         pre_skip: pre_skip as u16,
-        vendor: walk.vendor,
-        tags: walk.tags,
+        vendor: std::mem::take(&mut walk.vendor),
+        tags: std::mem::take(&mut walk.tags),
         eos: walk.eos,
-        pages: walk.pages,
-        problems: walk.problems,
-    }
+        pages: std::mem::take(&mut walk.pages),
+        problems: std::mem::take(&mut walk.problems),
+    };
+    (report, walk)
 }
 
 #[derive(Default)]
@@ -149,9 +161,18 @@ struct Walk {
     eos: bool,
     pages: Vec<PageInfo>,
     problems: Vec<Problem>,
+    /// Every recorded packet per direction, when asked for (`walk_with_marks`).
+    marks: Option<[Vec<PacketMark>; 2]>,
 }
 
 impl Walk {
+    fn record(&mut self, direction: usize, slot: u64, packet: &[u8]) {
+        self.hashers[direction].update(slot, packet);
+        if let Some(marks) = self.marks.as_mut() {
+            marks[direction].push(PacketMark::new(slot, packet));
+        }
+    }
+
     fn problem(&mut self, page: u32, offset: u64, kind: ProblemKind) {
         self.problems.push(Problem { page, offset, kind });
     }
@@ -243,10 +264,10 @@ impl Walk {
         // A stream whose frames are all empty is a filler: the writer never records a
         // packet without audio, so nothing real is skipped here.
         if !first.is_silent() {
-            self.hashers[0].update(slot, &packet::to_normal(bytes, &first));
+            self.record(0, slot, &packet::to_normal(bytes, &first));
         }
         if !second.is_silent() {
-            self.hashers[1].update(slot, second_bytes);
+            self.record(1, slot, second_bytes);
         }
         self.samples += SLOT_SAMPLES as u64;
         Ok(())

@@ -168,6 +168,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         supervisor,
         presence,
         media,
+        recordings: hotline_core::recording_files::dir(dir),
     };
     let app = router(state.clone());
     let (http_stop, stop_rx) = watch::channel(false);

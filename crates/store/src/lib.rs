@@ -25,7 +25,7 @@ pub use backup::{
     BackupConfig, Snapshot, backup_busy_steps_max, backup_database, backup_step_pages, backup_step_pause_ms,
     integrity_check,
 };
-pub use calls_tx::CallRow;
+pub use calls_tx::{CallRecordingRow, CallRow};
 pub use line_restart_tx::LineRestart;
 pub use rows::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, User};
 pub use tx::Tx;

@@ -225,6 +225,18 @@ CREATE TABLE calls (
 );
 CREATE INDEX calls_by_peer ON calls (peer, started_ms);
 "#,
+    r#"
+-- Call recordings: this station's sealed recording of a call as its `call.recorded` entry
+-- states it (written in the same transaction), so the API shows it without a scan.
+CREATE TABLE call_recordings (
+    call        TEXT PRIMARY KEY,
+    sha256      TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    cut_off     INTEGER NOT NULL,
+    recorded_ms INTEGER NOT NULL
+);
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

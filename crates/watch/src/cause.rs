@@ -117,6 +117,10 @@ pub enum Cause {
     /// the line was down until the station restarted the task. A defect, or an input
     /// from the peer we did not survive; evidence, so only a person clears it.
     LineTaskFailed { peer: String },
+    /// A call recording on the line to `peer` stopped before the call ended (the disk
+    /// refused a write): the call went on unrecorded from then. Evidence that part of a
+    /// call has no recording, so only a person clears it.
+    RecordingStopped { peer: String },
 }
 
 impl Cause {
@@ -132,6 +136,7 @@ impl Cause {
             Cause::LowDisk => "low_disk",
             Cause::NobodyOnWatch { .. } => "nobody_on_watch",
             Cause::LineTaskFailed { .. } => "line_task_failed",
+            Cause::RecordingStopped { .. } => "recording_stopped",
         }
     }
 
@@ -142,7 +147,8 @@ impl Cause {
             | Cause::PeerKeyMismatch { peer }
             | Cause::RecordFork { peer }
             | Cause::NobodyOnWatch { peer }
-            | Cause::LineTaskFailed { peer } => format!("{}:{peer}", self.name()),
+            | Cause::LineTaskFailed { peer }
+            | Cause::RecordingStopped { peer } => format!("{}:{peer}", self.name()),
             Cause::WatchCheckMissed { peer, direction } => format!("{}:{peer}:{}", self.name(), direction.as_str()),
             Cause::AckOverdue { peer, precedence, direction } => {
                 format!("{}:{peer}:{}:{}", self.name(), direction.as_str(), precedence.as_str())
@@ -169,7 +175,8 @@ impl Cause {
             | Cause::PeerKeyMismatch { peer }
             | Cause::RecordFork { peer }
             | Cause::NobodyOnWatch { peer }
-            | Cause::LineTaskFailed { peer } => Some(peer),
+            | Cause::LineTaskFailed { peer }
+            | Cause::RecordingStopped { peer } => Some(peer),
             Cause::Storage | Cause::LowDisk => None,
         }
     }
@@ -177,7 +184,13 @@ impl Cause {
     /// Whether the station clears this alarm by itself when the condition ends. Key
     /// mismatches and forks are evidence: only a person clears them.
     pub fn clears_itself(&self) -> bool {
-        !matches!(self, Cause::PeerKeyMismatch { .. } | Cause::RecordFork { .. } | Cause::LineTaskFailed { .. })
+        !matches!(
+            self,
+            Cause::PeerKeyMismatch { .. }
+                | Cause::RecordFork { .. }
+                | Cause::LineTaskFailed { .. }
+                | Cause::RecordingStopped { .. }
+        )
     }
 }
 

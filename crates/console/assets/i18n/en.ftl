@@ -316,6 +316,9 @@ call-state-missed = missed
 call-state-cancelled = cancelled
 call-state-failed = failed
 call-state-superseded = superseded
+call-recording = Recording ({ $duration })
+call-recording-cut-off = Recording ({ $duration }, cut off)
+call-recording-label = Play this station's recording of the call
 sound-enable = Click to enable sound
     .title = The browser keeps this console silent until you click in it: calls and alarms cannot be heard yet
 
@@ -384,6 +387,7 @@ sys-alarm-record_fork = { $peer }'s record does not extend the record we cosigne
 sys-alarm-storage = Storage error: { $detail }
 sys-alarm-low_disk = Low disk space: { $free_mb } MB free.
 sys-alarm-nobody_on_watch = Nobody has been on watch at { $peer } for { $minutes } min.
+sys-alarm-recording_stopped = A call recording on the line to { $peer } stopped before the call ended ({ $detail }): the rest of the call is not recorded here. Free the disk or fix it, then clear this alarm.
 sys-alarm-line_task_failed = The line to { $peer } stopped working inside this station ({ $detail }); the station restarted it. Report this to the station's engineers.
 sys-alarm-cosignature_refused = { $peer } refused to cosign our record at size { $size }: { $reason }
 sys-alarm-record_integrity = The record on this station's disk does not match its signed checkpoints: { $detail }

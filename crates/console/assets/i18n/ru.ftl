@@ -316,6 +316,9 @@ call-state-missed = пропущен
 call-state-cancelled = отменён
 call-state-failed = сбой
 call-state-superseded = вытеснен
+call-recording = Запись ({ $duration })
+call-recording-cut-off = Запись ({ $duration }, оборвана)
+call-recording-label = Прослушать запись разговора на этой станции
 sound-enable = Нажмите, чтобы включить звук
     .title = Браузер не даёт консоли звучать, пока вы в ней не нажмёте: звонков и тревог пока не слышно
 
@@ -386,6 +389,7 @@ sys-alarm-record_fork = Журнал станции { $peer } не продол�
 sys-alarm-storage = Ошибка хранилища: { $detail }
 sys-alarm-low_disk = Мало места на диске: свободно { $free_mb } МБ.
 sys-alarm-nobody_on_watch = На станции { $peer } никого нет на дежурстве уже { $minutes } мин.
+sys-alarm-recording_stopped = Запись разговора по линии со станцией { $peer } остановилась до конца разговора ({ $detail }): остаток разговора здесь не записан. Освободите или исправьте диск, затем снимите эту тревогу.
 sys-alarm-line_task_failed = Линия со станцией { $peer } перестала работать внутри этой станции ({ $detail }); станция перезапустила её. Сообщите инженерам станции.
 sys-alarm-cosignature_refused = Станция { $peer } отказалась заверить наш журнал размера { $size }: { $reason }
 sys-alarm-record_integrity = Журнал на диске этой станции не совпадает с её подписанными контрольными точками: { $detail }

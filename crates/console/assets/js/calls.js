@@ -2,7 +2,7 @@
 // controls. The call button on each line card; the call bar, with a ringing call's banner
 // (caller, Answer, Decline), our own call ringing at the far end ("ringing bravo…") and
 // the call in progress, each with Hang up; a refused call's reason; and the history panel
-// (who called, who answered, when, how long, how it ended). `document.body.dataset.call`
+// (who called, who answered, when, how long, how it ended, and the recording to play). `document.body.dataset.call`
 // is the state of this console's current call: `ringing`, `answered`, or absent.
 //
 // The calls come from GET /api/v1/calls on every (re)sync and from the `call.*` entries of
@@ -77,6 +77,8 @@ function role(c) {
 function upsert(c) {
   const old = calls.get(c.id);
   if (old && rank(c) < rank(old)) return;
+  // A step's view of the call never carries the recording; the API's and call.recorded do.
+  if (old && old.recording && !c.recording) c = { ...c, recording: old.recording };
   if (c.direction === "out" && c.state === "ringing" && starting.has(c.peer)) remember(c.id);
   calls.set(c.id, c);
 }
@@ -105,10 +107,31 @@ callAudio.onChange(() => render());
 
 /** A `call.*` entry from the event stream (`data.call` is the call after the step). */
 export function onCallEvent(kind, data) {
+  if (kind === "call.recorded") return onRecorded(data);
   if (!data || !data.call) return; // call.refused: no call; the refused POST says why
   steps.set(data.id, kind);
   upsert(data.call);
   render();
+}
+
+/** This station sealed its recording of a call (`call.recorded`): it can be played. */
+function onRecorded(data) {
+  const c = data && calls.get(data.id);
+  if (!c) return; // not loaded here yet: the next sync's GET /api/v1/calls brings it
+  const recording = { sha256: data.sha256, bytes: data.bytes, duration_s: data.duration_ms / 1000, cut_off: data.cut_off };
+  calls.set(c.id, { ...c, recording });
+  render();
+}
+
+/** The player of a call's recording in the history, fetched only when played. */
+function recordingPlayer(c) {
+  const r = c.recording;
+  const length = duration(Math.round(r.duration_s * 1000));
+  return h("span", { class: "call-recording", dataset: { sha256: r.sha256, cutOff: r.cut_off ? "true" : "false" } },
+    h("span", { class: "call-recording-label",
+      text: t(r.cut_off ? "call-recording-cut-off" : "call-recording", { duration: length }) }),
+    h("audio", { class: "call-recording-audio", controls: true, preload: "none",
+      src: apiPath("calls", c.id, "recording"), "aria-label": t("call-recording-label") }));
 }
 
 /** The call button of line `peer`, for its card on the board. */
@@ -280,7 +303,8 @@ function renderHistory() {
       answerer ? t("call-answered-by", { who: answerer }) : live(c) ? null : t("call-not-answered")]
       .filter(Boolean).join("; ") }),
     h("span", { class: "call-length", dataset: c.answered && !c.ended ? { since: c.answered } : {},
-      text: talked ? duration(talked - new Date(c.answered)) : "" }));
+      text: talked ? duration(talked - new Date(c.answered)) : "" }),
+    c.recording ? recordingPlayer(c) : null);
   }));
 }
 

@@ -66,6 +66,7 @@ export const FOLLOWED_KINDS = [
   "call.failed",
   "call.ended",
   "call.refused",
+  "call.recorded",
 ];
 
 const probeRetryMs = 2000;

@@ -4,14 +4,17 @@
 // received audio, played in its <audio> element and analysed with an AnalyserNode, peaks
 // at the other side's frequency — so the Opus packets went browser → station → QUIC →
 // station → browser both ways. Then hang-up; the same the other way (bravo calls, alpha
-// answers and hangs up); a declined call and a missed one; and both stations' records of
-// all four. Runs beside console.test.mjs, one file at a time, against
+// answers and hangs up); a 6 s call whose recordings at both stations are fetched through the
+// API, decoded (ffprobe, opusinfo, ffmpeg), timed, listened to, matched with both records
+// and checked by `hotline verify` (then a changed byte and a deleted file); a declined call
+// and a missed one; and both stations' records of all of them. Runs beside console.test.mjs, one file at a time, against
 // the same stations; neither depends on the other's calls.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -23,6 +26,7 @@ const env = (name) => {
 const ALPHA = env("ALPHA_URL");
 const BRAVO = env("BRAVO_URL");
 const WORK = env("HOTLINE_E2E_WORK");
+const BIN = env("HOTLINE_BIN");
 const PASSWORD = env("HOTLINE_PASSWORD");
 /** The stations' line ports: their QUIC media endpoints listen on the same ports, over UDP. */
 const MEDIA_PORTS = [env("ALPHA_LINE_PORT"), env("BRAVO_LINE_PORT")];
@@ -281,6 +285,177 @@ test("call audio the other way: bravo calls, alpha answers; each still hears the
     await page.waitForFunction(() => window.hotline.callAudio().length === 0, null, { timeout: 3000 });
   }
   await linesFree();
+});
+
+/** Waits until station `url` lists its sealed recording of call `id`; returns the call. */
+async function recorded(side, url, id, ms = 15000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const c = await apiGet(side, url, `/api/v1/calls/${id}`);
+    if (c.recording) return c;
+    assert.ok(Date.now() < deadline, `${url} has no recording of call ${id}: ${JSON.stringify(c)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The recording's bytes as the API serves them, whole or a byte range. */
+async function fetchRecording({ ctx }, url, id, range) {
+  const cookie = (await ctx.cookies(url)).map((c) => `${c.name}=${c.value}`).join("; ");
+  const headers = { Cookie: cookie, ...(range ? { Range: range } : {}) };
+  const r = await fetch(`${url}/api/v1/calls/${id}/recording`, { headers });
+  return { status: r.status, headers: r.headers, bytes: Buffer.from(await r.arrayBuffer()) };
+}
+
+/** Power of frequency `hz` in `samples` (Goertzel), for telling the two tones apart. */
+function power(samples, hz) {
+  const k = (2 * Math.PI * hz) / SAMPLE_RATE;
+  const coeff = 2 * Math.cos(k);
+  let [s1, s2] = [0, 0];
+  for (const x of samples) [s1, s2] = [x + coeff * s1 - s2, s1];
+  return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+}
+
+/** Decodes a recording with ffmpeg into its two channels (ours, theirs) of 48 kHz floats. */
+function channels(file) {
+  const pcm = execFileSync("ffmpeg", ["-v", "error", "-i", file, "-f", "f32le", "-ac", "2", "-ar", "48000", "-"],
+    { maxBuffer: 256 * 1024 * 1024 });
+  const all = new Float32Array(pcm.buffer, pcm.byteOffset, pcm.length / 4);
+  const left = new Float32Array(all.length / 2);
+  const right = new Float32Array(all.length / 2);
+  for (let i = 0; i < left.length; i++) [left[i], right[i]] = [all[2 * i], all[2 * i + 1]];
+  return [left, right];
+}
+
+/** The entries of a station's export (JSON texts) as objects. */
+function exportEntries(file) {
+  return JSON.parse(readFileSync(file, "utf8")).entries.map((e) => JSON.parse(e));
+}
+
+test("recording: a 6 s call is recorded at both stations; the files decode, last the call, hold both tones and match both records; verify catches a changed or deleted file", async () => {
+  const alpha = consoles.alpha.page;
+  const bravo = consoles.bravo.page;
+  await callButton(alpha, "bravo").click();
+  await bravo.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
+  const id = await alpha.locator("#call-bar li[data-call-id]").getAttribute("data-call-id");
+  ids.recorded = id;
+  await bravo.click('#call-bar [data-action="answer"]');
+  for (const page of [alpha, bravo]) await page.locator('body[data-call="answered"]').waitFor({ timeout: 3000 });
+  const [atAlpha, atBravo] = await Promise.all([hears(alpha, id, TONES.bravo), hears(bravo, id, TONES.alpha)]);
+  assert.ok(atAlpha.ok && atBravo.ok, `both hear the other: ${JSON.stringify([atAlpha, atBravo])}`);
+  // Six seconds after the answer, bravo hangs up.
+  const answeredAt = new Date((await apiGet(consoles.bravo, BRAVO, `/api/v1/calls/${id}`)).answered).getTime();
+  await bravo.waitForTimeout(Math.max(0, answeredAt + 6000 - Date.now()));
+  await bravo.click('#call-bar [data-action="hangup"]');
+  for (const page of [alpha, bravo]) await page.locator("body:not([data-call])").waitFor({ timeout: 3000 });
+  await linesFree();
+
+  const dir = join(WORK, "recordings-test");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  const views = {};
+  for (const [name, url, side] of [["alpha", ALPHA, consoles.alpha], ["bravo", BRAVO, consoles.bravo]]) {
+    const c = await recorded(side, url, id);
+    views[name] = c;
+    const span = new Date(c.ended).getTime() - new Date(c.answered).getTime();
+    const whole = await fetchRecording(side, url, id);
+    assert.equal(whole.status, 200, `${name} serves the recording`);
+    assert.match(whole.headers.get("content-type"), /^audio\/ogg/);
+    assert.equal(whole.bytes.length, c.recording.bytes, `${name}: the size the record states`);
+    assert.equal(createHash("sha256").update(whole.bytes).digest("hex"), c.recording.sha256,
+      `${name}: the file is the one whose SHA-256 the record holds`);
+    // A byte range, as an <audio> element seeking asks for it.
+    const part = await fetchRecording(side, url, id, "bytes=100-199");
+    assert.equal(part.status, 206, `${name}: a range request`);
+    assert.equal(part.headers.get("content-range"), `bytes 100-199/${whole.bytes.length}`);
+    assert.deepEqual(part.bytes, whole.bytes.subarray(100, 200));
+    const beyond = await fetchRecording(side, url, id, `bytes=${whole.bytes.length + 10}-`);
+    assert.equal(beyond.status, 416, `${name}: a range past the end`);
+
+    const file = join(dir, `${name}.opus`);
+    writeFileSync(file, whole.bytes);
+    const opusinfo = spawnSync("opusinfo", [file], { encoding: "utf8" });
+    assert.equal(opusinfo.status, 0, `opusinfo reads ${name}'s recording: ${opusinfo.stdout}${opusinfo.stderr}`);
+    assert.doesNotMatch(opusinfo.stdout + opusinfo.stderr, /WARNING|ERROR/i, `opusinfo: ${opusinfo.stdout}${opusinfo.stderr}`);
+    const probed = execFileSync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file],
+      { encoding: "utf8" });
+    const durationMs = Number(probed.trim()) * 1000;
+    console.log(`${name}: recording ${c.recording.bytes} bytes, ffprobe ${durationMs.toFixed(1)} ms, ` +
+      `record ${c.recording.duration_s * 1000} ms, answered → ended ${span} ms`);
+    assert.ok(Math.abs(durationMs - span) <= 20,
+      `${name}: the recording lasts ${durationMs} ms, the call ${span} ms (answered ${c.answered}, ended ${c.ended})`);
+    assert.ok(Math.abs(durationMs - c.recording.duration_s * 1000) <= 1, `${name}: ffprobe and the record agree`);
+
+    // Both tones, each in its speaker's channel: ours on the left, the peer's on the right.
+    const [ours, theirs] = channels(file);
+    const middle = (x) => x.subarray(SAMPLE_RATE * 2, SAMPLE_RATE * 5);
+    const peer = name === "alpha" ? "bravo" : "alpha";
+    for (const [channel, speaker] of [[ours, name], [theirs, peer]]) {
+      const [wanted, other] = speaker === "alpha" ? [TONES.alpha, TONES.bravo] : [TONES.bravo, TONES.alpha];
+      const [pw, po] = [power(middle(channel), wanted), power(middle(channel), other)];
+      assert.ok(pw > 100 * po && pw > 1e3, `${name}'s recording: ${speaker}'s channel holds ${wanted} Hz (power ${pw.toExponential(2)} vs ${po.toExponential(2)} at ${other} Hz)`);
+    }
+  }
+
+  // The records: each station's own statement, the peer's copy of it, the packet hashes.
+  const exports = {};
+  for (const name of ["alpha", "bravo"]) {
+    const out = join(dir, `${name}-export.json`);
+    execFileSync(BIN, ["log", "export", join(WORK, name), "--out", out, "--recordings", join(dir, `${name}-files`)]);
+    exports[name] = exportEntries(out);
+  }
+  const statement = (entries, kind) => entries.filter((e) => e.kind === kind && e.id === id);
+  for (const [name, peer] of [["alpha", "bravo"], ["bravo", "alpha"]]) {
+    const [own] = statement(exports[name], "call.recorded");
+    assert.ok(own, `${name}'s record states its recording`);
+    assert.equal(own.sha256, views[name].recording.sha256);
+    const [held] = statement(exports[peer], "call.recorded_by_peer");
+    assert.ok(held, `${peer}'s record holds ${name}'s recording`);
+    assert.equal(held.sha256, own.sha256, `${peer} holds ${name}'s SHA-256`);
+    assert.equal(held.item, own.item, `${peer} holds ${name}'s signed statement byte for byte`);
+  }
+  const [a] = statement(exports.alpha, "call.recorded");
+  const [b] = statement(exports.bravo, "call.recorded");
+  assert.deepEqual([a.caller, a.callee], [b.caller, b.callee], "both stations relayed the same packets");
+  assert.ok(a.caller.packets > 250 && a.callee.packets > 250, `6 s of audio each way: ${JSON.stringify([a.caller, a.callee])}`);
+
+  // hotline verify: both records, both stations' files; then a changed byte, then a deletion.
+  const verify = (alphaFiles) => spawnSync(BIN, ["verify", join(dir, "alpha-export.json"), join(dir, "bravo-export.json"),
+    "--recordings", alphaFiles, "--peer-recordings", join(dir, "bravo-files")], { encoding: "utf8" });
+  const good = verify(join(dir, "alpha-files"));
+  assert.equal(good.status, 0, `verify: ${good.stdout}${good.stderr}`);
+  assert.match(good.stdout, new RegExp(`call ${id}: .*matches alpha's record`));
+  assert.match(good.stdout, /the caller's audio: the same \d+ packet\(s\) in both recordings/);
+  const tampered = join(dir, "alpha-files-tampered");
+  mkdirSync(tampered);
+  const original = readFileSync(join(dir, "alpha-files", `${id}.opus`));
+  const changed = Buffer.from(original);
+  changed[Math.floor(changed.length / 2)] ^= 0x01;
+  writeFileSync(join(tampered, `${id}.opus`), changed);
+  const caught = verify(tampered);
+  assert.notEqual(caught.status, 0, `a changed byte fails verify: ${caught.stdout}`);
+  assert.match(caught.stdout, new RegExp(`call ${id}: CHANGED: .*first problem at page \\d+`));
+  rmSync(join(tampered, `${id}.opus`));
+  const deleted = verify(tampered);
+  assert.notEqual(deleted.status, 0, `a deleted recording fails verify: ${deleted.stdout}`);
+  assert.match(deleted.stdout, new RegExp(`call ${id}: MISSING`));
+
+  // The console's history plays it (every role: the auditor's view is the same list).
+  const row = alpha.locator(`#calls-history li[data-call-id="${id}"] .call-recording audio`);
+  await row.waitFor({ timeout: 5000 });
+  assert.equal(await row.getAttribute("src"), `/api/v1/calls/${id}/recording`);
+  const playable = await alpha.evaluate(async (id) => {
+    const audio = document.querySelector(`#calls-history li[data-call-id="${id}"] audio`);
+    audio.preload = "auto";
+    audio.load();
+    await new Promise((resolve) => {
+      audio.addEventListener("loadedmetadata", resolve, { once: true });
+      audio.addEventListener("error", resolve, { once: true });
+      setTimeout(resolve, 5000);
+    });
+    return { duration: audio.duration, error: audio.error && audio.error.message };
+  }, id);
+  assert.ok(!playable.error && Math.abs(playable.duration * 1000 - views.alpha.recording.duration_s * 1000) < 50,
+    `the console's <audio> loads the recording: ${JSON.stringify(playable)}`);
 });
 
 test("call audio: a declined call and a missed call; both records show all four calls", async () => {

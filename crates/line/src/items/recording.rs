@@ -49,6 +49,14 @@ impl LineTask {
                     Some(row) if row.peer == ends.peer => {}
                     _ => return Ok(Err(LineError::NotFound(format!("no call {call} on the line to {}", ends.peer)))),
                 }
+                j.tx.put_call_recording(&hotline_store::CallRecordingRow {
+                    call: call.clone(),
+                    sha256: recording.sha256.clone(),
+                    bytes: recording.bytes,
+                    duration_ms: recording.duration_ms,
+                    cut_off: recording.cut_off,
+                    recorded_ms: j.now_ms,
+                })?;
                 let item = Item::CallRecorded {
                     from: ends.local.clone(),
                     to: ends.peer.clone(),

@@ -53,6 +53,8 @@ pub async fn one_line_station() -> (AppState, tempfile::TempDir) {
         media_setup,
         Box::new(hotline_station::callmedia::NoTapFactory),
     );
-    let state = AppState { core, key, lines: serving.lines(), line_admin: serving, supervisor, presence, media };
+    let recordings = hotline_station::recording_files::dir(dir.path());
+    let state =
+        AppState { core, key, lines: serving.lines(), line_admin: serving, supervisor, presence, media, recordings };
     (state, dir)
 }

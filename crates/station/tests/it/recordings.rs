@@ -64,8 +64,33 @@ async fn an_answered_call_is_recorded_at_both_stations_and_sealed_when_it_ends()
     for side in ["caller", "callee"] {
         assert_eq!(own[0][side], own[1][side], "both stations relayed the same {side} packets");
     }
+    // The API's view of the call carries the recording as the record states it.
+    for (r, ours) in [(&alpha, &own[0]), (&bravo, &own[1])] {
+        let wanted = id.to_string();
+        let row = r.state.core.read(move |tx| tx.call_recording(&wanted)).await.expect("read");
+        let row = row.expect("the recording is stored beside the record");
+        assert_eq!(serde_json::json!(row.sha256), ours["sha256"], "{}", r.name);
+        assert_eq!(Some(row.bytes), ours["bytes"].as_u64());
+    }
+    // The auditor's cross-check: each record holds the other's statement; both agree.
+    let (a, b) = (export_of(&alpha, "bravo").await, export_of(&bravo, "alpha").await);
+    let report = hotline_audit::cross_check(&a, &b).expect("the records agree");
+    assert_eq!(report.recordings.len(), 1, "{}", report.render());
+    let m = &report.recordings[0];
+    assert_eq!(m.call, id.to_string());
+    assert!(m.a_witnessed_by_b && m.b_witnessed_by_a, "{}", report.render());
+    assert_eq!((m.caller, m.callee), (Some(hotline_audit::Agreement::Agree), Some(hotline_audit::Agreement::Agree)));
+    assert_eq!(m.a.as_ref().and_then(|r| r.station_is_caller()), Some(true), "alpha called");
+    assert!(report.render().contains("witnessed by bravo"), "{}", report.render());
+    assert_eq!(hotline_audit::recordings(&a).expect("stated").len(), 1);
     alpha.stop().await;
     bravo.stop().await;
+}
+
+async fn export_of(r: &hotline_station::serve::Running, peer: &str) -> hotline_audit::Export {
+    let key = r.state.lines.get(peer).expect("line").key.clone();
+    let text = hotline_station::export::export(&r.state.core, r.state.key.clone(), vec![key]).await.expect("export");
+    hotline_audit::parse_export(text.as_bytes()).expect("parse")
 }
 
 async fn entry(r: &hotline_station::serve::Running, kind: &str, id: CallId) -> serde_json::Value {
