@@ -378,12 +378,18 @@ test("recording: a 6 s call is recorded at both stations; the files decode, last
     assert.doesNotMatch(opusinfo.stdout + opusinfo.stderr, /WARNING|ERROR/i, `opusinfo: ${opusinfo.stdout}${opusinfo.stderr}`);
     const probed = execFileSync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file],
       { encoding: "utf8" });
-    const durationMs = Number(probed.trim()) * 1000;
-    console.log(`${name}: recording ${c.recording.bytes} bytes, ffprobe ${durationMs.toFixed(1)} ms, ` +
-      `record ${c.recording.duration_s * 1000} ms, answered → ended ${span} ms`);
+    // opusinfo's playback length subtracts the pre-skip (RFC 7845 §4.2); ffprobe's format
+    // duration counts it (the one 20 ms lead-in slot, 960 samples).
+    const playback = (opusinfo.stdout.match(/Playback length: (\d+)m:([\d.]+)s/) || []);
+    assert.ok(playback.length === 3, `opusinfo gives a playback length: ${opusinfo.stdout}`);
+    const durationMs = (Number(playback[1]) * 60 + Number(playback[2])) * 1000;
+    const probedMs = Number(probed.trim()) * 1000;
+    console.log(`${name}: recording ${c.recording.bytes} bytes, opusinfo ${durationMs.toFixed(1)} ms, ` +
+      `ffprobe ${probedMs.toFixed(1)} ms with the pre-skip, record ${c.recording.duration_s * 1000} ms, answered → ended ${span} ms`);
     assert.ok(Math.abs(durationMs - span) <= 20,
       `${name}: the recording lasts ${durationMs} ms, the call ${span} ms (answered ${c.answered}, ended ${c.ended})`);
-    assert.ok(Math.abs(durationMs - c.recording.duration_s * 1000) <= 1, `${name}: ffprobe and the record agree`);
+    assert.ok(Math.abs(durationMs - c.recording.duration_s * 1000) <= 1.5, `${name}: opusinfo and the record agree`);
+    assert.ok(Math.abs(probedMs - 20 - durationMs) <= 1.5, `${name}: ffprobe reads the same length (${probedMs} ms)`);
 
     // Both tones, each in its speaker's channel: ours on the left, the peer's on the right.
     const [ours, theirs] = channels(file);
