@@ -48,7 +48,8 @@ pub fn check_files(station: &str, stated: &[RecordedCall], dir: &Path) -> FilesC
                 } else {
                     let problem = report.first_problem().map(|p| {
                         let granule = report.pages.get(p.page as usize).map_or(0, |page| page.granule);
-                        let at_ms = granule.saturating_sub(u64::from(report.pre_skip)) / 48;
+                        let samples_per_ms = u64::from(hotline_recording::SAMPLE_RATE_HZ / 1000);
+                        let at_ms = granule.saturating_sub(u64::from(report.pre_skip)) / samples_per_ms;
                         format!(
                             "page {} (byte {}, near {} into the call): {}",
                             p.page,

@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::Direction;
 use crate::read::{Report, walk_with_marks};
-use crate::timeline::{SLOT_MS, SLOT_SAMPLES};
+use crate::timeline::SLOT_MS;
 
 /// One recorded packet of a direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,7 @@ pub enum DifferenceKind {
 /// The first difference between two recordings' packets of one direction, or `None` when
 /// they hold the same packets at the same RTP offsets.
 pub fn first_difference(a: &[PacketMark], b: &[PacketMark]) -> Option<Difference> {
+    // Slots are SLOT_SAMPLES apart in RTP time, so slot offsets are RTP offsets.
     let offset = |marks: &[PacketMark], i: usize| marks.get(i).map(|m| m.slot - marks[0].slot);
     let ms = |marks: &[PacketMark], i: usize| marks.get(i).map(|m| m.slot * SLOT_MS);
     let (mut i, mut j) = (0, 0);
@@ -105,10 +106,6 @@ pub fn first_difference(a: &[PacketMark], b: &[PacketMark]) -> Option<Difference
 pub fn call_time(ms: u64) -> String {
     format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
 }
-
-// The RTP offset of a slot is (slot - first) × 960 samples; comparing slot offsets is
-// comparing RTP offsets.
-const _: () = assert!(SLOT_SAMPLES == 960);
 
 #[cfg(test)]
 mod tests {
