@@ -7,6 +7,14 @@
 //! offer (its leg replaces the old one; the recorder's tap stays the same), a link that is
 //! lost is dialed again by the caller's station. Audio with no other half to go to is
 //! dropped and counted, never queued: late audio is worse than a gap.
+//!
+//! The call's end is not a cut. When the record ends the call here, our console's leg is
+//! let go at once (nothing more of ours is sent or recorded), but the link stays open for
+//! a moment (`call_end_drain_ms`): the peer's packets already in flight are still
+//! recorded, and ours already queued in QUIC still leave. The peer records what it sent
+//! us; were we to close at once, the two stations' packet hashes would differ by the last
+//! packets of every call and `hotline verify` could not tell that from tampering. The
+//! call's route closes only when the task ends, for the same reason.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use hotline_call::{CallId, Side};
 use hotline_media::{
-    BrowserLeg, LegCounts, LegEvent, LinkCounts, MediaError, MediaPacket, PeerLink, Relay, RelayCounts, RelayOutput,
-    Tap,
+    BrowserLeg, CallRoutes, LegCounts, LegEvent, LinkCounts, MediaError, MediaPacket, PeerLink, Relay, RelayCounts,
+    RelayOutput, Tap,
 };
 use hotline_recording::Direction;
 use tokio::net::UdpSocket;
@@ -31,6 +39,14 @@ const browser_datagram_buffer_bytes: usize = 4096;
 /// How often a call's counts are added to the station's (and at the call's end).
 #[allow(non_upper_case_globals)]
 const counts_fold_ms: u64 = 1_000;
+/// After the call ends here, how long the link stays open at most for the peer's packets
+/// still in flight (the peer learns of the end over the line, a round trip or so later).
+#[allow(non_upper_case_globals)]
+const call_end_drain_ms: u64 = 1_500;
+/// ... and how long with nothing from the peer before the link is closed sooner: the
+/// peer has ended too (its console's leg let go), or its last packets are in.
+#[allow(non_upper_case_globals)]
+const call_end_quiet_ms: u64 = 300;
 
 /// The station's media counts: what passed, and what was dropped by reason.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -93,6 +109,23 @@ impl Tap for SharedTap {
     fn packet(&mut self, direction: Direction, now: Instant, rtp_timestamp: u32, payload: &[u8]) {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).packet(direction, now, rtp_timestamp, payload);
     }
+
+    fn ending(&mut self, now: Instant) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).ending(now);
+    }
+}
+
+/// Closes the call's route when its task ends, however it ends (a stop, the runtime
+/// shutting down, a panic): until then the peer's datagrams for the call are taken.
+struct OpenRoute {
+    routes: CallRoutes,
+    call: CallId,
+}
+
+impl Drop for OpenRoute {
+    fn drop(&mut self) {
+        self.routes.close(self.call);
+    }
 }
 
 /// The counts of one leg, relay and link already added to the station's.
@@ -107,12 +140,13 @@ pub(crate) struct CallTask {
     id: CallId,
     our_side: Side,
     setup: MediaSetup,
-    tap: SharedTap,
     counters: Arc<Counters>,
-    relay: Option<Relay<SharedTap>>,
+    /// Lives as long as the task; our console's leg joins and leaves it.
+    relay: Relay<SharedTap>,
     socket: Option<(UdpSocket, SocketAddr)>,
     link: Option<PeerLink>,
     folded: Folded,
+    _route: OpenRoute,
 }
 
 impl CallTask {
@@ -122,18 +156,21 @@ impl CallTask {
         setup: MediaSetup,
         tap: Box<dyn Tap + Send>,
         counters: Arc<Counters>,
+        routes: CallRoutes,
     ) -> CallTask {
         counters.add(|c| c.calls += 1);
+        let tap = SharedTap(Arc::new(Mutex::new(tap)));
+        let relay = Relay::new(id, our_side, tap, setup.limits, Instant::now());
         CallTask {
             id,
             our_side,
             setup,
-            tap: SharedTap(Arc::new(Mutex::new(tap))),
             counters,
-            relay: None,
+            relay,
             socket: None,
             link: None,
             folded: Folded::default(),
+            _route: OpenRoute { routes, call: id },
         }
     }
 
@@ -155,8 +192,8 @@ impl CallTask {
                 },
                 received = recv_browser(&self.socket, &mut buf) => match received {
                     Ok((n, from)) => {
-                        if let (Some(relay), Some((_, local))) = (self.relay.as_mut(), &self.socket) {
-                            relay.handle_datagram(Instant::now(), from, *local, buf.get(..n).unwrap_or_default());
+                        if let Some((_, local)) = &self.socket {
+                            self.relay.handle_datagram(Instant::now(), from, *local, buf.get(..n).unwrap_or_default());
                         }
                     }
                     // ICMP port unreachable from a closed browser socket surfaces here.
@@ -164,21 +201,13 @@ impl CallTask {
                 },
                 packet = recv_peer(&self.link) => match packet {
                     Ok(packet) => self.on_peer_packet(&packet),
-                    Err(e) => {
-                        tracing::info!(call = %self.id, error = %e, "media link to the peer lost");
-                        self.fold();
-                        self.folded.link = LinkCounts::default();
-                        self.link = None;
-                    }
+                    Err(e) => self.lose_link(&e),
                 },
-                () = sleep_until(timeout) => {
-                    if let Some(relay) = self.relay.as_mut() {
-                        relay.handle_timeout(Instant::now());
-                    }
-                }
+                () = sleep_until(timeout) => self.relay.handle_timeout(Instant::now()),
                 _ = fold.tick() => self.fold(),
             }
         }
+        self.wind_down().await;
         self.fold();
         tracing::info!(
             call = %self.id,
@@ -192,11 +221,38 @@ impl CallTask {
         }
     }
 
+    /// A packet from the peer: recorded whether or not our console is joined to play it.
     fn on_peer_packet(&mut self, packet: &MediaPacket) {
-        match self.relay.as_mut() {
-            Some(relay) => relay.handle_peer(Instant::now(), packet),
-            None => {
-                self.counters.dropped_no_browser.fetch_add(1, Ordering::Relaxed);
+        if !self.relay.joined() {
+            self.counters.dropped_no_browser.fetch_add(1, Ordering::Relaxed);
+        }
+        self.relay.handle_peer(Instant::now(), packet);
+    }
+
+    fn lose_link(&mut self, e: &MediaError) {
+        tracing::info!(call = %self.id, error = %e, "media link to the peer lost");
+        self.fold();
+        self.folded.link = LinkCounts::default();
+        self.link = None;
+    }
+
+    /// The call has ended here: our console's leg goes at once, the peer's packets still
+    /// in flight are recorded until the peer goes quiet or closes the link, or
+    /// `call_end_drain_ms` has passed.
+    async fn wind_down(&mut self) {
+        let ended = Instant::now();
+        self.relay.end(ended);
+        self.socket = None;
+        let deadline = ended + Duration::from_millis(call_end_drain_ms);
+        while let Some(link) = &self.link {
+            let until = deadline.min(Instant::now() + Duration::from_millis(call_end_quiet_ms));
+            match tokio::time::timeout_at(until.into(), link.recv()).await {
+                Ok(Ok(packet)) => {
+                    self.relay.handle_peer(Instant::now(), &packet);
+                    let _ = self.drain().await;
+                }
+                Ok(Err(e)) => self.lose_link(&e),
+                Err(_) => break,
             }
         }
     }
@@ -224,19 +280,18 @@ impl CallTask {
         })?;
         self.fold();
         self.folded.leg = LegCounts::default();
-        self.folded.relay = RelayCounts::default();
-        self.relay = Some(Relay::new(self.id, self.our_side, leg, self.tap.clone(), self.setup.limits, now));
+        self.relay.join(leg);
         self.socket = Some((socket, local));
         self.counters.add(|c| c.offers_answered += 1);
         tracing::info!(call = %self.id, %local, "browser leg answered");
         Ok(answer)
     }
 
-    /// Carries out the relay's outputs until it asks for a timeout (`None`: no relay, or
-    /// its browser leg closed and is gone).
+    /// Carries out the relay's outputs until it asks for a timeout (`None`: no console is
+    /// joined, so nothing is timed).
     async fn drain(&mut self) -> Option<Instant> {
         loop {
-            let output = self.relay.as_mut()?.poll_output();
+            let output = self.relay.poll_output();
             match output {
                 RelayOutput::Transmit { to, bytes } => {
                     if let Some((socket, _)) = &self.socket
@@ -252,10 +307,10 @@ impl CallTask {
                     }
                 },
                 RelayOutput::Timeout(at) => return Some(at),
+                RelayOutput::Idle => return None,
                 RelayOutput::Event(LegEvent::Closed(why)) => {
+                    // The relay has let the leg go; the peer's packets are still recorded.
                     tracing::info!(call = %self.id, why, "browser leg closed");
-                    self.fold();
-                    self.relay = None;
                     self.socket = None;
                     return None;
                 }
@@ -266,8 +321,8 @@ impl CallTask {
 
     /// Adds what changed since the last fold to the station's counts.
     fn fold(&mut self) {
-        let leg = self.relay.as_ref().map(|r| r.leg().counts()).unwrap_or(self.folded.leg);
-        let relay = self.relay.as_ref().map(Relay::counts).unwrap_or(self.folded.relay);
+        let leg = self.relay.leg_counts();
+        let relay = self.relay.counts();
         let link = self.link.as_ref().map(PeerLink::counts).unwrap_or(self.folded.link);
         let (l0, r0, k0) = (self.folded.leg, self.folded.relay, self.folded.link);
         self.counters.add(|c| {

@@ -241,7 +241,8 @@ impl CallMedia {
         calls.insert(id, Slot { peer: peer.to_owned(), peer_key, commands: commands.clone(), stop: Some(stop) });
         drop(calls);
         let tap = self.taps.tap(id, peer, our_side);
-        let task = call::CallTask::new(id, our_side, self.setup.clone(), tap, self.counters.clone());
+        let task =
+            call::CallTask::new(id, our_side, self.setup.clone(), tap, self.counters.clone(), self.routes.clone());
         tokio::spawn(task.run(command_rx, stop_rx));
         if let Some(endpoint) = &self.endpoint {
             match our_side {
@@ -252,11 +253,11 @@ impl CallMedia {
         tracing::info!(call = %id, peer, side = ?our_side, "call media started");
     }
 
-    /// Stops call `id`'s media (idempotent): its task ends, its route closes.
+    /// Stops call `id`'s media (idempotent): its task winds down and ends, and closes the
+    /// call's route as it goes (see `call`: the peer's last packets are still taken).
     pub(crate) fn stop_call(&self, id: CallId) {
         let slot = self.calls.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
         if let Some(mut slot) = slot {
-            self.routes.close(id);
             if let Some(stop) = slot.stop.take() {
                 let _ = stop.send(());
             }

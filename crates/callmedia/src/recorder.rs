@@ -38,7 +38,12 @@ enum Input {
         rtp_timestamp: u32,
         payload: Vec<u8>,
     },
-    /// The call's media ended at `now_ms`.
+    /// The call ended here at `now_ms`; the peer's last packets may still follow,
+    /// stamped no later than that, so the call's time stops here.
+    Ending {
+        now_ms: u64,
+    },
+    /// The call's media ended (at `now_ms`, or at its `Ending`).
     End {
         now_ms: u64,
     },
@@ -94,7 +99,7 @@ impl RecorderTaps {
             .name(format!("recorder-{call_id}"))
             .spawn(move || record(thread_shared, call, recorder, input_rx))?;
         tracing::info!(call = %call, path = %path.display(), "recording the call");
-        Ok(RecordingTap { shared, inputs, dropped: 0 })
+        Ok(RecordingTap { shared, inputs, dropped: 0, ended_ms: None })
     }
 }
 
@@ -116,11 +121,16 @@ struct RecordingTap {
     shared: Arc<Shared>,
     inputs: SyncSender<Input>,
     dropped: u64,
+    /// When the call ended here, once it has: the call time of every later packet.
+    ended_ms: Option<u64>,
 }
 
 impl Tap for RecordingTap {
     fn packet(&mut self, direction: Direction, now: Instant, rtp_timestamp: u32, payload: &[u8]) {
         let now_ms = self.shared.now_ms(now);
+        // A packet in flight at the end is the call's, but is placed by its RTP time:
+        // the wall time after the end must not lengthen the recording.
+        let now_ms = self.ended_ms.map_or(now_ms, |end| now_ms.min(end));
         let input = Input::Packet { direction, now_ms, rtp_timestamp, payload: payload.to_vec() };
         match self.inputs.try_send(input) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
@@ -135,13 +145,20 @@ impl Tap for RecordingTap {
             }
         }
     }
+
+    fn ending(&mut self, now: Instant) {
+        let now_ms = self.shared.now_ms(now);
+        self.ended_ms = Some(now_ms);
+        let _ = self.inputs.try_send(Input::Ending { now_ms });
+    }
 }
 
 impl Drop for RecordingTap {
     fn drop(&mut self) {
         // The media task ends: the call is over here. Were the queue full, dropping the
         // sender ends the recording all the same, at the moment the thread notices.
-        let _ = self.inputs.try_send(Input::End { now_ms: self.shared.now_ms(Instant::now()) });
+        let now_ms = self.ended_ms.unwrap_or_else(|| self.shared.now_ms(Instant::now()));
+        let _ = self.inputs.try_send(Input::End { now_ms });
     }
 }
 
@@ -149,9 +166,13 @@ impl Drop for RecordingTap {
 /// finishes the file and hands it on to be recorded and sealed.
 fn record(shared: Arc<Shared>, call: CallId, mut recorder: Recorder, inputs: Receiver<Input>) {
     let mut failed: Option<Error> = None;
+    // Once the call has ended here, no timer runs: the time line stays where the end
+    // left it, and the last packets are placed by their RTP time.
+    let mut ending_ms: Option<u64> = None;
     let end_ms = loop {
         let now_ms = shared.now_ms(Instant::now());
-        let wait_ms = if failed.is_some() { u64::MAX } else { recorder.poll_timeout().saturating_sub(now_ms) };
+        let timed = failed.is_none() && ending_ms.is_none();
+        let wait_ms = if timed { recorder.poll_timeout().saturating_sub(now_ms) } else { u64::MAX };
         let step = match inputs.recv_timeout(Duration::from_millis(wait_ms.min(60_000))) {
             Ok(Input::Packet { direction, now_ms, rtp_timestamp, payload }) => {
                 if failed.is_some() {
@@ -159,9 +180,13 @@ fn record(shared: Arc<Shared>, call: CallId, mut recorder: Recorder, inputs: Rec
                 }
                 recorder.push(direction, now_ms, rtp_timestamp, &payload)
             }
-            Ok(Input::End { now_ms }) => break now_ms,
-            Err(RecvTimeoutError::Disconnected) => break shared.now_ms(Instant::now()),
-            Err(RecvTimeoutError::Timeout) if failed.is_none() => recorder.handle_timeout(now_ms),
+            Ok(Input::Ending { now_ms }) => {
+                ending_ms = Some(now_ms);
+                continue;
+            }
+            Ok(Input::End { now_ms }) => break ending_ms.map_or(now_ms, |end| end.min(now_ms)),
+            Err(RecvTimeoutError::Disconnected) => break ending_ms.unwrap_or_else(|| shared.now_ms(Instant::now())),
+            Err(RecvTimeoutError::Timeout) if timed => recorder.handle_timeout(now_ms),
             Err(RecvTimeoutError::Timeout) => continue,
         };
         match step {

@@ -56,14 +56,14 @@ pub async fn run_call<T: Tap>(
                 Ok(packet) => relay.handle_peer(Instant::now(), &packet),
                 Err(e) => return Ok((relay, Ended::LinkLost(e.to_string()))),
             },
-            () = tokio::time::sleep_until(timeout.into()) => relay.handle_timeout(Instant::now()),
+            () = sleep_until(timeout) => relay.handle_timeout(Instant::now()),
         }
     }
 }
 
-/// Carries out the relay's outputs until it asks for a timeout; `Err(why)` once the
-/// browser leg has closed.
-async fn drain<T: Tap>(relay: &mut Relay<T>, socket: &UdpSocket, link: &PeerLink) -> Result<Instant, String> {
+/// Carries out the relay's outputs until it asks for a timeout (`None`: no leg, no
+/// timer); `Err(why)` once the browser leg has closed.
+async fn drain<T: Tap>(relay: &mut Relay<T>, socket: &UdpSocket, link: &PeerLink) -> Result<Option<Instant>, String> {
     loop {
         match relay.poll_output() {
             RelayOutput::Transmit { to, bytes } => {
@@ -72,12 +72,20 @@ async fn drain<T: Tap>(relay: &mut Relay<T>, socket: &UdpSocket, link: &PeerLink
                 }
             }
             RelayOutput::ToPeer(packet) => link.send(&packet),
-            RelayOutput::Timeout(at) => return Ok(at),
+            RelayOutput::Timeout(at) => return Ok(Some(at)),
+            RelayOutput::Idle => return Ok(None),
             RelayOutput::Event(LegEvent::Closed(why)) => {
                 tracing::info!(call = %relay.call(), why, "browser leg closed");
                 return Err(why);
             }
             RelayOutput::Event(event) => tracing::debug!(call = %relay.call(), ?event, "browser leg"),
         }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }

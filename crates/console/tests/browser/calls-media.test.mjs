@@ -386,7 +386,9 @@ test("recording: a 6 s call is recorded at both stations; the files decode, last
     const probedMs = Number(probed.trim()) * 1000;
     console.log(`${name}: recording ${c.recording.bytes} bytes, opusinfo ${durationMs.toFixed(1)} ms, ` +
       `ffprobe ${probedMs.toFixed(1)} ms with the pre-skip, record ${c.recording.duration_s * 1000} ms, answered → ended ${span} ms`);
-    assert.ok(Math.abs(durationMs - span) <= 20,
+    // Within two 20 ms slots: the start rounds to a slot, and the far side's packets in
+    // flight at hang-up (sent before it learned of the end) are recorded after it.
+    assert.ok(Math.abs(durationMs - span) <= 40,
       `${name}: the recording lasts ${durationMs} ms, the call ${span} ms (answered ${c.answered}, ended ${c.ended})`);
     assert.ok(Math.abs(durationMs - c.recording.duration_s * 1000) <= 1.5, `${name}: opusinfo and the record agree`);
     assert.ok(Math.abs(probedMs - 20 - durationMs) <= 1.5, `${name}: ffprobe reads the same length (${probedMs} ms)`);
@@ -421,13 +423,7 @@ test("recording: a 6 s call is recorded at both stations; the files decode, last
   }
   const [a] = statement(exports.alpha, "call.recorded");
   const [b] = statement(exports.bravo, "call.recorded");
-  // Known gap (#17): a packet in flight when the call ends is recorded by the station that
-  // relayed it and not by the other, so the hashes may differ at the very end; verify must
-  // then place the first difference in the last few packets of that speaker.
-  const tailOnly = (x, y) => JSON.stringify(x) === JSON.stringify(y) || Math.abs(x.packets - y.packets) <= 3;
-  assert.ok(tailOnly(a.caller, b.caller) && tailOnly(a.callee, b.callee),
-    `both stations relayed the same packets but for the tail: ${JSON.stringify([a.caller, a.callee, b.caller, b.callee])}`);
-  const tailDiffers = JSON.stringify([a.caller, a.callee]) !== JSON.stringify([b.caller, b.callee]);
+  assert.deepEqual([a.caller, a.callee], [b.caller, b.callee], "both stations relayed the same packets");
   assert.ok(a.caller.packets > 250 && a.callee.packets > 250, `6 s of audio each way: ${JSON.stringify([a.caller, a.callee])}`);
 
   // hotline verify: both records, both stations' files; then a changed byte, then a deletion.
@@ -436,13 +432,8 @@ test("recording: a 6 s call is recorded at both stations; the files decode, last
   const good = verify(join(dir, "alpha-files"));
   assert.equal(good.status, 0, `verify: ${good.stdout}${good.stderr}`);
   assert.match(good.stdout, new RegExp(`call ${id}: .*matches alpha's record`));
-  if (tailDiffers) {
-    const alike = [...good.stdout.matchAll(/first difference after (\d+) packet\(s\) alike/g)].map((m) => Number(m[1]));
-    assert.ok(alike.length > 0 && alike.every((n) => n >= Math.min(a.caller.packets, a.callee.packets) - 3),
-      `verify places the difference at the end of the call: ${good.stdout}`);
-  } else {
-    assert.match(good.stdout, /the caller's audio: the same \d+ packet\(s\) in both recordings/);
-  }
+  assert.match(good.stdout, /the caller's audio: the same \d+ packet\(s\) in both recordings/);
+  assert.match(good.stdout, /the callee's audio: the same \d+ packet\(s\) in both recordings/);
   const tampered = join(dir, "alpha-files-tampered");
   mkdirSync(tampered);
   const original = readFileSync(join(dir, "alpha-files", `${id}.opus`));

@@ -40,7 +40,9 @@ fn relay(call: CallId, side: Side, leg: BrowserLeg, tapped: Tapped) -> Relay<imp
     let tap = move |direction: Direction, now: Instant, ts: u32, bytes: &[u8]| {
         tapped.lock().expect("tap lock").push((direction, ts, bytes.len(), now));
     };
-    Relay::new(call, side, leg, tap, Limits::default(), Instant::now())
+    let mut relay = Relay::new(call, side, tap, Limits::default(), Instant::now());
+    relay.join(leg);
+    relay
 }
 
 /// Every packet `from` sent reached `to` intact and in order; returns the one-way delays.
