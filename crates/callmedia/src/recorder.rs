@@ -95,9 +95,10 @@ impl RecorderTaps {
         recordings::restrict(&path);
         let (inputs, input_rx) = sync_channel(recorder_queue_packets_max);
         let thread_shared = shared.clone();
-        std::thread::Builder::new()
-            .name(format!("recorder-{call_id}"))
-            .spawn(move || record(thread_shared, call, recorder, input_rx))?;
+        std::thread::Builder::new().name(format!("recorder-{call_id}")).spawn({
+            let peer = peer.to_owned();
+            move || record(thread_shared, call, &peer, recorder, input_rx)
+        })?;
         tracing::info!(call = %call, path = %path.display(), "recording the call");
         Ok(RecordingTap { shared, inputs, dropped: 0, ended_ms: None })
     }
@@ -108,8 +109,9 @@ impl TapFactory for RecorderTaps {
         match self.start(call, peer) {
             Ok(tap) => Box::new(tap),
             Err(e) => {
-                // The call goes on without a recording; the operators are told (#17.4).
+                // The call goes on without a recording; the record and the alarm say so.
                 tracing::error!(call = %call, error = %e, "the call cannot be recorded");
+                recordings::report_stopped(&self.shared, call, peer, &e);
                 Box::new(NoTap)
             }
         }
@@ -164,7 +166,7 @@ impl Drop for RecordingTap {
 
 /// The recorder thread of one call: writes what the tap sends until the call ends, then
 /// finishes the file and hands it on to be recorded and sealed.
-fn record(shared: Arc<Shared>, call: CallId, mut recorder: Recorder, inputs: Receiver<Input>) {
+fn record(shared: Arc<Shared>, call: CallId, peer: &str, mut recorder: Recorder, inputs: Receiver<Input>) {
     let mut failed: Option<Error> = None;
     // Once the call has ended here, no timer runs: the time line stays where the end
     // left it, and the last packets are placed by their RTP time.
@@ -193,6 +195,7 @@ fn record(shared: Arc<Shared>, call: CallId, mut recorder: Recorder, inputs: Rec
             Ok(()) | Err(Error::Refused { .. }) => {}
             Err(e) => {
                 tracing::error!(call = %call, error = %e, "the recording stopped; the call goes on");
+                recordings::report_stopped(&shared, call, peer, &e);
                 failed = Some(e);
             }
         }

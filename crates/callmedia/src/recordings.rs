@@ -141,6 +141,24 @@ async fn record(shared: &Shared, call: CallId, summary: &Summary, cut_off: bool)
     line.ask(|reply| Command::Recorded { recording, reply }).await.map_err(|e| e.to_string())
 }
 
+/// Tells the call's line task that its recording stopped now (`why`), without waiting:
+/// the task records `call.recording_stopped` and raises the alarm. Runs on the recorder's
+/// thread or in the media path, neither of which may block on the store.
+pub(crate) fn report_stopped(shared: &Shared, call: CallId, peer: &str, why: &hotline_recording::Error) {
+    let stopped_ms = hotline_core::now_ms();
+    let why = why.to_string();
+    let Some(line) = shared.lines.get(peer) else {
+        tracing::error!(call = %call, peer, "the recording stopped, on a line that is gone");
+        return;
+    };
+    shared.runtime.spawn(async move {
+        let asked = line.ask(|reply| Command::RecordingStopped { call, stopped_ms, why, reply }).await;
+        if let Err(e) = asked {
+            tracing::error!(call = %call, error = %e, "the stopped recording is not in the record");
+        }
+    });
+}
+
 /// Recovers and seals every recording a crash left unsealed (a blocking function).
 pub(crate) fn recover_all(shared: &Shared) {
     let entries = match std::fs::read_dir(&shared.dir) {

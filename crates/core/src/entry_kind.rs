@@ -46,6 +46,7 @@ entry_kinds! {
     CallMissed => "call.missed",
     CallRecorded => "call.recorded",
     CallRecordedByPeer => "call.recorded_by_peer",
+    CallRecordingStopped => "call.recording_stopped",
     CallRefused => "call.refused",
     CallRinging => "call.ringing",
     CallStale => "call.stale",

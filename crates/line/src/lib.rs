@@ -162,6 +162,14 @@ pub enum Command {
         recording: items::recording::Recording,
         reply: oneshot::Sender<Result<(), LineError>>,
     },
+    /// Our recorder stopped (or could not start) recording a call on this line at
+    /// `stopped_ms` (Unix ms): record it and raise the alarm. The call goes on.
+    RecordingStopped {
+        call: hotline_call::CallId,
+        stopped_ms: i64,
+        why: String,
+        reply: oneshot::Sender<Result<(), LineError>>,
+    },
     /// Ends the task with a panic, as a defect would: the supervision test.
     #[cfg(test)]
     FailForTest,

@@ -130,6 +130,9 @@ impl LineTask {
             Command::Recorded { recording, reply } => {
                 let _ = reply.send(self.accept_recording(recording).await);
             }
+            Command::RecordingStopped { call, stopped_ms, why, reply } => {
+                let _ = reply.send(self.recording_stopped(call, stopped_ms, why).await);
+            }
             Command::AnswerCheck { id, by, reply } => {
                 let _ = reply.send(self.answer_watch_check(id, by).await);
             }

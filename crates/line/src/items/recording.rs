@@ -81,6 +81,40 @@ impl LineTask {
     }
 }
 
+impl LineTask {
+    /// Our recorder could not write a call's recording: the record says when and why,
+    /// and a critical alarm tells the operators (the call itself goes on). Only for a
+    /// call of this line.
+    pub(crate) async fn recording_stopped(
+        &mut self,
+        call: hotline_call::CallId,
+        stopped_ms: i64,
+        why: String,
+    ) -> Result<(), LineError> {
+        let peer = self.setup.peer.clone();
+        let (entry_peer, entry_why) = (peer.clone(), why.clone());
+        self.setup
+            .core
+            .write(move |j| {
+                let call = call.to_string();
+                match j.tx.call(&call)? {
+                    Some(row) if row.peer == entry_peer => {}
+                    _ => return Ok(Err(LineError::NotFound(format!("no call {call} on the line to {entry_peer}")))),
+                }
+                let stopped_at = hotline_core::rfc3339(stopped_ms);
+                j.append(
+                    EntryKind::CallRecordingStopped,
+                    json!({"peer": entry_peer, "id": call, "why": entry_why, "stopped_at": stopped_at}),
+                )?;
+                Ok(Ok(()))
+            })
+            .await
+            .map_err(LineError::from)??;
+        self.setup.supervisor.recording_stopped(&peer, &format!("call {call}: {why}"));
+        Ok(())
+    }
+}
+
 /// The peer sealed its recording of a call: kept only for a call of this line.
 pub(super) fn receive(j: &mut Journal<'_>, ends: &Ends, signed: &SignedItem) -> Result<(), StoreError> {
     let Item::CallRecorded { call, .. } = &signed.item else { return Err(not_routed("call_recorded")) };

@@ -164,3 +164,81 @@ async fn a_recording_a_crash_left_unsealed_is_closed_and_sealed_at_the_next_star
     alpha.stop().await;
     bravo.stop().await;
 }
+
+/// A full tmpfs mounted over a station's recordings directory for one test, unmounted
+/// when dropped (the test runs as root, as the namespace tests do).
+struct FullDisk(std::path::PathBuf);
+
+impl FullDisk {
+    fn over(dir: &std::path::Path) -> FullDisk {
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs"])
+            .arg(dir)
+            .status()
+            .expect("mount runs");
+        assert!(mounted.success(), "mounting a tmpfs over {} (needs root)", dir.display());
+        let disk = FullDisk(dir.to_owned());
+        // Fill it: every later write there fails with ENOSPC.
+        let ballast = std::fs::File::create(dir.join("ballast")).expect("ballast");
+        let mut ballast = std::io::BufWriter::new(ballast);
+        let block = [0_u8; 4096];
+        while std::io::Write::write_all(&mut ballast, &block).and_then(|()| std::io::Write::flush(&mut ballast)).is_ok()
+        {
+        }
+        disk
+    }
+}
+
+impl Drop for FullDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_recording_that_cannot_be_written_does_not_drop_the_call_and_the_record_and_an_alarm_say_so() {
+    let (dir, alpha, bravo) = pair().await;
+    let _full = FullDisk::over(&dir.path().join("alpha/recordings"));
+    let started = call(&alpha, "bravo", CallOp::Start, "op").await.expect("call");
+    let id: CallId = started["id"].as_str().expect("id").parse().expect("call id");
+    wait_state(&bravo, &id.to_string(), "ringing").await;
+    call(&bravo, "alpha", CallOp::Answer(id), "op").await.expect("answer");
+    let answered = wait_state(&alpha, &id.to_string(), "answered").await;
+    let stopped = eventually_entry(&alpha, "call.recording_stopped", id).await;
+    assert_eq!(stopped["peer"], "bravo");
+    let why = stopped["why"].as_str().expect("why");
+    assert!(why.contains("No space left on device"), "the record says why: {why}");
+    let ms = |v: &serde_json::Value| {
+        let t = time::OffsetDateTime::parse(v.as_str().expect("time"), &time::format_description::well_known::Rfc3339);
+        let t = t.expect("RFC 3339");
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).expect("ms")
+    };
+    let late_ms = ms(&stopped["stopped_at"]) - ms(&answered["answered"]);
+    assert!((0..1_000).contains(&late_ms), "stopped {late_ms} ms after the answer: the recorder failed at once");
+    // A critical alarm for the operators, within a second of the fault.
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    let alarm = loop {
+        let entries = alpha.state.core.read(|tx| tx.entries_after(0, 100_000)).await.expect("entries");
+        let raised = entries
+            .into_iter()
+            .filter(|e| e.kind == "alarm.raised")
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.body).expect("body"))
+            .find(|b| b["cause"] == "recording_stopped");
+        if let Some(alarm) = raised {
+            break alarm;
+        }
+        assert!(std::time::Instant::now() < deadline, "no recording_stopped alarm within 1 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!((alarm["peer"].as_str(), alarm["severity"].as_str()), (Some("bravo"), Some("critical")), "{alarm}");
+    assert!(alarm["message"].as_str().unwrap_or_default().contains(&id.to_string()), "{alarm}");
+    // The call goes on, and bravo records it as ever.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_state(&alpha, &id.to_string(), "answered").await;
+    call(&alpha, "bravo", CallOp::Hangup(id), "op").await.expect("hang up");
+    let ours = eventually_entry(&bravo, "call.recorded", id).await;
+    assert_eq!(ours["cut_off"], false, "bravo's recording is whole");
+    assert!(entry(&bravo, "call.recording_stopped", id).await.is_null(), "bravo's recorder had no fault");
+    alpha.stop().await;
+    bravo.stop().await;
+}
