@@ -41,6 +41,8 @@ pub(crate) fn signed_kind(kind: &str) -> Option<(&'static str, Signer)> {
         "notice.acknowledged_by_peer" => ("notice_ack", Signer::Peer),
         "call.recorded" => ("call_recorded", Signer::Station),
         "call.recorded_by_peer" => ("call_recorded", Signer::Peer),
+        "call.recording_stopped" => ("call_recording_stopped", Signer::Station),
+        "call.recording_stopped_by_peer" => ("call_recording_stopped", Signer::Peer),
         _ => return None,
     })
 }

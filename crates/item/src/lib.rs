@@ -107,6 +107,9 @@ pub enum Item {
         caller: PacketStream,
         callee: PacketStream,
     },
+    /// The sending station's recorder could not write (or start) its recording of call
+    /// `call` at `stopped_ms` (the sender's clock), for the reason `why`; the call went on.
+    CallRecordingStopped { from: String, to: String, call: String, stopped_ms: i64, why: String },
 }
 
 /// One direction of a recorded call: SHA-256 over its packets (hotline-recording's
@@ -133,7 +136,8 @@ impl Item {
             | Item::WatchAnswer { from, to, .. }
             | Item::Presence { from, to, .. }
             | Item::CallStep { from, to, .. }
-            | Item::CallRecorded { from, to, .. } => (from, to),
+            | Item::CallRecorded { from, to, .. }
+            | Item::CallRecordingStopped { from, to, .. } => (from, to),
         }
     }
 }

@@ -220,6 +220,11 @@ pub fn check(item: &Item) -> Result<(), String> {
             }
             Ok(())
         }
+        Item::CallRecordingStopped { call, stopped_ms, why, .. } => {
+            id("call id of a stopped recording", call)?;
+            bytes("why the recording stopped", why, refusal_reason_bytes_max)?;
+            time("stopped_ms", *stopped_ms)
+        }
         Item::Presence { on_watch, since_ms, .. } => {
             if *on_watch > on_watch_max {
                 return Err(format!("{on_watch} operators on watch is over the limit of {on_watch_max}"));
@@ -259,6 +264,27 @@ mod tests {
             cut_off: false,
             caller: stream(caller_packets),
             callee: stream(0),
+        }
+    }
+
+    #[test]
+    fn a_stopped_recording_is_checked_field_by_field() {
+        let stopped = |call: &str, stopped_ms: i64, why: String| Item::CallRecordingStopped {
+            from: "b".into(),
+            to: "a".into(),
+            call: call.into(),
+            stopped_ms,
+            why,
+        };
+        let call = "01937a2c-0000-7000-8000-000000000001";
+        assert_eq!(check(&stopped(call, 1_800_000_000_000, "No space left on device".into())), Ok(()));
+        for (item, why) in [
+            (stopped("../calls", 1_800_000_000_000, "full".into()), "call id"),
+            (stopped(call, -1, "full".into()), "stopped_ms"),
+            (stopped(call, 1_800_000_000_000, "x".repeat(refusal_reason_bytes_max + 1)), "why the recording stopped"),
+        ] {
+            let refused = check(&item).expect_err("refused");
+            assert!(refused.contains(why), "{refused}");
         }
     }
 

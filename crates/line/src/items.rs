@@ -57,6 +57,7 @@ pub(crate) fn store_item(
         Item::Cosignature { .. } => checkpoint::receive_cosignature(j, ends, round, &signed),
         Item::WitnessRefusal { .. } => checkpoint::receive_refusal(j, ends, round, &signed),
         Item::CallRecorded { .. } => recording::receive(j, ends, &signed),
+        Item::CallRecordingStopped { .. } => recording::receive_stopped(j, ends, round, &signed),
         Item::CallStep { .. } => {
             crate::calls::peer_step(j, &ends.call_ends(), &ends.calls, &signed, &mut round.outbound)
         }

@@ -428,6 +428,8 @@ pub(crate) enum Observed {
     CheckAnswered { id: String },
     /// The peer reports operators on watch.
     Presence { on_watch: u32, since_ms: i64 },
+    /// The peer's recorder stopped recording a call of this line (`detail`: which, why).
+    RecordingStoppedByPeer { detail: String },
 }
 
 impl LineTask {

@@ -298,6 +298,11 @@ impl LineTask {
                 self.metrics.message_received(precedence);
             }
         }
+        for o in &round.observed {
+            if let Observed::RecordingStoppedByPeer { detail } = o {
+                self.setup.supervisor.recording_stopped(&peer, detail);
+            }
+        }
         if !round.observed.is_empty() {
             self.setup.supervisor.observe(|w, now| {
                 for o in round.observed {
@@ -317,6 +322,7 @@ impl LineTask {
                         Observed::Presence { on_watch, since_ms } => {
                             w.on_peer_presence(&peer, on_watch, since_ms.max(0) as u64, now)
                         }
+                        Observed::RecordingStoppedByPeer { .. } => {}
                     }
                 }
             });

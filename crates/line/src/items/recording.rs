@@ -36,6 +36,14 @@ fn body(peer: &str, call: &str, item: &Item, signed: &SignedItem) -> Value {
            "item": signed.text, "sig": signed.sig})
 }
 
+fn stopped_body(peer: &str, call: &str, signed: &SignedItem) -> Value {
+    let Item::CallRecordingStopped { stopped_ms, why, .. } = &signed.item else {
+        return Value::Null;
+    };
+    json!({"peer": peer, "id": call, "why": why, "stopped_at": hotline_core::rfc3339(*stopped_ms),
+           "item": signed.text, "sig": signed.sig})
+}
+
 impl LineTask {
     /// Records our sealed recording of a call on this line and sends its summary.
     pub(crate) async fn accept_recording(&mut self, recording: Recording) -> Result<(), LineError> {
@@ -91,26 +99,34 @@ impl LineTask {
         stopped_ms: i64,
         why: String,
     ) -> Result<(), LineError> {
-        let peer = self.setup.peer.clone();
-        let (entry_peer, entry_why) = (peer.clone(), why.clone());
-        self.setup
+        let ends = self.ends();
+        let detail = format!("call {call}: {why}");
+        let outbound = self
+            .setup
             .core
             .write(move |j| {
                 let call = call.to_string();
                 match j.tx.call(&call)? {
-                    Some(row) if row.peer == entry_peer => {}
-                    _ => return Ok(Err(LineError::NotFound(format!("no call {call} on the line to {entry_peer}")))),
+                    Some(row) if row.peer == ends.peer => {}
+                    _ => return Ok(Err(LineError::NotFound(format!("no call {call} on the line to {}", ends.peer)))),
                 }
-                let stopped_at = hotline_core::rfc3339(stopped_ms);
-                j.append(
-                    EntryKind::CallRecordingStopped,
-                    json!({"peer": entry_peer, "id": call, "why": entry_why, "stopped_at": stopped_at}),
-                )?;
-                Ok(Ok(()))
+                let item = Item::CallRecordingStopped {
+                    from: ends.local.clone(),
+                    to: ends.peer.clone(),
+                    call: call.clone(),
+                    stopped_ms,
+                    why,
+                };
+                let signed = SignedItem::sign(item, &ends.key);
+                let outbound = enqueue_control(j, &ends.peer, &signed)?;
+                j.append(EntryKind::CallRecordingStopped, stopped_body(&ends.peer, &call, &signed))?;
+                Ok(Ok(outbound))
             })
             .await
             .map_err(LineError::from)??;
-        self.setup.supervisor.recording_stopped(&peer, &format!("call {call}: {why}"));
+        let (lane, seq, payload) = outbound;
+        self.line.push(lane, seq, payload);
+        self.setup.supervisor.recording_stopped(&self.setup.peer, &detail);
         Ok(())
     }
 }
@@ -128,5 +144,32 @@ pub(super) fn receive(j: &mut Journal<'_>, ends: &Ends, signed: &SignedItem) -> 
             json!({"peer": peer, "why": format!("a recording of unknown call {call}"), "item": signed.text}),
         )?;
     }
+    Ok(())
+}
+
+/// The peer's recorder stopped recording a call of this line: recorded, and the same
+/// critical alarm raised here, so the operators at both ends know the call's evidence is
+/// one-sided from then on. A call of another line is refused and changes nothing.
+pub(super) fn receive_stopped(
+    j: &mut Journal<'_>,
+    ends: &Ends,
+    round: &mut Round,
+    signed: &SignedItem,
+) -> Result<(), StoreError> {
+    let Item::CallRecordingStopped { call, why, .. } = &signed.item else {
+        return Err(not_routed("call_recording_stopped"));
+    };
+    let peer = ends.peer.as_str();
+    if j.tx.call(call)?.is_none_or(|row| row.peer != peer) {
+        j.append(
+            EntryKind::LineItemRefused,
+            json!({"peer": peer, "why": format!("a stopped recording of unknown call {call}"), "item": signed.text}),
+        )?;
+        return Ok(());
+    }
+    j.append(EntryKind::CallRecordingStoppedByPeer, stopped_body(peer, call, signed))?;
+    round
+        .observed
+        .push(Observed::RecordingStoppedByPeer { detail: format!("{peer}'s recording of call {call}: {why}") });
     Ok(())
 }

@@ -232,6 +232,24 @@ async fn a_recording_that_cannot_be_written_does_not_drop_the_call_and_the_recor
     };
     assert_eq!((alarm["peer"].as_str(), alarm["severity"].as_str()), (Some("bravo"), Some("critical")), "{alarm}");
     assert!(alarm["message"].as_str().unwrap_or_default().contains(&id.to_string()), "{alarm}");
+    // Bravo is told, signed, and raises the same alarm: both operators see it.
+    let told = eventually_entry(&bravo, "call.recording_stopped_by_peer", id).await;
+    assert_eq!((told["peer"].as_str(), told["why"].as_str()), (Some("alpha"), Some(why)), "{told}");
+    let alarm_at_bravo = loop {
+        let entries = bravo.state.core.read(|tx| tx.entries_after(0, 100_000)).await.expect("entries");
+        let raised = entries
+            .into_iter()
+            .filter(|e| e.kind == "alarm.raised")
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.body).expect("body"))
+            .find(|b| b["cause"] == "recording_stopped");
+        if let Some(alarm) = raised {
+            break alarm;
+        }
+        assert!(std::time::Instant::now() < deadline, "no recording_stopped alarm at bravo within 1 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(alarm_at_bravo["peer"], "alpha", "{alarm_at_bravo}");
+    assert!(alarm_at_bravo["message"].as_str().unwrap_or_default().contains("alpha's recording"), "{alarm_at_bravo}");
     // The call goes on, and bravo records it as ever.
     tokio::time::sleep(Duration::from_millis(300)).await;
     wait_state(&alpha, &id.to_string(), "answered").await;
@@ -239,6 +257,10 @@ async fn a_recording_that_cannot_be_written_does_not_drop_the_call_and_the_recor
     let ours = eventually_entry(&bravo, "call.recorded", id).await;
     assert_eq!(ours["cut_off"], false, "bravo's recording is whole");
     assert!(entry(&bravo, "call.recording_stopped", id).await.is_null(), "bravo's recorder had no fault");
+    // Both records still verify and agree: the statement is signed like any other.
+    let (a, b) = (export_of(&alpha, "bravo").await, export_of(&bravo, "alpha").await);
+    let report = hotline_audit::cross_check(&a, &b).expect("the records agree");
+    assert!(report.render().contains(&id.to_string()), "{}", report.render());
     alpha.stop().await;
     bravo.stop().await;
 }
