@@ -78,6 +78,7 @@ fn parse_cause(row: &AlarmRow) -> Option<Cause> {
         "nobody_on_watch" => Cause::NobodyOnWatch { peer: peer()? },
         "line_task_failed" => Cause::LineTaskFailed { peer: peer()? },
         "recording_stopped" => Cause::RecordingStopped { peer: peer()? },
+        "peer_recording_stopped" => Cause::PeerRecordingStopped { peer: peer()? },
         _ => return None,
     })
 }

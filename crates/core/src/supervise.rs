@@ -60,6 +60,7 @@ pub struct Supervisor {
     task_failures: Mutex<BTreeMap<String, String>>,
     /// Per line, the last recording that stopped and why: the recording alarm's detail.
     recording_failures: Mutex<BTreeMap<String, String>>,
+    peer_recording_failures: Mutex<BTreeMap<String, String>>,
 }
 
 /// Asks the line to `peer` to send a scheduled watch check now. A function handed in by
@@ -159,6 +160,7 @@ impl Supervisor {
             mismatch_details: Mutex::new(BTreeMap::new()),
             task_failures: Mutex::new(BTreeMap::new()),
             recording_failures: Mutex::new(BTreeMap::new()),
+            peer_recording_failures: Mutex::new(BTreeMap::new()),
             low_disk_bytes: config.watch.low_disk_alarm_mb.unwrap_or(low_disk_alarm_mb_default) * 1024 * 1024,
         }))
     }
@@ -213,6 +215,14 @@ impl Supervisor {
     pub fn recording_stopped(&self, peer: &str, detail: &str) {
         lock(&self.recording_failures).insert(peer.to_owned(), detail.to_owned());
         self.observe(|w, now| w.raise(Cause::RecordingStopped { peer: peer.to_owned() }, now));
+    }
+
+    /// `peer` says (signed) that its recorder stopped recording a call on its line
+    /// (`detail`: the call and why): a critical alarm here too, open until a supervisor
+    /// clears it, because the call's evidence is one-sided from then.
+    pub fn peer_recording_stopped(&self, peer: &str, detail: &str) {
+        lock(&self.peer_recording_failures).insert(peer.to_owned(), detail.to_owned());
+        self.observe(|w, now| w.raise(Cause::PeerRecordingStopped { peer: peer.to_owned() }, now));
     }
 
     /// How many messages an overdue-messages alarm stands for now and the oldest of
@@ -359,6 +369,9 @@ impl Supervisor {
                     Cause::LineTaskFailed { peer } => lock(&self.task_failures).get(peer).cloned().unwrap_or_default(),
                     Cause::RecordingStopped { peer } => {
                         lock(&self.recording_failures).get(peer).cloned().unwrap_or_default()
+                    }
+                    Cause::PeerRecordingStopped { peer } => {
+                        lock(&self.peer_recording_failures).get(peer).cloned().unwrap_or_default()
                     }
                     Cause::AckOverdue { .. } => match &overdue {
                         Some((count, ids)) => texts::overdue_detail(*count, ids.first().map_or("", String::as_str)),

@@ -68,6 +68,7 @@ pub fn alarm(cause: &Cause, policy: &LinePolicy, detail: &str) -> Text {
         Cause::NobodyOnWatch { peer } => texts::alarm_nobody_on_watch(peer, minutes(policy.nobody_on_watch_alarm_ms)),
         Cause::LineTaskFailed { peer } => texts::alarm_line_task_failed(peer, detail),
         Cause::RecordingStopped { peer } => texts::alarm_recording_stopped(peer, detail),
+        Cause::PeerRecordingStopped { peer } => texts::alarm_peer_recording_stopped(peer, detail),
     }
 }
 

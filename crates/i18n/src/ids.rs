@@ -63,6 +63,8 @@ pub const ALARM_NOBODY_ON_WATCH: &str = "sys-alarm-nobody_on_watch";
 /// `$peer`, `$detail` (how the task ended).
 pub const ALARM_LINE_TASK_FAILED: &str = "sys-alarm-line_task_failed";
 pub const ALARM_RECORDING_STOPPED: &str = "sys-alarm-recording_stopped";
+/// `$peer`, `$detail` (the call and why the peer's recorder stopped).
+pub const ALARM_PEER_RECORDING_STOPPED: &str = "sys-alarm-peer_recording_stopped";
 /// `$peer`, `$size`, `$reason`.
 pub const ALARM_COSIGNATURE_REFUSED: &str = "sys-alarm-cosignature_refused";
 /// `$detail`.
@@ -118,6 +120,7 @@ pub const ALL: &[&str] = &[
     ALARM_NOBODY_ON_WATCH,
     ALARM_LINE_TASK_FAILED,
     ALARM_RECORDING_STOPPED,
+    ALARM_PEER_RECORDING_STOPPED,
     ALARM_COSIGNATURE_REFUSED,
     ALARM_RECORD_INTEGRITY,
     ALARM_ACKNOWLEDGED,

@@ -225,6 +225,10 @@ pub fn alarm_recording_stopped(peer: &str, detail: &str) -> Text {
     Text::new(ids::ALARM_RECORDING_STOPPED, Args::new().str("peer", peer).str("detail", detail))
 }
 
+pub fn alarm_peer_recording_stopped(peer: &str, detail: &str) -> Text {
+    Text::new(ids::ALARM_PEER_RECORDING_STOPPED, Args::new().str("peer", peer).str("detail", detail))
+}
+
 /// `peer` refused to cosign our checkpoint of `size`, for `reason`.
 pub fn alarm_cosignature_refused(peer: &str, size: u64, reason: &str) -> Text {
     Text::new(

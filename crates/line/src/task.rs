@@ -300,7 +300,7 @@ impl LineTask {
         }
         for o in &round.observed {
             if let Observed::RecordingStoppedByPeer { detail } = o {
-                self.setup.supervisor.recording_stopped(&peer, detail);
+                self.setup.supervisor.peer_recording_stopped(&peer, detail);
             }
         }
         if !round.observed.is_empty() {

@@ -121,6 +121,10 @@ pub enum Cause {
     /// refused a write): the call went on unrecorded from then. Evidence that part of a
     /// call has no recording, so only a person clears it.
     RecordingStopped { peer: String },
+    /// The peer's recorder stopped recording a call on the line to `peer` (its signed
+    /// statement): our recording goes on, but from then the call's evidence is one-sided.
+    /// Only a person clears it.
+    PeerRecordingStopped { peer: String },
 }
 
 impl Cause {
@@ -137,6 +141,7 @@ impl Cause {
             Cause::NobodyOnWatch { .. } => "nobody_on_watch",
             Cause::LineTaskFailed { .. } => "line_task_failed",
             Cause::RecordingStopped { .. } => "recording_stopped",
+            Cause::PeerRecordingStopped { .. } => "peer_recording_stopped",
         }
     }
 
@@ -148,7 +153,8 @@ impl Cause {
             | Cause::RecordFork { peer }
             | Cause::NobodyOnWatch { peer }
             | Cause::LineTaskFailed { peer }
-            | Cause::RecordingStopped { peer } => format!("{}:{peer}", self.name()),
+            | Cause::RecordingStopped { peer }
+            | Cause::PeerRecordingStopped { peer } => format!("{}:{peer}", self.name()),
             Cause::WatchCheckMissed { peer, direction } => format!("{}:{peer}:{}", self.name(), direction.as_str()),
             Cause::AckOverdue { peer, precedence, direction } => {
                 format!("{}:{peer}:{}:{}", self.name(), direction.as_str(), precedence.as_str())
@@ -176,7 +182,8 @@ impl Cause {
             | Cause::RecordFork { peer }
             | Cause::NobodyOnWatch { peer }
             | Cause::LineTaskFailed { peer }
-            | Cause::RecordingStopped { peer } => Some(peer),
+            | Cause::RecordingStopped { peer }
+            | Cause::PeerRecordingStopped { peer } => Some(peer),
             Cause::Storage | Cause::LowDisk => None,
         }
     }
@@ -190,6 +197,7 @@ impl Cause {
                 | Cause::RecordFork { .. }
                 | Cause::LineTaskFailed { .. }
                 | Cause::RecordingStopped { .. }
+                | Cause::PeerRecordingStopped { .. }
         )
     }
 }

@@ -388,6 +388,7 @@ sys-alarm-storage = Storage error: { $detail }
 sys-alarm-low_disk = Low disk space: { $free_mb } MB free.
 sys-alarm-nobody_on_watch = Nobody has been on watch at { $peer } for { $minutes } min.
 sys-alarm-recording_stopped = A call recording on the line to { $peer } stopped before the call ended ({ $detail }): the rest of the call is not recorded here. Free the disk or fix it, then clear this alarm.
+sys-alarm-peer_recording_stopped = { $peer } reports that its recording of a call on this line stopped before the call ended ({ $detail }): this station still records it, but from then only this side's recording exists. Tell { $peer }'s watch; clear this alarm once it is known.
 sys-alarm-line_task_failed = The line to { $peer } stopped working inside this station ({ $detail }); the station restarted it. Report this to the station's engineers.
 sys-alarm-cosignature_refused = { $peer } refused to cosign our record at size { $size }: { $reason }
 sys-alarm-record_integrity = The record on this station's disk does not match its signed checkpoints: { $detail }

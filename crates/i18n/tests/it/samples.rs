@@ -75,6 +75,10 @@ pub fn all() -> Vec<Text> {
         texts::alarm_nobody_on_watch("bravo", 30),
         texts::alarm_line_task_failed("bravo", "panicked: index out of bounds"),
         texts::alarm_recording_stopped("bravo", "call 0190d1c2-3b4a-7c3e-9a57-2f1f0d3c5b11: No space left on device"),
+        texts::alarm_peer_recording_stopped(
+            "bravo",
+            "call 0190d1c2-3b4a-7c3e-9a57-2f1f0d3c5b11: No space left on device",
+        ),
         texts::alarm_cosignature_refused("bravo", 1_234, "the proof does not hold"),
         texts::alarm_record_integrity("checkpoint 3 does not match the entries"),
         texts::alarm_acknowledged("watch-officer", line_down.clone()),

@@ -168,8 +168,6 @@ pub(super) fn receive_stopped(
         return Ok(());
     }
     j.append(EntryKind::CallRecordingStoppedByPeer, stopped_body(peer, call, signed))?;
-    round
-        .observed
-        .push(Observed::RecordingStoppedByPeer { detail: format!("{peer}'s recording of call {call}: {why}") });
+    round.observed.push(Observed::RecordingStoppedByPeer { detail: format!("call {call}: {why}") });
     Ok(())
 }

@@ -241,15 +241,20 @@ async fn a_recording_that_cannot_be_written_does_not_drop_the_call_and_the_recor
             .into_iter()
             .filter(|e| e.kind == "alarm.raised")
             .map(|e| serde_json::from_str::<serde_json::Value>(&e.body).expect("body"))
-            .find(|b| b["cause"] == "recording_stopped");
+            .find(|b| b["cause"] == "peer_recording_stopped");
         if let Some(alarm) = raised {
             break alarm;
         }
-        assert!(std::time::Instant::now() < deadline, "no recording_stopped alarm at bravo within 1 s");
+        assert!(std::time::Instant::now() < deadline, "no peer_recording_stopped alarm at bravo within 1 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(alarm_at_bravo["peer"], "alpha", "{alarm_at_bravo}");
-    assert!(alarm_at_bravo["message"].as_str().unwrap_or_default().contains("alpha's recording"), "{alarm_at_bravo}");
+    let told_text = alarm_at_bravo["message"].as_str().unwrap_or_default();
+    assert!(
+        told_text.contains("alpha reports that its recording") && told_text.contains(&id.to_string()),
+        "{told_text}"
+    );
+    assert_eq!(alarm_at_bravo["severity"], "critical");
     // The call goes on, and bravo records it as ever.
     tokio::time::sleep(Duration::from_millis(300)).await;
     wait_state(&alpha, &id.to_string(), "answered").await;
