@@ -74,7 +74,7 @@ pub struct Counts {
     pub dropped_peer_bounds: u64,
     /// Ours while the call had no link to the peer yet (or lost it).
     pub dropped_no_link: u64,
-    /// Theirs while our console had no leg yet.
+    /// Theirs while our console had no leg (yet, or after a closed browser): recorded, not played.
     pub dropped_no_browser: u64,
     /// QUIC handshakes refused (keys that are not pinned) or failed.
     pub refused_handshakes: u64,
