@@ -217,37 +217,13 @@ async fn a_recording_that_cannot_be_written_does_not_drop_the_call_and_the_recor
     assert!((0..1_000).contains(&late_ms), "stopped {late_ms} ms after the answer: the recorder failed at once");
     // A critical alarm for the operators, within a second of the fault.
     let deadline = std::time::Instant::now() + Duration::from_secs(1);
-    let alarm = loop {
-        let entries = alpha.state.core.read(|tx| tx.entries_after(0, 100_000)).await.expect("entries");
-        let raised = entries
-            .into_iter()
-            .filter(|e| e.kind == "alarm.raised")
-            .map(|e| serde_json::from_str::<serde_json::Value>(&e.body).expect("body"))
-            .find(|b| b["cause"] == "recording_stopped");
-        if let Some(alarm) = raised {
-            break alarm;
-        }
-        assert!(std::time::Instant::now() < deadline, "no recording_stopped alarm within 1 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let alarm = raised_by(&alpha, "recording_stopped", deadline).await;
     assert_eq!((alarm["peer"].as_str(), alarm["severity"].as_str()), (Some("bravo"), Some("critical")), "{alarm}");
     assert!(alarm["message"].as_str().unwrap_or_default().contains(&id.to_string()), "{alarm}");
     // Bravo is told, signed, and raises the same alarm: both operators see it.
     let told = eventually_entry(&bravo, "call.recording_stopped_by_peer", id).await;
     assert_eq!((told["peer"].as_str(), told["why"].as_str()), (Some("alpha"), Some(why)), "{told}");
-    let alarm_at_bravo = loop {
-        let entries = bravo.state.core.read(|tx| tx.entries_after(0, 100_000)).await.expect("entries");
-        let raised = entries
-            .into_iter()
-            .filter(|e| e.kind == "alarm.raised")
-            .map(|e| serde_json::from_str::<serde_json::Value>(&e.body).expect("body"))
-            .find(|b| b["cause"] == "peer_recording_stopped");
-        if let Some(alarm) = raised {
-            break alarm;
-        }
-        assert!(std::time::Instant::now() < deadline, "no peer_recording_stopped alarm at bravo within 1 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let alarm_at_bravo = raised_by(&bravo, "peer_recording_stopped", deadline).await;
     assert_eq!(alarm_at_bravo["peer"], "alpha", "{alarm_at_bravo}");
     let told_text = alarm_at_bravo["message"].as_str().unwrap_or_default();
     assert!(
@@ -268,4 +244,25 @@ async fn a_recording_that_cannot_be_written_does_not_drop_the_call_and_the_recor
     assert!(report.render().contains(&id.to_string()), "{}", report.render());
     alpha.stop().await;
     bravo.stop().await;
+}
+
+/// The first `alarm.raised` entry of `cause` at `r`, waited for until `deadline`.
+async fn raised_by(
+    r: &hotline_station::serve::Running,
+    cause: &str,
+    deadline: std::time::Instant,
+) -> serde_json::Value {
+    loop {
+        let entries = r.state.core.read(|tx| tx.entries_after(0, 100_000)).await.expect("entries");
+        let raised = entries
+            .into_iter()
+            .filter(|e| e.kind == "alarm.raised")
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.body).expect("body"))
+            .find(|b| b["cause"] == cause);
+        if let Some(alarm) = raised {
+            return alarm;
+        }
+        assert!(std::time::Instant::now() < deadline, "no {cause} alarm at {} within 1 s", r.name);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
