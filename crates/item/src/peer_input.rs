@@ -9,6 +9,8 @@
 //! words, quoting at most [`quoted_chars_max`] characters of the peer's text, so a
 //! refusal is always small enough to record and to send back.
 
+use sha2::{Digest as _, Sha256};
+
 use super::{Item, PacketStream, Precedence, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
 use crate::validate::{canonical_uuid, valid_lang_tag, valid_operator_name};
 
@@ -45,6 +47,14 @@ pub const recording_bytes_max: u64 = 80 * 1024 * 1024 * 1024;
 /// The most packets a direction of a recording can hold: one per 20 ms of its duration.
 #[allow(non_upper_case_globals)]
 pub const recording_packets_max: u64 = recording_duration_ms_max / 20;
+/// Most bytes of a refused payload its `line.item_refused` entry keeps. A payload that
+/// does not open or does not pass [`check`] is the peer's, up to `payload_bytes_max`
+/// (96 KiB): kept whole, an attacker could grow our record by that much per item, at
+/// line speed, until the disk is full. Longer payloads are kept as their SHA-256, their
+/// length and this many bytes of their start: enough to see what was sent, and to
+/// match the payload if the peer's own copy is produced in a dispute.
+#[allow(non_upper_case_globals)]
+pub const refused_payload_kept_bytes_max: usize = 4096;
 /// The latest time an item may name: 2100-01-01 UTC. Anything later is nonsense.
 #[allow(non_upper_case_globals)]
 pub const item_time_ms_max: i64 = 4_102_444_800_000;
@@ -71,6 +81,24 @@ pub fn bounded_reason(reason: &str) -> String {
         end -= 1;
     }
     format!("{}…", &reason[..end])
+}
+
+/// What a `line.item_refused` entry keeps of a refused payload: `payload` (as text, the
+/// whole of it or its first [`refused_payload_kept_bytes_max`] bytes), `payload_bytes`,
+/// `payload_sha256`, and `payload_cut` when it is not whole.
+pub fn kept_payload(payload: &[u8]) -> serde_json::Map<String, serde_json::Value> {
+    let cut = payload.len() > refused_payload_kept_bytes_max;
+    let head = &payload[..payload.len().min(refused_payload_kept_bytes_max)];
+    let mut kept = serde_json::Map::new();
+    // Lossy: a cut can split a character, and the peer's bytes need not be UTF-8 at all.
+    kept.insert("payload".into(), String::from_utf8_lossy(head).into_owned().into());
+    kept.insert("payload_bytes".into(), payload.len().into());
+    let sha256: String = Sha256::digest(payload).iter().map(|b| format!("{b:02x}")).collect();
+    kept.insert("payload_sha256".into(), sha256.into());
+    if cut {
+        kept.insert("payload_cut".into(), true.into());
+    }
+    kept
 }
 
 fn id(what: &str, value: &str) -> Result<(), String> {
@@ -310,5 +338,24 @@ mod tests {
         let item = Item::Ack { from: "b".into(), to: "a".into(), id: hostile, by: "op".into(), at_ms: 1 };
         let why = check(&item).expect_err("refused");
         assert!(why.len() < 200, "{why}");
+    }
+
+    #[test]
+    fn a_refused_payload_is_kept_whole_when_small_and_cut_with_its_hash_when_not() {
+        let text = r#"{"not": "an item"}"#;
+        let small = kept_payload(text.as_bytes());
+        assert_eq!(small["payload"], text);
+        assert_eq!(small["payload_bytes"], text.len());
+        assert!(!small.contains_key("payload_cut"));
+        // 96 KiB of `é` with a cut in the middle of a character: bounded, and still text.
+        let big = "é".repeat(48 * 1024 + 1);
+        let kept = kept_payload(big.as_bytes());
+        let text = kept["payload"].as_str().expect("text");
+        assert!(text.len() <= refused_payload_kept_bytes_max + 3, "{} bytes", text.len());
+        assert!(text.starts_with("éé"));
+        assert_eq!(kept["payload_bytes"], big.len());
+        assert_eq!(kept["payload_cut"], true);
+        let sha256: String = Sha256::digest(big.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(kept["payload_sha256"], sha256.as_str());
     }
 }

@@ -16,7 +16,7 @@ use crate::{Ends, Round};
 use hotline_core::core::Journal;
 use hotline_core::entry_kind::EntryKind;
 use hotline_item::SignedItem;
-use hotline_item::peer_input::bounded_reason;
+use hotline_item::peer_input::{bounded_reason, kept_payload};
 
 /// Writes one round of line events in one transaction.
 pub(crate) fn store_events(
@@ -43,12 +43,13 @@ pub(crate) fn store_events(
                 match SignedItem::open(&payload, &ends.peer_key, &ends.local) {
                     Ok(signed) => items::store_item(j, ends, &mut round, &mut stored_messages, signed)?,
                     Err(why) => {
-                        let why = bounded_reason(&why);
-                        let text = String::from_utf8_lossy(&payload).into_owned();
-                        j.append(
-                            EntryKind::LineItemRefused,
-                            json!({"peer": peer, "lane": lane as u8, "seq": seq, "why": why, "payload": text}),
-                        )?;
+                        // Bounded: the peer chooses how big a refused payload is.
+                        let mut entry = kept_payload(&payload);
+                        entry.insert("peer".into(), peer.into());
+                        entry.insert("lane".into(), (lane as u8).into());
+                        entry.insert("seq".into(), seq.into());
+                        entry.insert("why".into(), bounded_reason(&why).into());
+                        j.append(EntryKind::LineItemRefused, serde_json::Value::Object(entry))?;
                     }
                 }
             }

@@ -23,7 +23,15 @@ async fn a_checkpoint_with_a_huge_quoted_size_line_is_refused_and_the_line_survi
         let note = format!("{origin}\n{}\nAAAA\n\n— bravo AAAA\n", "\"".repeat(quotes));
         attack.send(Lane::Control, checkpoint_item(note, 0, Vec::new())).await;
     }
-    attack.wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("checkpoint note"))).await;
+    let refused = attack
+        .wait_entry("line.item_refused", |e| e["why"].as_str().is_some_and(|w| w.contains("checkpoint note")))
+        .await;
+    // The record keeps the start of the payload and its hash, not 40 KB the peer chose.
+    let kept = refused["payload"].as_str().map_or(usize::MAX, str::len);
+    assert!(kept <= hotline_station::item::peer_input::refused_payload_kept_bytes_max + 3, "{kept} bytes kept");
+    assert_eq!(refused["payload_cut"], true, "{refused}");
+    assert!(refused["payload_bytes"].as_u64().is_some_and(|n| n > 20_000), "{refused}");
+    assert!(refused["payload_sha256"].as_str().is_some_and(|h| h.len() == 64), "{refused}");
     let refusal = attack.wait_item(|i| matches!(i, Item::WitnessRefusal { .. })).await;
     let Item::WitnessRefusal { reason, critical, .. } = refusal else { unreachable!() };
     assert!(reason.len() <= hotline_station::item::peer_input::refusal_reason_bytes_max, "{} bytes", reason.len());
