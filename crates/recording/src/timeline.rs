@@ -6,8 +6,12 @@
 //! placed at the call time it arrived (the caller's `now_ms`, rounded to a slot), and
 //! every later packet `(rtp - rtp_first) / 960` slots after it. So within a direction the
 //! file keeps RTP time exactly (a gap stays a gap), and across directions the alignment
-//! is as good as the first packet's arrival (two senders' clocks drift apart by tens of
-//! parts per million: a few tens of ms an hour, which the file keeps).
+//! is as good as the base (two senders' clocks drift apart by tens of parts per million:
+//! a few tens of ms an hour, which the file keeps). The first packet of a stream is often
+//! late — held up while the path comes up, then sent in a burst with the next ones — so
+//! until any of a direction's packets has been handed out, a later packet that arrived
+//! earlier for its RTP time moves the whole direction earlier: the base is the least
+//! delayed packet's, not the first one's, and the recording neither starts nor ends late.
 //!
 //! A slot is handed out once every direction that has sent anything has moved on by the
 //! reorder window. A direction's clock is its newest packet's slot plus the wall time
@@ -54,6 +58,24 @@ struct Track {
     /// The newest packet's slot and when it arrived: this direction's clock.
     clock: Option<(u64, u64)>,
     pending: BTreeMap<u64, Vec<u8>>,
+    /// The least delay seen, as the call time (ms) its packet implies for the base; only
+    /// while no packet of this direction has been handed out.
+    least_base_ms: Option<i64>,
+    /// A packet of this direction has been handed out: the base is fixed from then on.
+    handed_out: bool,
+}
+
+impl Track {
+    /// Moves the direction `slots` earlier: its base, its clock and its waiting packets.
+    fn shift_earlier(&mut self, slots: u64) {
+        if let Some((_, slot)) = &mut self.base {
+            *slot -= slots as i64;
+        }
+        if let Some((slot, _)) = &mut self.clock {
+            *slot = slot.saturating_sub(slots);
+        }
+        self.pending = std::mem::take(&mut self.pending).into_iter().map(|(slot, p)| (slot - slots, p)).collect();
+    }
 }
 
 /// The time line of one call.
@@ -94,12 +116,24 @@ impl Timeline {
         };
         // The first packet goes where it arrived, rounded to the nearest slot, and never
         // into a slot already handed out.
-        let arrival_slot = (now_ms.saturating_sub(self.start_ms) + SLOT_MS / 2) / SLOT_MS;
+        let arrival_ms = now_ms.saturating_sub(self.start_ms);
+        let arrival_slot = (arrival_ms + SLOT_MS / 2) / SLOT_MS;
         let (base_ext, base_slot) = track.base.unwrap_or((ext, arrival_slot.max(self.next_slot) as i64));
         let offset = ext - base_ext;
         if offset.rem_euclid(SLOT_SAMPLES as i64) != 0 {
             return Err(Refusal::Misaligned);
         }
+        // The base this packet implies, had it been the least delayed: earlier than any
+        // before it, the direction moves there once the packet is accepted (never into a
+        // slot already handed out).
+        let implied_ms = arrival_ms as i64 - offset * SLOT_MS as i64 / SLOT_SAMPLES as i64;
+        let mut earlier = 0;
+        if track.base.is_some() && !track.handed_out && track.least_base_ms.is_some_and(|least| implied_ms < least) {
+            let wanted = (implied_ms + SLOT_MS as i64 / 2).div_euclid(SLOT_MS as i64);
+            let room = track.pending.keys().next().map_or(0, |first| first.saturating_sub(self.next_slot));
+            earlier = (base_slot - wanted).clamp(0, room as i64) as u64;
+        }
+        let base_slot = base_slot - earlier as i64;
         let slot = base_slot + offset / SLOT_SAMPLES as i64;
         if slot < self.next_slot as i64 {
             return Err(if slot < 0 { Refusal::TooOld } else { Refusal::Late });
@@ -108,14 +142,20 @@ impl Timeline {
         if slot > call_slot + lead_slots_max {
             return Err(Refusal::TooFarAhead);
         }
-        if track.pending.contains_key(&slot) {
+        if track.pending.contains_key(&(slot + earlier)) {
             return Err(Refusal::Duplicate);
         }
         // Per direction, so that a peer filling its own window cannot hurry ours.
         if track.pending.len() >= self.limits.pending_packets_max {
             return Err(Refusal::Overflow);
         }
+        if earlier > 0 {
+            track.shift_earlier(earlier);
+        }
         track.base = Some((base_ext, base_slot));
+        if !track.handed_out && track.least_base_ms.is_none_or(|least| implied_ms < least) {
+            track.least_base_ms = Some(implied_ms);
+        }
         if track.newest.is_none_or(|(newest, _)| ext > newest) {
             track.newest = Some((ext, rtp));
         }
@@ -168,8 +208,12 @@ impl Timeline {
     fn take_next(&mut self) -> Slot {
         let index = self.next_slot;
         self.next_slot += 1;
-        let [ours, theirs] = &mut self.tracks;
-        Slot { index, packets: [ours.pending.remove(&index), theirs.pending.remove(&index)] }
+        let packets = self.tracks.each_mut().map(|track| {
+            let packet = track.pending.remove(&index);
+            track.handed_out |= packet.is_some();
+            packet
+        });
+        Slot { index, packets }
     }
 }
 
@@ -237,6 +281,29 @@ mod tests {
         assert_eq!(slots[5], (5, false, true));
         assert_eq!(slots[6], (6, false, true));
         assert_eq!(slots[10], (10, true, false));
+    }
+
+    #[test]
+    fn a_late_first_packet_does_not_make_its_direction_late() {
+        // Theirs' first packet is held up 45 ms and sent in a burst with the next two;
+        // from the fourth on, packets arrive on time. Ours arrives on time from the start.
+        let mut timeline = Timeline::new(0, LIMITS);
+        let arrivals = [45, 46, 47, 60, 80, 100, 120, 140];
+        for (i, &at) in arrivals.iter().enumerate() {
+            timeline.insert(Ours, 20 * i as u64, 960 * i as u32, &[0]).expect("ours");
+            timeline.insert(Theirs, at, 7_000 + 960 * i as u32, &[1]).expect("theirs");
+        }
+        let mut slots = Vec::new();
+        drain(&mut timeline, 1000, &mut slots);
+        let theirs: Vec<u64> = slots.iter().filter(|s| s.2).map(|s| s.0).collect();
+        assert_eq!(theirs, (0..8).collect::<Vec<_>>(), "placed by the least delayed packet, not the first");
+        let ours: Vec<u64> = slots.iter().filter(|s| s.1).map(|s| s.0).collect();
+        assert_eq!(ours, (0..8).collect::<Vec<_>>());
+        // Once a direction's packets are out, its base holds: an early packet is not
+        // moved into slots already written.
+        timeline.insert(Theirs, 1000, 7_000 + 960 * 60, &[1]).expect("placed by the base");
+        drain(&mut timeline, 2000, &mut slots);
+        assert!(slots.iter().any(|s| s.0 == 60 && s.2), "{slots:?}");
     }
 
     #[test]
