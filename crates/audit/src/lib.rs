@@ -31,7 +31,7 @@ pub use export::{
     export_string, origin_of, parse_export,
 };
 pub use item::{item_signed_bytes, sign_item};
-pub use recordings::{Agreement, RecordedCall, RecordingMatch, Stream};
+pub use recordings::{Agreement, Deletion, RecordedCall, RecordingMatch, Stream};
 pub use transcript::{dtg, rfc3339, transcript};
 pub use verify::{PeerWitness, Summary, verify};
 

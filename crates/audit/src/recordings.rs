@@ -44,6 +44,20 @@ struct CallRecordedItem {
     cut_off: bool,
     caller: Stream,
     callee: Stream,
+    /// How long the station keeps the file (items before retention was stated lack it).
+    #[serde(default)]
+    retention_days: Option<u32>,
+}
+
+/// The station deleted its file of a recording (`call.recording_deleted`): by
+/// retention, or a supervisor; the statement and its hashes stay in the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    /// The entry (1-based) that says so.
+    pub entry: u64,
+    pub at_ms: i64,
+    /// `retention`, or `supervisor NAME: REASON`.
+    pub why: String,
 }
 
 /// A station's signed statement of its recording of a call.
@@ -64,9 +78,13 @@ pub struct RecordedCall {
     pub cut_off: bool,
     pub caller: Stream,
     pub callee: Stream,
+    /// How long the station said it keeps the file, in days, if it said so.
+    pub retention_days: Option<u32>,
     /// The station that made the call, from the record's `call.*` entries (`None` when
     /// the record holds none of them for this call).
     pub caller_station: Option<String>,
+    /// Whether, and when, the station deleted the file since (its own recordings only).
+    pub deleted: Option<Deletion>,
 }
 
 impl RecordedCall {
@@ -104,7 +122,9 @@ fn read(e: &Entry) -> Result<Option<(RecordedCall, &crate::item::SignedItem)>, A
         cut_off: item.cut_off,
         caller: item.caller,
         callee: item.callee,
+        retention_days: item.retention_days,
         caller_station: None,
+        deleted: None,
     };
     Ok(Some((recorded, signed)))
 }
@@ -132,7 +152,31 @@ fn statements<'a>(
             out.insert(recorded.call.clone(), (recorded, signed));
         }
     }
+    if kind == "call.recorded" {
+        for (call, deletion) in deletions(record) {
+            if let Some((recorded, _)) = out.get_mut(&call) {
+                recorded.deleted = Some(deletion);
+            }
+        }
+    }
     Ok(out)
+}
+
+/// The station's deletions of its own recordings' files, by call id.
+fn deletions(record: &Audited) -> impl Iterator<Item = (String, Deletion)> + '_ {
+    record.entries.iter().filter(|e| e.kind == "call.recording_deleted").filter_map(|e| {
+        let body = e.call_body.as_ref()?;
+        let why = match body["why"].as_str() {
+            Some("supervisor") => format!(
+                "by supervisor {}: {}",
+                clean(body["by"].as_str().unwrap_or("?")),
+                clean(body["reason"].as_str().unwrap_or(""))
+            ),
+            Some(other) => clean(other),
+            None => "?".to_owned(),
+        };
+        Some((e.id.clone()?, Deletion { entry: e.index, at_ms: e.at_ms, why }))
+    })
 }
 
 /// The station's own recordings, as its record states them: what `hotline verify
@@ -237,10 +281,14 @@ pub(crate) fn render(matches: &[RecordingMatch], a: &str, b: &str, out: &mut Str
         let held = |r: &Option<RecordedCall>, station: &str, witnessed: bool, witness: &str| match r {
             None => format!("{station} has no recording"),
             Some(r) => format!(
-                "{station}: {} ms, {} bytes{}{}",
+                "{station}: {} ms, {} bytes{}{}{}",
                 r.duration_ms,
                 r.bytes,
                 if r.cut_off { ", cut off" } else { "" },
+                r.deleted
+                    .as_ref()
+                    .map(|d| format!(", file deleted ({}, entry {})", d.why, d.entry))
+                    .unwrap_or_default(),
                 if witnessed { format!(", witnessed by {witness}") } else { format!(", not (yet) at {witness}") }
             ),
         };

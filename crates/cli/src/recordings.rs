@@ -2,7 +2,8 @@
 //! recordings beside an export, held against what the record states of them.
 //!
 //! Each `call.recorded` entry names a file by its SHA-256 and size; the file must be in
-//! DIR as `<call-id>.opus` and hash to exactly that. A missing file (deleted) or a
+//! DIR as `<call-id>.opus` and hash to exactly that. A missing file (unless the record
+//! says it was deleted: `call.recording_deleted`, by retention or a supervisor) or a
 //! changed one (one byte is enough) is a failure, reported with where the file first
 //! goes wrong (`hotline_recording::summarize`: page, byte offset, call time). With both
 //! stations' files, a speaker whose two recordings differ is compared packet by packet
@@ -73,6 +74,13 @@ pub fn check_files(station: &str, stated: &[RecordedCall], dir: &Path) -> FilesC
                 r.duration_ms,
                 if r.cut_off { ", cut off" } else { "" }
             )),
+            FileState::Missing if r.deleted.is_some() => {
+                let d = r.deleted.as_ref().map(|d| format!("entry {}, {}", d.entry, d.why)).unwrap_or_default();
+                lines.push(format!(
+                    "  call {}: deleted, as {station}'s record says ({d}); its hashes stay: SHA-256 {}, {} bytes, {} ms",
+                    r.call, r.sha256, r.bytes, r.duration_ms
+                ));
+            }
             FileState::Missing => {
                 failures += 1;
                 lines.push(format!(
@@ -212,12 +220,14 @@ mod tests {
             cut_off: false,
             caller,
             callee,
+            retention_days: Some(90),
             caller_station: Some("alpha".to_owned()),
+            deleted: None,
         }
     }
 
     #[test]
-    fn a_file_as_stated_passes_and_a_changed_byte_or_a_deleted_file_fails_with_where() {
+    fn a_file_as_stated_passes_a_changed_byte_or_a_deleted_file_fails_with_where_and_a_recorded_deletion_does_not() {
         let dir = tempfile::tempdir().expect("temp dir");
         let summary = record(dir.path(), "alpha", "bravo", None);
         let statement = stated("alpha", "bravo", &summary);
@@ -243,6 +253,14 @@ mod tests {
         assert_eq!(missing.failures, 1);
         assert!(missing.lines[1].contains("MISSING"), "{:?}", missing.lines);
         assert!(missing.lines[0].contains("1 stated by the record, 0 as stated, 1 not"), "{:?}", missing.lines);
+
+        // Gone with a deletion the record holds: not a failure, and the hashes are shown.
+        let deletion = hotline_audit::Deletion { entry: 9, at_ms: 0, why: "retention".to_owned() };
+        let deleted = RecordedCall { deleted: Some(deletion), ..statement };
+        let gone = check_files("alpha", std::slice::from_ref(&deleted), dir.path());
+        assert_eq!(gone.failures, 0, "{:?}", gone.lines);
+        assert!(gone.lines[1].contains("deleted, as alpha's record says (entry 9, retention)"), "{:?}", gone.lines);
+        assert!(gone.lines[1].contains(&deleted.sha256), "{:?}", gone.lines);
     }
 
     #[test]

@@ -223,7 +223,15 @@ pub struct PeerLine {
     /// as long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_ring_timeout_s: Option<u64>,
+    /// How many days we keep the recording of a call on this line (default 90); the
+    /// peer's own setting, which its `call_recorded` item states, is kept if longer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_retention_days: Option<u32>,
 }
+
+/// How long a call recording is kept when a line does not say (`recording_retention_days`).
+#[allow(non_upper_case_globals)]
+pub const recording_retention_days_default: u32 = 90;
 
 fn default_lang() -> String {
     "en".into()
@@ -254,12 +262,18 @@ impl PeerLine {
             reconnect_backoff_max_ms: default_reconnect_backoff_max_ms(),
             watch: WatchConfig::default(),
             call_ring_timeout_s: None,
+            recording_retention_days: None,
         }
     }
 
     /// The ring timeout of calls started on this line, in ms (`call_ring_timeout_s`).
     pub fn call_ring_timeout_ms(&self) -> u64 {
         self.call_ring_timeout_s.map_or(hotline_call::RING_TIMEOUT_MS_DEFAULT, |s| s.saturating_mul(1000))
+    }
+
+    /// How many days we keep a recording of a call on this line.
+    pub fn recording_retention_days(&self) -> u32 {
+        self.recording_retention_days.unwrap_or(recording_retention_days_default)
     }
 
     /// The pinned key, already checked by [`Config::load`].
@@ -384,6 +398,14 @@ impl Config {
                     at("call_ring_timeout_s"),
                     "call_ring_timeout_s out of range".into(),
                     "use 1 to 600 (seconds)",
+                ));
+            }
+            use hotline_item::peer_input::{recording_retention_days_max as max, recording_retention_days_min as min};
+            if !(min..=max).contains(&line.recording_retention_days()) {
+                return Err(invalid(
+                    at("recording_retention_days"),
+                    "recording_retention_days out of range".into(),
+                    "use 1 to 3650 (days)",
                 ));
             }
         }
@@ -662,7 +684,7 @@ mod tests {
     }
 
     #[test]
-    fn media_addresses_and_the_ring_timeout_have_defaults_and_bounds() {
+    fn media_addresses_the_ring_timeout_and_recording_retention_have_defaults_and_bounds() {
         let key = hotline_identity::StationKey::generate("bravo").expect("key").verifier();
         let line = format!("[[line]]\npeer = \"bravo\"\nkey = \"{key}\"\naddrs = [\"127.0.0.1:9\"]\n");
         let c = parse(&format!("{BASE}{line}")).expect("defaults");
@@ -679,6 +701,13 @@ mod tests {
         for bad in [0, 601] {
             let e = parse(&format!("{BASE}{line}call_ring_timeout_s = {bad}\n")).unwrap_err();
             assert!(e.contains("call_ring_timeout_s") && e.contains("1 to 600"), "{e}");
+        }
+        assert_eq!(c.lines[0].recording_retention_days(), 90);
+        let kept = parse(&format!("{BASE}{line}recording_retention_days = 3650\n")).expect("ten years");
+        assert_eq!(kept.lines[0].recording_retention_days(), 3650);
+        for bad in [0, 3651] {
+            let e = parse(&format!("{BASE}{line}recording_retention_days = {bad}\n")).unwrap_err();
+            assert!(e.contains("recording_retention_days") && e.contains("1 to 3650"), "{e}");
         }
         let e = parse(&format!("{BASE}[media]\nstun = \"stun.example:3478\"\n")).unwrap_err();
         assert!(e.contains("unknown field"), "{e}");

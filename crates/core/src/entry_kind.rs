@@ -47,6 +47,7 @@ entry_kinds! {
     CallRecorded => "call.recorded",
     CallRecordedByPeer => "call.recorded_by_peer",
     CallRecordingStopped => "call.recording_stopped",
+    CallRecordingDeleted => "call.recording_deleted",
     CallRecordingStoppedByPeer => "call.recording_stopped_by_peer",
     CallRefused => "call.refused",
     CallRinging => "call.ringing",

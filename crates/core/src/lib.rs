@@ -22,6 +22,7 @@ pub mod notify;
 pub mod presence;
 mod published;
 pub mod recording_files;
+pub mod recording_retention;
 pub mod redact;
 pub mod station_lock;
 pub mod supervise;

@@ -256,6 +256,21 @@ pub struct RecordingAnswer {
     pub bytes: u64,
     /// The recording has no proper end: the station stopped mid-call, or its disk failed.
     pub cut_off: bool,
+    /// Until when the file is kept (RFC 3339): this line's `recording_retention_days`,
+    /// or the peer's own retention of the call if longer.
+    pub kept_until: String,
+    /// The file was deleted (by retention or a supervisor); its hashes stay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<RecordingDeletedAnswer>,
+}
+
+/// When and why a recording's file was deleted.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingDeletedAnswer {
+    pub at: String,
+    /// `retention`, or `by supervisor NAME: REASON`.
+    pub why: String,
 }
 
 /// A voice call across a line; the same id at both stations.

@@ -82,8 +82,12 @@ fn view(
         object.insert(
             "recording".to_owned(),
             serde_json::json!({"sha256": r.sha256, "bytes": r.bytes, "duration_s": r.duration_ms as f64 / 1000.0,
-                "cut_off": r.cut_off}),
+                "cut_off": r.cut_off, "kept_until": hotline_core::rfc3339(r.kept_until_ms())}),
         );
+        if let (Some(at), Some(recording)) = (r.deleted_ms, object.get_mut("recording")) {
+            recording["deleted"] = serde_json::json!({"at": hotline_core::rfc3339(at),
+                "why": r.deleted_why.clone().unwrap_or_default()});
+        }
     }
     Some(json)
 }

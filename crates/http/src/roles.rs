@@ -30,6 +30,10 @@ pub const line_request_bytes_max: usize = 16 * 1024;
 /// (32 KiB) in JSON, with headroom for escaped line ends.
 #[allow(non_upper_case_globals)]
 pub const media_request_bytes_max: usize = 40 * 1024;
+/// Largest recording deletion body: a reason of at most
+/// `hotline_core::recording_retention::deletion_reason_bytes_max` bytes, escaped.
+#[allow(non_upper_case_globals)]
+pub const recording_deletion_bytes_max: usize = 8 * 1024;
 /// Routes that read no body take none: any body byte is refused.
 #[allow(non_upper_case_globals)]
 pub const no_body_bytes_max: usize = 0;
@@ -126,6 +130,7 @@ pub const ROUTE_RULES: &[RouteRule] = &[
     rule("GET", "/api/v1/calls", Any, no_body_bytes_max),
     rule("GET", "/api/v1/calls/{id}", Any, no_body_bytes_max),
     rule("GET", "/api/v1/calls/{id}/recording", Any, no_body_bytes_max),
+    rule("DELETE", "/api/v1/calls/{id}/recording", Supervisor, recording_deletion_bytes_max),
     rule("POST", "/api/v1/calls/{id}/answer", Operator, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/decline", Operator, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/hangup", Operator, no_body_bytes_max),

@@ -55,7 +55,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(calls::post_call))
         .routes(routes!(calls::get_calls))
         .routes(routes!(calls::get_call))
-        .routes(routes!(recordings::get_recording))
+        .routes(routes!(recordings::get_recording, recordings::delete_recording))
         .routes(routes!(calls::post_answer))
         .routes(routes!(calls::post_decline))
         .routes(routes!(calls::post_hangup))

@@ -95,7 +95,9 @@ pub enum Item {
     CallStep { from: String, to: String, step: String },
     /// The sending station's recording of call `call` is sealed: its file's SHA-256, size
     /// and duration, and the packet hash of each speaker's direction (named by call side,
-    /// so the same at both stations); `cut_off` when the recording had no proper end.
+    /// so the same at both stations); `cut_off` when the recording had no proper end;
+    /// `retention_days`, how long the sender keeps the file (the receiver keeps its own
+    /// at least as long).
     CallRecorded {
         from: String,
         to: String,
@@ -106,6 +108,7 @@ pub enum Item {
         cut_off: bool,
         caller: PacketStream,
         callee: PacketStream,
+        retention_days: u32,
     },
     /// The sending station's recorder could not write (or start) its recording of call
     /// `call` at `stopped_ms` (the sender's clock), for the reason `why`; the call went on.

@@ -55,6 +55,13 @@ pub const recording_packets_max: u64 = recording_duration_ms_max / 20;
 /// match the payload if the peer's own copy is produced in a dispute.
 #[allow(non_upper_case_globals)]
 pub const refused_payload_kept_bytes_max: usize = 4096;
+/// The shortest and longest a station keeps a call recording (`recording_retention_days`),
+/// ours as the configuration allows it and the peer's as its `call_recorded` item may
+/// state it: a peer cannot make us keep a file longer than ten years.
+#[allow(non_upper_case_globals)]
+pub const recording_retention_days_min: u32 = 1;
+#[allow(non_upper_case_globals)]
+pub const recording_retention_days_max: u32 = 3650;
 /// The latest time an item may name: 2100-01-01 UTC. Anything later is nonsense.
 #[allow(non_upper_case_globals)]
 pub const item_time_ms_max: i64 = 4_102_444_800_000;
@@ -232,8 +239,13 @@ pub fn check(item: &Item) -> Result<(), String> {
                 .map_err(|_| format!("call step {} is not base64", quote(step)))?;
             hotline_call::Step::parse(&raw).map(|_| ()).map_err(|e| format!("call step refused: {e}"))
         }
-        Item::CallRecorded { call, sha256, bytes, duration_ms, caller, callee, .. } => {
+        Item::CallRecorded { call, sha256, bytes, duration_ms, caller, callee, retention_days, .. } => {
             id("recorded call id", call)?;
+            if !(recording_retention_days_min..=recording_retention_days_max).contains(retention_days) {
+                return Err(format!(
+                    "a retention of {retention_days} days is not {recording_retention_days_min} to {recording_retention_days_max}"
+                ));
+            }
             sha256_hex("recording sha256", sha256)?;
             if *bytes > recording_bytes_max {
                 return Err(format!("a recording of {bytes} bytes is over the limit of {recording_bytes_max}"));
@@ -292,6 +304,7 @@ mod tests {
             cut_off: false,
             caller: stream(caller_packets),
             callee: stream(0),
+            retention_days: 90,
         }
     }
 
@@ -318,12 +331,22 @@ mod tests {
 
     #[test]
     fn a_recording_summary_is_checked_field_by_field() {
+        let kept = |days: u32| {
+            let mut item = recorded(&"0f".repeat(32), 6000, 300);
+            if let Item::CallRecorded { retention_days, .. } = &mut item {
+                *retention_days = days;
+            }
+            item
+        };
+        assert_eq!(check(&kept(recording_retention_days_max)), Ok(()));
         assert_eq!(check(&recorded(&"0f".repeat(32), 6000, 300)), Ok(()));
         for (item, why) in [
             (recorded(&"0F".repeat(32), 6000, 300), "not 64 lower-case hex"),
             (recorded(&"0f".repeat(31), 6000, 300), "not 64 lower-case hex"),
             (recorded(&"0f".repeat(32), 6000, 302), "do not fit in 6000 ms"),
             (recorded(&"0f".repeat(32), u64::MAX, 0), "over the limit"),
+            (kept(0), "retention of 0 days"),
+            (kept(100_000), "retention of 100000 days"),
         ] {
             let refused = check(&item).expect_err("refused");
             assert!(refused.contains(why), "{refused}");

@@ -249,6 +249,9 @@ pub struct LineSetup {
     pub presence: watch::Receiver<u32>,
     /// How long a call started on this line rings before it is missed.
     pub call_ring_timeout_ms: u64,
+    /// How long we keep a recording of a call on this line (`recording_retention_days`),
+    /// as our `call_recorded` item tells the peer.
+    pub recording_retention_days: u32,
 }
 
 /// How the watch starts a scheduled check: the line task of that peer sends it (looked

@@ -17,7 +17,7 @@
 pub use hotline_callmedia as callmedia;
 pub use hotline_core::{
     admin, alarms, auth, backup, client, config, core, entry_kind, export, notices, notify, now_ms, presence,
-    recording_files, rfc3339, station_lock, supervise, texts, views,
+    recording_files, recording_retention, rfc3339, station_lock, supervise, texts, views,
 };
 pub use hotline_http as http;
 pub use hotline_item as item;

@@ -61,6 +61,7 @@ pub struct Running {
     accept_task: tokio::task::JoinHandle<()>,
     checkpoint_task: tokio::task::JoinHandle<()>,
     watch_task: tokio::task::JoinHandle<()>,
+    retention_task: tokio::task::JoinHandle<()>,
     serving: Arc<ServingLines>,
     admin_task: Option<tokio::task::JoinHandle<()>>,
     admin_socket: Option<std::path::PathBuf>,
@@ -133,6 +134,8 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
     ));
     let watch_task =
         tokio::spawn(supervisor.clone().run(line::start_watch_checks(lines.clone()), core.storage.subscribe()));
+    let retention_task =
+        tokio::spawn(hotline_core::recording_retention::run(core.clone(), hotline_core::recording_files::dir(dir)));
     // The command line's way in while we serve; without it (a directory path too long
     // for a Unix socket, say) admin commands say so clearly, and the station still serves.
     let (admin_task, admin_socket) = match crate::admin::socket::bind(dir) {
@@ -193,6 +196,7 @@ pub async fn start(dir: &Path) -> Result<Running, ServeError> {
         accept_task,
         checkpoint_task,
         watch_task,
+        retention_task,
         serving,
         admin_task,
         admin_socket,
@@ -208,6 +212,7 @@ impl Running {
         self.accept_task.abort();
         self.checkpoint_task.abort();
         self.watch_task.abort();
+        self.retention_task.abort();
         if let Some(task) = &self.admin_task {
             task.abort();
         }

@@ -19,18 +19,6 @@ pub struct CallRow {
     pub updated_ms: i64,
 }
 
-/// This station's sealed recording of a call, as its `call.recorded` entry states it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallRecordingRow {
-    pub call: String,
-    /// The file's SHA-256, lower-case hex.
-    pub sha256: String,
-    pub bytes: u64,
-    pub duration_ms: u64,
-    pub cut_off: bool,
-    pub recorded_ms: i64,
-}
-
 fn call_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
     Ok(CallRow {
         id: r.get(0)?,
@@ -81,42 +69,6 @@ impl Tx<'_> {
                 "SELECT id, peer, live, call, started_ms, updated_ms FROM calls WHERE id = ?1",
                 [id],
                 call_from_row,
-            )
-            .optional()?)
-    }
-
-    /// Keeps a call's recording (a recording stated again, after a crash, replaces it).
-    pub fn put_call_recording(&self, r: &CallRecordingRow) -> Result<(), StoreError> {
-        let (bytes, duration_ms) = (i64::try_from(r.bytes), i64::try_from(r.duration_ms));
-        let (Ok(bytes), Ok(duration_ms)) = (bytes, duration_ms) else {
-            return Err(StoreError::Invariant("a recording's size or duration is out of range".into()));
-        };
-        self.exec(
-            "INSERT INTO call_recordings (call, sha256, bytes, duration_ms, cut_off, recorded_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (call) DO UPDATE SET sha256 = ?2, bytes = ?3, \
-             duration_ms = ?4, cut_off = ?5, recorded_ms = ?6",
-            params![r.call, r.sha256, bytes, duration_ms, r.cut_off as i64, r.recorded_ms],
-        )?;
-        Ok(())
-    }
-
-    pub fn call_recording(&self, call: &str) -> Result<Option<CallRecordingRow>, StoreError> {
-        use rusqlite::OptionalExtension as _;
-        Ok(self
-            .tx
-            .query_row(
-                "SELECT call, sha256, bytes, duration_ms, cut_off, recorded_ms FROM call_recordings WHERE call = ?1",
-                [call],
-                |r| {
-                    Ok(CallRecordingRow {
-                        call: r.get(0)?,
-                        sha256: r.get(1)?,
-                        bytes: r.get::<_, i64>(2)?.max(0) as u64,
-                        duration_ms: r.get::<_, i64>(3)?.max(0) as u64,
-                        cut_off: r.get::<_, i64>(4)? != 0,
-                        recorded_ms: r.get(5)?,
-                    })
-                },
             )
             .optional()?)
     }

@@ -15,6 +15,7 @@ mod accounts_tx;
 mod backup;
 mod calls_tx;
 mod line_restart_tx;
+mod recordings_tx;
 mod rows;
 mod schema;
 mod tx;
@@ -25,8 +26,9 @@ pub use backup::{
     BackupConfig, Snapshot, backup_busy_steps_max, backup_database, backup_step_pages, backup_step_pause_ms,
     integrity_check,
 };
-pub use calls_tx::{CallRecordingRow, CallRow};
+pub use calls_tx::CallRow;
 pub use line_restart_tx::LineRestart;
+pub use recordings_tx::{CallRecordingRow, DueRecording};
 pub use rows::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, User};
 pub use tx::Tx;
 pub use watch_tx::{AlarmRow, WatchCheckRow};

@@ -237,6 +237,18 @@ CREATE TABLE call_recordings (
     recorded_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+-- Retention of call recordings: how long this station said it keeps each one (its
+-- `call_recorded` item tells the peer), when the file was deleted (the row and its hashes
+-- stay), and how long the peer said it keeps its own: never less is kept here.
+ALTER TABLE call_recordings ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 90;
+ALTER TABLE call_recordings ADD COLUMN deleted_ms INTEGER;
+ALTER TABLE call_recordings ADD COLUMN deleted_why TEXT;
+CREATE TABLE peer_recording_retention (
+    call TEXT PRIMARY KEY,
+    days INTEGER NOT NULL
+);
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

@@ -319,6 +319,10 @@ call-state-superseded = superseded
 call-recording = Recording ({ $duration })
 call-recording-cut-off = Recording ({ $duration }, cut off)
 call-recording-label = Play this station's recording of the call
+call-recording-stopped-here = Not recorded here any more: the recorder stopped ({ $why }).
+call-recording-stopped-peer = { $peer } no longer records this call ({ $why }).
+call-recording-deleted-retention = Recording ({ $duration }) deleted { $at }: its retention ran out
+call-recording-deleted-by = Recording ({ $duration }) deleted { $at } { $why }
 sound-enable = Click to enable sound
     .title = The browser keeps this console silent until you click in it: calls and alarms cannot be heard yet
 

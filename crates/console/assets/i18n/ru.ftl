@@ -319,6 +319,10 @@ call-state-superseded = вытеснен
 call-recording = Запись ({ $duration })
 call-recording-cut-off = Запись ({ $duration }, оборвана)
 call-recording-label = Прослушать запись разговора на этой станции
+call-recording-stopped-here = Здесь разговор больше не записывается: запись остановилась ({ $why }).
+call-recording-stopped-peer = Станция { $peer } больше не записывает этот разговор ({ $why }).
+call-recording-deleted-retention = Запись ({ $duration }) удалена { $at }: истёк срок хранения
+call-recording-deleted-by = Запись ({ $duration }) удалена { $at } ({ $why })
 sound-enable = Нажмите, чтобы включить звук
     .title = Браузер не даёт консоли звучать, пока вы в ней не нажмёте: звонков и тревог пока не слышно
 

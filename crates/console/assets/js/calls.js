@@ -108,6 +108,10 @@ callAudio.onChange(() => render());
 /** A `call.*` entry from the event stream (`data.call` is the call after the step). */
 export function onCallEvent(kind, data) {
   if (kind === "call.recorded") return onRecorded(data);
+  if (kind === "call.recording_deleted") return onRecordingDeleted(data);
+  if (kind === "call.recording_stopped" || kind === "call.recording_stopped_by_peer") {
+    return onRecordingStopped(data, kind === "call.recording_stopped" ? "here" : "peer");
+  }
   if (!data || !data.call) return; // call.refused: no call; the refused POST says why
   steps.set(data.id, kind);
   upsert(data.call);
@@ -123,10 +127,47 @@ function onRecorded(data) {
   render();
 }
 
+/**
+ * A recorder stopped before the call ended (`where`: "here", or "peer" when the peer says
+ * its own did): the call goes on, and the operators must know it is no longer recorded.
+ */
+function onRecordingStopped(data, where) {
+  const c = data && calls.get(data.id);
+  if (!c) return; // the alarm board says so too
+  calls.set(c.id, { ...c, recordingStopped: { ...(c.recordingStopped || {}), [where]: data.why || "?" } });
+  render();
+}
+
+/** The call bar's mark of a recording that stopped, if one did. */
+function stoppedMark(c) {
+  const s = c.recordingStopped;
+  if (!s) return null;
+  const texts = [s.here && t("call-recording-stopped-here", { why: s.here }),
+    s.peer && t("call-recording-stopped-peer", { peer: c.peer.toUpperCase(), why: s.peer })].filter(Boolean);
+  return h("span", { class: "call-recording-stopped", role: "alert", text: texts.join(" ") });
+}
+
+/** This station deleted a call's recording (retention, or a supervisor): no more player. */
+function onRecordingDeleted(data) {
+  const c = data && calls.get(data.id);
+  if (!c || !c.recording) return; // the next sync's GET /api/v1/calls brings it
+  const why = data.why === "supervisor" ? `by supervisor ${data.by}: ${data.reason}` : data.why;
+  calls.set(c.id, { ...c, recording: { ...c.recording, deleted: { at: data.at, why } } });
+  render();
+}
+
 /** The player of a call's recording in the history, fetched only when played. */
 function recordingPlayer(c) {
   const r = c.recording;
   const length = duration(Math.round(r.duration_s * 1000));
+  if (r.deleted) {
+    const at = stamp(r.deleted.at);
+    const text = r.deleted.why === "retention"
+      ? t("call-recording-deleted-retention", { duration: length, at })
+      : t("call-recording-deleted-by", { duration: length, at, why: r.deleted.why });
+    return h("span", { class: "call-recording call-recording-deleted", dataset: { sha256: r.sha256 } },
+      h("span", { class: "call-recording-label", text }));
+  }
   return h("span", { class: "call-recording", dataset: { sha256: r.sha256, cutOff: r.cut_off ? "true" : "false" } },
     h("span", { class: "call-recording-label",
       text: t(r.cut_off ? "call-recording-cut-off" : "call-recording", { duration: length }) }),
@@ -258,6 +299,7 @@ function barItem(c, r) {
       h("span", { class: "call-text", text: t("call-answered", { peer, user: c.answered_by || "?" }) }),
       h("span", { class: "call-timer", dataset: { since: c.answered || "" } }),
       audioState(c.id),
+      stoppedMark(c),
       button("hangup", c.id, "call-hangup", "call-hangup"));
   } else {
     const id = c.state === "answered" ? "call-elsewhere-answered"

@@ -67,6 +67,9 @@ export const FOLLOWED_KINDS = [
   "call.ended",
   "call.refused",
   "call.recorded",
+  "call.recording_deleted",
+  "call.recording_stopped",
+  "call.recording_stopped_by_peer",
 ];
 
 const probeRetryMs = 2000;

@@ -4,7 +4,8 @@
 //!
 //! Out: `accept_recording` (the recorder asks, once a recording is sealed) writes
 //! `call.recorded` with our summary and sends it as a `call_recorded` item. In: `receive`
-//! stores the peer's as `call.recorded_by_peer` — only for a call of this line; anything
+//! stores the peer's as `call.recorded_by_peer`, and how long the peer keeps its file
+//! (ours is kept at least as long) — only for a call of this line; anything
 //! else is refused with its reason and changes nothing (the item was checked field by
 //! field in `hotline_item::peer_input`).
 
@@ -27,13 +28,13 @@ pub struct Recording {
 }
 
 fn body(peer: &str, call: &str, item: &Item, signed: &SignedItem) -> Value {
-    let Item::CallRecorded { sha256, bytes, duration_ms, cut_off, caller, callee, .. } = item else {
+    let Item::CallRecorded { sha256, bytes, duration_ms, cut_off, caller, callee, retention_days, .. } = item else {
         return Value::Null;
     };
     let stream = |s: &PacketStream| json!({"packets_sha256": s.packets_sha256, "packets": s.packets});
     json!({"peer": peer, "id": call, "sha256": sha256, "bytes": bytes, "duration_ms": duration_ms,
            "cut_off": cut_off, "caller": stream(caller), "callee": stream(callee),
-           "item": signed.text, "sig": signed.sig})
+           "retention_days": retention_days, "item": signed.text, "sig": signed.sig})
 }
 
 fn stopped_body(peer: &str, call: &str, signed: &SignedItem) -> Value {
@@ -48,6 +49,7 @@ impl LineTask {
     /// Records our sealed recording of a call on this line and sends its summary.
     pub(crate) async fn accept_recording(&mut self, recording: Recording) -> Result<(), LineError> {
         let ends = self.ends();
+        let retention_days = self.setup.recording_retention_days;
         let outbound = self
             .setup
             .core
@@ -64,6 +66,10 @@ impl LineTask {
                     duration_ms: recording.duration_ms,
                     cut_off: recording.cut_off,
                     recorded_ms: j.now_ms,
+                    retention_days,
+                    deleted_ms: None,
+                    deleted_why: None,
+                    peer_retention_days: None,
                 })?;
                 let item = Item::CallRecorded {
                     from: ends.local.clone(),
@@ -75,6 +81,7 @@ impl LineTask {
                     cut_off: recording.cut_off,
                     caller: recording.caller,
                     callee: recording.callee,
+                    retention_days,
                 };
                 let signed = SignedItem::sign(item, &ends.key);
                 let outbound = enqueue_control(j, &ends.peer, &signed)?;
@@ -133,10 +140,14 @@ impl LineTask {
 
 /// The peer sealed its recording of a call: kept only for a call of this line.
 pub(super) fn receive(j: &mut Journal<'_>, ends: &Ends, signed: &SignedItem) -> Result<(), StoreError> {
-    let Item::CallRecorded { call, .. } = &signed.item else { return Err(not_routed("call_recorded")) };
+    let Item::CallRecorded { call, retention_days, .. } = &signed.item else {
+        return Err(not_routed("call_recorded"));
+    };
     let peer = ends.peer.as_str();
     let known = j.tx.call(call)?.is_some_and(|row| row.peer == peer);
     if known {
+        // Our own recording of the call is kept at least as long as the peer keeps its.
+        j.tx.put_peer_recording_retention(call, *retention_days)?;
         j.append(EntryKind::CallRecordedByPeer, body(peer, call, &signed.item, signed))?;
     } else {
         j.append(

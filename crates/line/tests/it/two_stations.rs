@@ -56,6 +56,7 @@ async fn station(name: &str, key: StationKey, peer: &str, peer_key: VerifierKey)
         supervisor,
         presence: hotline_core::presence::Presence::new().subscribe(),
         call_ring_timeout_ms: hotline_call::RING_TIMEOUT_MS_DEFAULT,
+        recording_retention_days: hotline_core::config::recording_retention_days_default,
     };
     let (line, _task) = hotline_line::start(setup).await.expect("line");
     Station { core, line }

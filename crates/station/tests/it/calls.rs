@@ -17,6 +17,12 @@ fn free_addr() -> std::net::SocketAddr {
 }
 
 pub async fn pair() -> (tempfile::TempDir, Running, Running) {
+    pair_configured(|_, _| {}).await
+}
+
+/// Two stations as [`pair`] makes them, `edit(name, station_dir)` run on each after its
+/// line is added (the `[[line]]` table is the last of its `station.toml`) and before it starts.
+pub async fn pair_configured(edit: impl Fn(&str, &std::path::Path)) -> (tempfile::TempDir, Running, Running) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (a_line, b_line) = (free_addr(), free_addr());
     let mut keys = Vec::new();
@@ -27,6 +33,9 @@ pub async fn pair() -> (tempfile::TempDir, Running, Running) {
     }
     admin::line_add(&dir.path().join("alpha"), "bravo", &keys[1].to_string(), &[b_line.to_string()]).expect("line");
     admin::line_add(&dir.path().join("bravo"), "alpha", &keys[0].to_string(), &[a_line.to_string()]).expect("line");
+    for name in ["alpha", "bravo"] {
+        edit(name, &dir.path().join(name));
+    }
     let alpha = serve::start(&dir.path().join("alpha")).await.expect("alpha");
     let bravo = serve::start(&dir.path().join("bravo")).await.expect("bravo");
     for (r, peer) in [(&alpha, "bravo"), (&bravo, "alpha")] {

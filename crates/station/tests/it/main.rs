@@ -16,5 +16,6 @@ mod line_flood;
 mod lines;
 mod listener;
 mod metrics;
+mod recording_retention;
 mod recordings;
 mod roles;

@@ -10,7 +10,7 @@ use hotline_station::line::calls::CallOp;
 
 use crate::calls::{call, pair, wait_state};
 
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !check() {
         assert!(std::time::Instant::now() < deadline, "{what} did not happen within 10 s");
@@ -87,13 +87,13 @@ async fn an_answered_call_is_recorded_at_both_stations_and_sealed_when_it_ends()
     bravo.stop().await;
 }
 
-async fn export_of(r: &hotline_station::serve::Running, peer: &str) -> hotline_audit::Export {
+pub(crate) async fn export_of(r: &hotline_station::serve::Running, peer: &str) -> hotline_audit::Export {
     let key = r.state.lines.get(peer).expect("line").key.clone();
     let text = hotline_station::export::export(&r.state.core, r.state.key.clone(), vec![key]).await.expect("export");
     hotline_audit::parse_export(text.as_bytes()).expect("parse")
 }
 
-async fn entry(r: &hotline_station::serve::Running, kind: &str, id: CallId) -> serde_json::Value {
+pub(crate) async fn entry(r: &hotline_station::serve::Running, kind: &str, id: CallId) -> serde_json::Value {
     let entries = r.state.core.read(|tx| tx.entries_after(0, 100_000)).await.expect("entries");
     let found = entries
         .into_iter()
@@ -104,7 +104,7 @@ async fn entry(r: &hotline_station::serve::Running, kind: &str, id: CallId) -> s
     found.unwrap_or(serde_json::Value::Null)
 }
 
-async fn eventually_entry(r: &hotline_station::serve::Running, kind: &str, id: CallId) -> serde_json::Value {
+pub(crate) async fn eventually_entry(r: &hotline_station::serve::Running, kind: &str, id: CallId) -> serde_json::Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let found = entry(r, kind, id).await;
