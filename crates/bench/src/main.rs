@@ -5,11 +5,16 @@
 //! cargo build --release -p hotline-cli -p hotline-bench
 //! cargo run --release -p hotline-bench -- [--quick] [--out docs/benchmarks.json] [--only floor,delivery,...]
 //! cargo run --release -p hotline-bench -- --soak [--soak-minutes 10] [--out soak.json]
+//! cargo run --release -p hotline-bench -- --recording [--out recording.json]
 //! ```
 //!
 //! `--soak` runs only the soak (`soak.rs`): every hostile-peer attack in a loop against a
 //! station delivering 100 msg/s to a good peer, compared with the same run without the
 //! attacker (each run `--soak-minutes` long).
+//!
+//! `--recording [--recording-hours 1] [--recording-calls 10] [--recording-seconds 60]`
+//! runs only the recorder's cost (`recording.rs`): CPU and disk per recorded call-hour,
+//! and that many calls recorded at once in real time.
 //!
 //! Everything runs on loopback: hotline stations are child processes of the release
 //! `hotline` binary (`target/release/hotline`, or `$HOTLINE_BIN`), `nats-server` is
@@ -27,6 +32,7 @@ mod footprint;
 mod jetstream;
 mod machine;
 mod record;
+mod recording;
 mod report;
 mod soak;
 mod stats;
@@ -54,6 +60,8 @@ struct Options {
     catchup_messages: Option<usize>,
     /// Run the soak instead of the benchmarks: minutes per run, and the attacker's pause.
     soak: Option<soak::SoakOptions>,
+    /// Run the recorder's benchmark instead.
+    recording: Option<recording::RecordingOptions>,
 }
 
 impl Options {
@@ -111,7 +119,16 @@ impl Plan {
 const body_bytes: usize = 128;
 
 fn parse_args() -> anyhow::Result<Options> {
-    let mut options = Options { quick: false, out: None, only: None, keep: false, catchup_messages: None, soak: None };
+    let mut options = Options {
+        quick: false,
+        out: None,
+        only: None,
+        keep: false,
+        catchup_messages: None,
+        soak: None,
+        recording: None,
+    };
+    let recording_defaults = || recording::RecordingOptions { call_hours: 1.0, calls: 10, seconds: 60 };
     let soak_defaults = || soak::SoakOptions { minutes: 10.0, rate_per_s: 100.0, round_pause_ms: 100 };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -123,6 +140,16 @@ fn parse_args() -> anyhow::Result<Options> {
             }
             "--out" => options.out = Some(args.next().context("--out needs a file")?.into()),
             "--soak" => options.soak = Some(options.soak.take().unwrap_or_else(soak_defaults)),
+            "--recording" => options.recording = Some(options.recording.take().unwrap_or_else(recording_defaults)),
+            "--recording-hours" | "--recording-calls" | "--recording-seconds" => {
+                let value = args.next().with_context(|| format!("{arg} needs a number"))?;
+                let r = options.recording.get_or_insert_with(recording_defaults);
+                match arg.as_str() {
+                    "--recording-hours" => r.call_hours = value.parse()?,
+                    "--recording-calls" => r.calls = value.parse()?,
+                    _ => r.seconds = value.parse()?,
+                }
+            }
             "--soak-minutes" => {
                 let mut soak = options.soak.take().unwrap_or_else(soak_defaults);
                 soak.minutes = args.next().context("--soak-minutes needs a number")?.parse()?;
@@ -144,7 +171,8 @@ fn parse_args() -> anyhow::Result<Options> {
             "-h" | "--help" => {
                 println!(
                     "usage: hotline-bench [--quick] [--keep] [--catchup-messages N] [--out FILE.json] [--only {}]\n       \
-                     hotline-bench --soak [--soak-minutes M] [--soak-pause-ms MS] [--out FILE.json]",
+                     hotline-bench --soak [--soak-minutes M] [--soak-pause-ms MS] [--out FILE.json]\n       \
+                     hotline-bench --recording [--recording-hours H] [--recording-calls N] [--recording-seconds S] [--out FILE.json]",
                     SECTIONS.join(",")
                 );
                 std::process::exit(0);
@@ -205,6 +233,16 @@ async fn run() -> anyhow::Result<()> {
         ..Report::default()
     };
     eprintln!("data in {}", base.display());
+    if let Some(recording_options) = options.recording.clone() {
+        let measured = recording::run(base, &recording_options)?;
+        println!("{}", recording::render(&measured));
+        if let Some(out) = &options.out {
+            std::fs::write(out, serde_json::to_string_pretty(&measured)? + "\n")
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("wrote {}", out.display());
+        }
+        return Ok(());
+    }
     if let Some(soak_options) = options.soak.clone() {
         let soaked = soak::run(&bin, base, soak_options).await?;
         println!("{}", soak::render(&soaked));
