@@ -4,8 +4,9 @@
 //! record holds — with Range requests (a browser seeks in a long call without fetching
 //! all of it), by tower-http's `ServeFile`, which also answers 416 for a range past the
 //! end. Only sealed recordings are served: one still being written, or one a crash left
-//! unsealed, is not in the record yet. `DELETE` is a supervisor's: it deletes the file
-//! for a reason they give, and the record says so (`hotline_core::recording_retention`).
+//! unsealed, is not in the record yet. `POST .../recording/delete` is a supervisor's: it
+//! deletes the file for a reason they give, and the record says so
+//! (`hotline_core::recording_retention`).
 
 use axum::Extension;
 use axum::extract::{Path, Request, State};
@@ -78,12 +79,12 @@ pub struct RecordingDeletion {
 /// Delete this station's recording of a call (supervisors): the file goes, a
 /// `call.recording_deleted` entry says who deleted it and why, and the record keeps the
 /// recording's hashes. Retention deletes recordings by itself; this is for the rest.
-#[utoipa::path(delete, path = "/api/v1/calls/{id}/recording", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/calls/{id}/recording/delete", params(("id" = String, Path)),
     request_body = RecordingDeletion,
     responses((status = 204, description = "Deleted"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "Already deleted"), (status = 413, body = ErrorBody)))]
-pub(super) async fn delete_recording(
+pub(super) async fn post_recording_delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Extension(Operator(user)): Extension<Operator>,

@@ -130,7 +130,7 @@ pub const ROUTE_RULES: &[RouteRule] = &[
     rule("GET", "/api/v1/calls", Any, no_body_bytes_max),
     rule("GET", "/api/v1/calls/{id}", Any, no_body_bytes_max),
     rule("GET", "/api/v1/calls/{id}/recording", Any, no_body_bytes_max),
-    rule("DELETE", "/api/v1/calls/{id}/recording", Supervisor, recording_deletion_bytes_max),
+    rule("POST", "/api/v1/calls/{id}/recording/delete", Supervisor, recording_deletion_bytes_max),
     rule("POST", "/api/v1/calls/{id}/answer", Operator, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/decline", Operator, no_body_bytes_max),
     rule("POST", "/api/v1/calls/{id}/hangup", Operator, no_body_bytes_max),

@@ -149,29 +149,29 @@ async fn a_supervisor_may_delete_a_recording_sooner_for_a_reason_the_record_keep
     let (dir, alpha, bravo) = pair_configured(|_, _| {}).await;
     let id = recorded_call(dir.path(), &alpha, &bravo).await;
     let file = dir.path().join(format!("bravo/recordings/{id}.opus"));
-    let path = format!("/api/v1/calls/{id}/recording");
+    let path = format!("/api/v1/calls/{id}/recording/delete");
     let operator = token(&bravo, "op2", Role::Operator).await;
     let supervisor = token(&bravo, "sup", Role::Supervisor).await;
 
-    let (status, body) = api(&bravo, "DELETE", &path, &operator, Some(json!({"reason": "tidying up"}))).await;
+    let (status, body) = api(&bravo, "POST", &path, &operator, Some(json!({"reason": "tidying up"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     for bad in
         [json!({"reason": "   "}), json!({"reason": "x".repeat(2000)}), json!({}), json!({"reason": "a", "more": 1})]
     {
-        let (status, body) = api(&bravo, "DELETE", &path, &supervisor, Some(bad.clone())).await;
+        let (status, body) = api(&bravo, "POST", &path, &supervisor, Some(bad.clone())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
     assert!(file.exists() && deletions(&bravo).await.is_empty(), "refused deletions change nothing");
 
     let reason = json!({"reason": "recorded a test by mistake"});
-    let (status, body) = api(&bravo, "DELETE", &path, &supervisor, Some(reason.clone())).await;
+    let (status, body) = api(&bravo, "POST", &path, &supervisor, Some(reason.clone())).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert!(!file.exists());
     let deleted = deletions(&bravo).await;
     assert_eq!(deleted.len(), 1);
     assert_eq!((deleted[0]["why"].as_str(), deleted[0]["by"].as_str()), (Some("supervisor"), Some("sup")));
     assert_eq!(deleted[0]["reason"], "recorded a test by mistake");
-    let (status, body) = api(&bravo, "DELETE", &path, &supervisor, Some(reason)).await;
+    let (status, body) = api(&bravo, "POST", &path, &supervisor, Some(reason)).await;
     assert_eq!(status, StatusCode::CONFLICT, "once: {body}");
     let again = recording_retention::delete(
         &bravo.state.core,
@@ -181,8 +181,8 @@ async fn a_supervisor_may_delete_a_recording_sooner_for_a_reason_the_record_keep
     )
     .await;
     assert!(matches!(again, Err(DeleteError::AlreadyDeleted(_))), "{again:?}");
-    let unknown = format!("/api/v1/calls/{}/recording", uuid::Uuid::now_v7());
-    let (status, _) = api(&bravo, "DELETE", &unknown, &supervisor, Some(json!({"reason": "x"}))).await;
+    let unknown = format!("/api/v1/calls/{}/recording/delete", uuid::Uuid::now_v7());
+    let (status, _) = api(&bravo, "POST", &unknown, &supervisor, Some(json!({"reason": "x"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a call with no recording here");
     // Alpha's copy is untouched: each station deletes only its own.
     assert!(dir.path().join(format!("alpha/recordings/{id}.opus")).exists());
