@@ -97,7 +97,7 @@ impl RecorderTaps {
         let thread_shared = shared.clone();
         std::thread::Builder::new().name(format!("recorder-{call_id}")).spawn({
             let peer = peer.to_owned();
-            move || record(thread_shared, call, &peer, recorder, input_rx)
+            move || record(thread_shared, call, &peer, recorder, now_ms, input_rx)
         })?;
         tracing::info!(call = %call, path = %path.display(), "recording the call");
         Ok(RecordingTap { shared, inputs, dropped: 0, ended_ms: None })
@@ -166,7 +166,14 @@ impl Drop for RecordingTap {
 
 /// The recorder thread of one call: writes what the tap sends until the call ends, then
 /// finishes the file and hands it on to be recorded and sealed.
-fn record(shared: Arc<Shared>, call: CallId, peer: &str, mut recorder: Recorder, inputs: Receiver<Input>) {
+fn record(
+    shared: Arc<Shared>,
+    call: CallId,
+    peer: &str,
+    mut recorder: Recorder,
+    started_ms: u64,
+    inputs: Receiver<Input>,
+) {
     let mut failed: Option<Error> = None;
     // Once the call has ended here, no timer runs: the time line stays where the end
     // left it, and the last packets are placed by their RTP time.
@@ -201,7 +208,20 @@ fn record(shared: Arc<Shared>, call: CallId, peer: &str, mut recorder: Recorder,
         }
     };
     let finished = match failed {
-        None => recorder.finish(end_ms).map(|done| Finished::Whole(done.summary)),
+        None => recorder.finish(end_ms).map(|done| {
+            // Where each speaker starts and stops in the file, against the call's end here:
+            // what to read first when a recording's length and the call's differ.
+            let slot_ms = |p: Option<(u64, u64)>| p.map(|(first, last)| (first * 20, (last + 1) * 20));
+            tracing::info!(
+                call = %call,
+                duration_ms = done.summary.duration_ms,
+                ended_ms = end_ms.saturating_sub(started_ms),
+                ours_ms = ?slot_ms(done.placed[0]),
+                theirs_ms = ?slot_ms(done.placed[1]),
+                "recording finished (times from the recording's start)"
+            );
+            Finished::Whole(done.summary)
+        }),
         Some(e) => Err(e),
     };
     let finished = finished.unwrap_or_else(|e| {

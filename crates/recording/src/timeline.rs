@@ -93,6 +93,14 @@ impl Timeline {
         Timeline { start_ms, limits, tracks: Default::default(), next_slot: 0 }
     }
 
+    /// The first and the newest slot a direction's packets were placed in, if any.
+    pub fn placed(&self, direction: Direction) -> Option<(u64, u64)> {
+        let track = &self.tracks[direction.index()];
+        let (_, first) = track.base?;
+        let (newest, _) = track.clock?;
+        Some((first.max(0) as u64, newest))
+    }
+
     /// The first slot not yet handed out, which is the recording's length in slots.
     pub fn next_slot(&self) -> u64 {
         self.next_slot

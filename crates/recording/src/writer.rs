@@ -70,6 +70,9 @@ pub struct Finished {
     pub summary: Summary,
     /// Indexed by `Direction::index`.
     pub refused: [RefusalCounts; 2],
+    /// Each direction's first and newest slot (20 ms from the call's start), if it sent
+    /// anything: where in the file each speaker starts and stops.
+    pub placed: [Option<(u64, u64)>; 2],
 }
 
 /// The recording of one call under way.
@@ -215,7 +218,8 @@ impl Recorder {
             ours: self.hashers[0].summary(),
             theirs: self.hashers[1].summary(),
         };
-        Ok(Finished { summary, refused: self.refused })
+        let placed = [self.timeline.placed(Direction::Ours), self.timeline.placed(Direction::Theirs)];
+        Ok(Finished { summary, refused: self.refused, placed })
     }
 
     /// Starts the first audio page with the filler slots that the pre-skip covers.
