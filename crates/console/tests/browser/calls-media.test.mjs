@@ -298,6 +298,18 @@ test("call audio the other way: bravo calls, alpha answers; each still hears the
   await linesFree();
 });
 
+/** Alpha calls bravo and bravo answers; the call's id and when bravo says it was answered. */
+async function answeredCall() {
+  const [alpha, bravo] = [consoles.alpha.page, consoles.bravo.page];
+  await callButton(alpha, "bravo").click();
+  await bravo.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
+  const id = await alpha.locator("#call-bar li[data-call-id]").getAttribute("data-call-id");
+  await bravo.click('#call-bar [data-action="answer"]');
+  for (const page of [alpha, bravo]) await page.locator('body[data-call="answered"]').waitFor({ timeout: 3000 });
+  const answeredAt = new Date((await apiGet(consoles.bravo, BRAVO, `/api/v1/calls/${id}`)).answered).getTime();
+  return { id, answeredAt };
+}
+
 /** Waits until station `url` lists its sealed recording of call `id`; returns the call. */
 async function recorded(side, url, id, ms = 15000) {
   const deadline = Date.now() + ms;
@@ -345,16 +357,11 @@ function exportEntries(file) {
 test("recording: a 6 s call is recorded at both stations; the files decode, last the call, hold both tones and match both records; verify catches a changed or deleted file", async () => {
   const alpha = consoles.alpha.page;
   const bravo = consoles.bravo.page;
-  await callButton(alpha, "bravo").click();
-  await bravo.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
-  const id = await alpha.locator("#call-bar li[data-call-id]").getAttribute("data-call-id");
+  const { id, answeredAt } = await answeredCall();
   ids.recorded = id;
-  await bravo.click('#call-bar [data-action="answer"]');
-  for (const page of [alpha, bravo]) await page.locator('body[data-call="answered"]').waitFor({ timeout: 3000 });
   const [atAlpha, atBravo] = await Promise.all([hears(alpha, id, TONES.bravo), hears(bravo, id, TONES.alpha)]);
   assert.ok(atAlpha.ok && atBravo.ok, `both hear the other: ${JSON.stringify([atAlpha, atBravo])}`);
   // Six seconds after the answer, bravo hangs up.
-  const answeredAt = new Date((await apiGet(consoles.bravo, BRAVO, `/api/v1/calls/${id}`)).answered).getTime();
   await bravo.waitForTimeout(Math.max(0, answeredAt + 6000 - Date.now()));
   await bravo.click('#call-bar [data-action="hangup"]');
   for (const page of [alpha, bravo]) await page.locator("body:not([data-call])").waitFor({ timeout: 3000 });
@@ -405,14 +412,7 @@ test("recording: a 6 s call is recorded at both stations; the files decode, last
     assert.ok(Math.abs(probedMs - 20 - durationMs) <= 1.5, `${name}: ffprobe reads the same length (${probedMs} ms)`);
 
     // Both tones, each in its speaker's channel: ours on the left, the peer's on the right.
-    const [ours, theirs] = channels(file);
-    const middle = (x) => x.subarray(SAMPLE_RATE * 2, SAMPLE_RATE * 5);
-    const peer = name === "alpha" ? "bravo" : "alpha";
-    for (const [channel, speaker] of [[ours, name], [theirs, peer]]) {
-      const [wanted, other] = speaker === "alpha" ? [TONES.alpha, TONES.bravo] : [TONES.bravo, TONES.alpha];
-      const [pw, po] = [power(middle(channel), wanted), power(middle(channel), other)];
-      assert.ok(pw > 100 * po && pw > 1e3, `${name}'s recording: ${speaker}'s channel holds ${wanted} Hz (power ${pw.toExponential(2)} vs ${po.toExponential(2)} at ${other} Hz)`);
-    }
+    assertTones(file, name);
   }
 
   // The records: each station's own statement, the peer's copy of it, the packet hashes.
@@ -542,12 +542,7 @@ function assertTones(file, name) {
 test("recording under 5 % loss between the stations: both recordings keep the call's length and both tones; verify says where the two first differ", async () => {
   const alpha = consoles.alpha.page;
   const bravo = consoles.bravo.page;
-  await callButton(alpha, "bravo").click();
-  await bravo.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
-  const id = await alpha.locator("#call-bar li[data-call-id]").getAttribute("data-call-id");
-  await bravo.click('#call-bar [data-action="answer"]');
-  for (const page of [alpha, bravo]) await page.locator('body[data-call="answered"]').waitFor({ timeout: 3000 });
-  const answeredAt = new Date((await apiGet(consoles.bravo, BRAVO, `/api/v1/calls/${id}`)).answered).getTime();
+  const { id, answeredAt } = await answeredCall();
   lossyStationUdp(5);
   try {
     await bravo.waitForTimeout(Math.max(0, answeredAt + 6000 - Date.now()));
@@ -604,11 +599,7 @@ test("a recorder whose disk fills mid-call: the call goes on, both operators see
   try {
     const alpha = consoles.alpha.page;
     const bravo = consoles.bravo.page;
-    await callButton(alpha, "bravo").click();
-    await bravo.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
-    const id = await alpha.locator("#call-bar li[data-call-id]").getAttribute("data-call-id");
-    await bravo.click('#call-bar [data-action="answer"]');
-    for (const page of [alpha, bravo]) await page.locator('body[data-call="answered"]').waitFor({ timeout: 3000 });
+    const { id } = await answeredCall();
     const seen = {};
     await Promise.all([["alpha", alpha], ["bravo", bravo]].map(async ([name, page]) => {
       await page.locator(`#call-bar li[data-call-id="${id}"] .call-recording-stopped`).waitFor({ timeout: 15000 });
@@ -646,12 +637,7 @@ test("a recorder whose disk fills mid-call: the call goes on, both operators see
 test("a station SIGKILLed mid-call keeps a playable recording of all but its last seconds, and its record says it was cut", async () => {
   const alpha = consoles.alpha.page;
   const bravo = consoles.bravo.page;
-  await callButton(alpha, "bravo").click();
-  await bravo.locator('body[data-call="ringing"]').waitFor({ timeout: 3000 });
-  const id = await alpha.locator("#call-bar li[data-call-id]").getAttribute("data-call-id");
-  await bravo.click('#call-bar [data-action="answer"]');
-  for (const page of [alpha, bravo]) await page.locator('body[data-call="answered"]').waitFor({ timeout: 3000 });
-  const answeredAt = new Date((await apiGet(consoles.bravo, BRAVO, `/api/v1/calls/${id}`)).answered).getTime();
+  const { id, answeredAt } = await answeredCall();
   await alpha.waitForTimeout(Math.max(0, answeredAt + 5000 - Date.now()));
   // Alpha's station dies mid-call, as a power cut would leave it; then it starts again.
   const pidFile = join(WORK, "alpha.pid");
