@@ -37,8 +37,8 @@ mod step;
 
 pub use call::{Call, CallState, Direction, Ending, Final, Phase, Reason, Side};
 pub use config::{
-    CALLS_HISTORY_MAX_LIMIT, CallConfig, RING_TIMEOUT_MS_DEFAULT, RING_TIMEOUT_MS_MAX, RING_TIMEOUT_MS_MIN,
-    WAIT_MS_LIMIT,
+    ANSWERED_LINE_GRACE_MS_DEFAULT, CALLS_HISTORY_MAX_LIMIT, CallConfig, RING_TIMEOUT_MS_DEFAULT, RING_TIMEOUT_MS_MAX,
+    RING_TIMEOUT_MS_MIN, WAIT_MS_LIMIT,
 };
 pub use error::{CallError, ConfigError, IdError, ParseError, PeerError, RestoreError};
 pub use event::{Event, RecordEntry, RecordKind};

@@ -223,6 +223,11 @@ pub struct PeerLine {
     /// as long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_ring_timeout_s: Option<u64>,
+    /// How long an answered call on this line outlives the line being down (default 5;
+    /// 0 ends it at once): a reconnect or a connection swap is over well within it, and
+    /// the audio does not need the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_line_grace_s: Option<u64>,
     /// How many days we keep the recording of a call on this line (default 90); the
     /// peer's own setting, which its `call_recorded` item states, is kept if longer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -262,6 +267,7 @@ impl PeerLine {
             reconnect_backoff_max_ms: default_reconnect_backoff_max_ms(),
             watch: WatchConfig::default(),
             call_ring_timeout_s: None,
+            call_line_grace_s: None,
             recording_retention_days: None,
         }
     }
@@ -269,6 +275,11 @@ impl PeerLine {
     /// The ring timeout of calls started on this line, in ms (`call_ring_timeout_s`).
     pub fn call_ring_timeout_ms(&self) -> u64 {
         self.call_ring_timeout_s.map_or(hotline_call::RING_TIMEOUT_MS_DEFAULT, |s| s.saturating_mul(1000))
+    }
+
+    /// How long an answered call on this line outlives the line being down, in ms.
+    pub fn call_line_grace_ms(&self) -> u64 {
+        self.call_line_grace_s.map_or(hotline_call::ANSWERED_LINE_GRACE_MS_DEFAULT, |s| s.saturating_mul(1000))
     }
 
     /// How many days we keep a recording of a call on this line.
@@ -398,6 +409,13 @@ impl Config {
                     at("call_ring_timeout_s"),
                     "call_ring_timeout_s out of range".into(),
                     "use 1 to 600 (seconds)",
+                ));
+            }
+            if line.call_line_grace_ms() > hotline_call::WAIT_MS_LIMIT {
+                return Err(invalid(
+                    at("call_line_grace_s"),
+                    "call_line_grace_s out of range".into(),
+                    "use 0 to 3600 (seconds)",
                 ));
             }
             use hotline_item::peer_input::{recording_retention_days_max as max, recording_retention_days_min as min};
@@ -703,6 +721,11 @@ mod tests {
             assert!(e.contains("call_ring_timeout_s") && e.contains("1 to 600"), "{e}");
         }
         assert_eq!(c.lines[0].recording_retention_days(), 90);
+        assert_eq!(c.lines[0].call_line_grace_ms(), 5_000);
+        let graced = parse(&format!("{BASE}{line}call_line_grace_s = 0\n")).expect("no grace");
+        assert_eq!(graced.lines[0].call_line_grace_ms(), 0);
+        let e = parse(&format!("{BASE}{line}call_line_grace_s = 3601\n")).unwrap_err();
+        assert!(e.contains("call_line_grace_s") && e.contains("0 to 3600"), "{e}");
         let kept = parse(&format!("{BASE}{line}recording_retention_days = 3650\n")).expect("ten years");
         assert_eq!(kept.lines[0].recording_retention_days(), 3650);
         for bad in [0, 3651] {

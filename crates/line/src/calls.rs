@@ -46,6 +46,8 @@ pub(crate) struct CallEnds<'a> {
     pub(crate) key: &'a hotline_identity::StationKey,
     /// The line's `call_ring_timeout_s`, in ms, for the calls we start.
     pub(crate) ring_timeout_ms: u64,
+    /// The line's `call_line_grace_s`, in ms.
+    pub(crate) line_grace_ms: u64,
 }
 
 fn ms(t: u64) -> String {
@@ -72,7 +74,11 @@ pub fn call_json(call: &Call, peer: &str) -> Value {
 }
 
 fn config(ends: &CallEnds<'_>) -> CallConfig {
-    CallConfig { ring_timeout_ms: ends.ring_timeout_ms, ..CallConfig::new(ends.local, ends.peer) }
+    CallConfig {
+        ring_timeout_ms: ends.ring_timeout_ms,
+        answered_line_grace_ms: ends.line_grace_ms,
+        ..CallConfig::new(ends.local, ends.peer)
+    }
 }
 
 /// The line's `CallLine`, rebuilt from the store if it is not in memory (start-up, or

@@ -249,6 +249,8 @@ pub struct LineSetup {
     pub presence: watch::Receiver<u32>,
     /// How long a call started on this line rings before it is missed.
     pub call_ring_timeout_ms: u64,
+    /// How long an answered call on this line outlives the line being down.
+    pub call_line_grace_ms: u64,
     /// How long we keep a recording of a call on this line (`recording_retention_days`),
     /// as our `call_recorded` item tells the peer.
     pub recording_retention_days: u32,
@@ -381,6 +383,7 @@ pub(crate) struct Ends {
     /// The line's calls (see `calls::LiveCalls`).
     pub(crate) calls: calls::LiveCalls,
     pub(crate) call_ring_timeout_ms: u64,
+    pub(crate) call_line_grace_ms: u64,
 }
 
 impl Ends {
@@ -390,6 +393,7 @@ impl Ends {
             peer: &self.peer,
             key: &self.key,
             ring_timeout_ms: self.call_ring_timeout_ms,
+            line_grace_ms: self.call_line_grace_ms,
         }
     }
 }
@@ -446,6 +450,7 @@ impl LineTask {
             key: self.setup.own_key.clone(),
             peer_key: self.setup.peer_key.clone(),
             call_ring_timeout_ms: self.setup.call_ring_timeout_ms,
+            call_line_grace_ms: self.setup.call_line_grace_ms,
         }
     }
 }

@@ -138,6 +138,7 @@ mod tests {
             supervisor: supervisor.clone(),
             presence: hotline_core::presence::Presence::new().subscribe(),
             call_ring_timeout_ms: hotline_call::RING_TIMEOUT_MS_DEFAULT,
+            call_line_grace_ms: hotline_call::ANSWERED_LINE_GRACE_MS_DEFAULT,
             recording_retention_days: hotline_core::config::recording_retention_days_default,
         };
         let (handle, _task) = start(setup).await.expect("line");

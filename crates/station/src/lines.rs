@@ -92,6 +92,7 @@ impl ServingLines {
             supervisor: s.supervisor.clone(),
             presence: s.presence.subscribe(),
             call_ring_timeout_ms: line.call_ring_timeout_ms(),
+            call_line_grace_ms: line.call_line_grace_ms(),
             recording_retention_days: line.recording_retention_days(),
         }
     }

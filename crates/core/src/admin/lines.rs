@@ -174,6 +174,7 @@ pub fn check_new(config: &Config, new: NewLine) -> Result<(PeerLine, Explicit), 
         reconnect_backoff_max_ms: reconnect_backoff_max_ms.unwrap_or(defaults.reconnect_backoff_max_ms),
         watch: WatchConfig::default(),
         call_ring_timeout_s: None,
+        call_line_grace_s: None,
         recording_retention_days: None,
         peer,
     };

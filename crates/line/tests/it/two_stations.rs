@@ -33,13 +33,14 @@ struct Station {
 
 /// A station `name` with one line to `peer`. It has no address to dial (every dial fails
 /// at once and backs off), so its only connections are the pipes a test attaches.
-async fn station(name: &str, key: StationKey, peer: &str, peer_key: VerifierKey) -> Station {
+/// `line`: more settings for its `[[line]]` table (`station.toml` lines).
+async fn station(name: &str, key: StationKey, peer: &str, peer_key: VerifierKey, line: &str) -> Station {
     let core = Core::new(name.into(), "en".into(), Store::open_in_memory().expect("store")).expect("core");
     let config = hotline_core::config::Config::parse(
         std::path::Path::new("station.toml"),
         &format!(
             "name = \"{name}\"\n[listen]\nhttp = \"127.0.0.1:1\"\nline = \"127.0.0.1:2\"\n\
-             [[line]]\npeer = \"{peer}\"\nkey = \"{peer_key}\"\naddrs = [\"127.0.0.1:9\"]\n"
+             [[line]]\npeer = \"{peer}\"\nkey = \"{peer_key}\"\naddrs = [\"127.0.0.1:9\"]\n{line}"
         ),
     )
     .expect("config");
@@ -56,7 +57,8 @@ async fn station(name: &str, key: StationKey, peer: &str, peer_key: VerifierKey)
         supervisor,
         presence: hotline_core::presence::Presence::new().subscribe(),
         call_ring_timeout_ms: hotline_call::RING_TIMEOUT_MS_DEFAULT,
-        recording_retention_days: hotline_core::config::recording_retention_days_default,
+        call_line_grace_ms: config.lines[0].call_line_grace_ms(),
+        recording_retention_days: config.lines[0].recording_retention_days(),
     };
     let (line, _task) = hotline_line::start(setup).await.expect("line");
     Station { core, line }
@@ -64,11 +66,16 @@ async fn station(name: &str, key: StationKey, peer: &str, peer_key: VerifierKey)
 
 /// alpha and bravo, each pinning the other's key; alpha is the preferred dialer.
 async fn alpha_and_bravo() -> (Station, Station) {
+    alpha_and_bravo_with("").await
+}
+
+/// [`alpha_and_bravo`] with the same extra `[[line]]` settings at both.
+async fn alpha_and_bravo_with(line: &str) -> (Station, Station) {
     let (alpha_key, bravo_key) =
         (StationKey::generate("alpha").expect("key"), StationKey::generate("bravo").expect("key"));
     let (alpha_verifier, bravo_verifier) = (alpha_key.verifier(), bravo_key.verifier());
-    let alpha = station("alpha", alpha_key, "bravo", bravo_verifier).await;
-    let bravo = station("bravo", bravo_key, "alpha", alpha_verifier).await;
+    let alpha = station("alpha", alpha_key, "bravo", bravo_verifier, line).await;
+    let bravo = station("bravo", bravo_key, "alpha", alpha_verifier, line).await;
     (alpha, bravo)
 }
 
@@ -240,6 +247,52 @@ async fn a_silent_path_shows_the_line_down_in_time_and_nothing_is_lost_over_the_
     attach(&alpha, &bravo, tokio::io::duplex(pipe_bytes)).await;
     wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
     all_delivered_exactly_once(&alpha, &bravo, &sent, Duration::from_secs(10)).await;
+}
+
+/// The state of call `id` at `station` (`""` while it knows none).
+async fn call_state(station: &Station, id: hotline_call::CallId) -> String {
+    let row = station.core.read(move |tx| tx.call(&id.to_string())).await.expect("read");
+    let call = row.and_then(|r| serde_json::from_str::<hotline_call::Call>(&r.call).ok());
+    call.map(|c| {
+        format!("{}{}", c.state().as_str(), c.ending().map(|e| format!(" {}", e.reason.as_str())).unwrap_or_default())
+    })
+    .unwrap_or_default()
+}
+
+async fn wait_call(station: &Station, id: hotline_call::CallId, state: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while call_state(station, id).await != state {
+        assert!(tokio::time::Instant::now() < deadline, "call {id}: {} is not {state}", call_state(station, id).await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `call_line_grace_s` (station.toml) reaches the line's calls: with 0, an answered call
+/// ends (`line_lost`) as soon as the line is down; with 30 s it is still answered after
+/// the line has been down for seconds, its audio needing no line.
+#[tokio::test(start_paused = true)]
+async fn an_answered_call_outlives_a_down_line_only_by_the_lines_call_line_grace() {
+    use hotline_line::calls::CallOp;
+    for grace_s in [0, 30] {
+        let (alpha, bravo) = alpha_and_bravo_with(&format!("call_line_grace_s = {grace_s}\n")).await;
+        let (pipe, path) = path();
+        attach(&alpha, &bravo, pipe).await;
+        wait_for_state(&alpha, LineState::Up, Duration::from_secs(5)).await;
+        let ask = |station: &Station, op: CallOp| {
+            let line = station.line.clone();
+            async move { line.ask(|reply| Command::Call { op, by: "op".into(), reply }).await }
+        };
+        let started = ask(&alpha, CallOp::Start).await.expect("call");
+        let id: hotline_call::CallId = started["id"].as_str().expect("id").parse().expect("call id");
+        wait_call(&bravo, id, "ringing").await;
+        ask(&bravo, CallOp::Answer(id)).await.expect("answer");
+        wait_call(&alpha, id, "answered").await;
+        path.cut();
+        wait_for_state(&alpha, LineState::Down, Duration::from_secs(6)).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let wanted = if grace_s == 0 { "ended line_lost" } else { "answered" };
+        assert_eq!(call_state(&alpha, id).await, wanted, "grace {grace_s} s, 3 s after the line went down");
+    }
 }
 
 /// Seeds of the fault loop below; `HOTLINE_LINE_SEED=N` runs seed N alone.
