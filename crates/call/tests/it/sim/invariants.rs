@@ -99,6 +99,7 @@ fn coverage(sim: &Sim) -> Coverage {
             let reason = e.reason.map(|r| format!(" ({})", r.as_str())).unwrap_or_default();
             *counts.entry(format!("{}{reason}", e.kind.as_str())).or_default() += 1;
         }
+        *counts.entry("an answered call outlived a cut".to_owned()).or_default() += node.outlived_cuts;
     }
     counts
 }
@@ -177,6 +178,7 @@ fn both_stations_agree_on_every_call_whatever_the_line_and_the_operators_do() {
             "call.ended (restarted)",
             "call.refused (line_down)",
             "call.refused (call_in_progress)",
+            "an answered call outlived a cut",
         ] {
             assert!(total.get(reached).is_some_and(|n| *n > 0), "no seed reached {reached}: {total:#?}");
         }

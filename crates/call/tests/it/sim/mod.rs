@@ -5,7 +5,9 @@
 //! direction's steps exactly once and in order — also across cuts: what was sent while
 //! the line was down arrives after it comes back, as with the real line. The line blips
 //! (nobody notices), is cut (each end notices after its own delay) for seconds or, now
-//! and then, ten minutes; a station restarts from what its record holds. Operators at
+//! and then, ten minutes; a station restarts from what its record holds. Each station's
+//! `answered_line_grace_ms` is 0 or up to 20 s (per seed, per station), so an answered
+//! call may live through a cut at one end and not at the other. Operators at
 //! both ends start, answer, decline and hang up at random, sometimes both starting at
 //! the same instant (glare). Then the line heals and the run must settle. Everything
 //! comes from the seed, so a failing seed replays exactly:
@@ -48,6 +50,11 @@ struct Node {
     notice_down_at: Option<u64>,
     restart_until: Option<u64>,
     media: BTreeSet<CallId>,
+    /// This station's `answered_line_grace_ms`: 0 (every cut ends an answered call at
+    /// once) or up to 20 s, chosen per seed and per station, as two lines may differ.
+    grace_ms: u64,
+    /// How often an answered call here lived through the line being down (its grace).
+    outlived_cuts: u64,
 }
 
 impl Node {
@@ -60,9 +67,7 @@ impl Node {
         let mut config = CallConfig::new(self.name, peer);
         config.ring_timeout_ms = 30_000;
         config.calls_history_max = 10_000;
-        // Every cut ends an answered call at once, as the invariants expect (the grace
-        // has focused tests in races.rs).
-        config.answered_line_grace_ms = 0;
+        config.answered_line_grace_ms = self.grace_ms;
         config
     }
 
@@ -95,7 +100,7 @@ struct Sim {
 impl Sim {
     fn new(seed: u64) -> Sim {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let node = |name, offset_ms| Node {
+        let node = |name, offset_ms, grace_ms| Node {
             name,
             line: None,
             records: Vec::new(),
@@ -104,8 +109,15 @@ impl Sim {
             notice_down_at: None,
             restart_until: None,
             media: BTreeSet::new(),
+            grace_ms,
+            outlived_cuts: 0,
         };
-        let nodes = [node("alpha", rng.random_range(-2_000..=2_000)), node("bravo", rng.random_range(-2_000..=2_000))];
+        let grace = |rng: &mut ChaCha8Rng| if rng.random_bool(0.5) { 0 } else { rng.random_range(1..=20_000) };
+        let (alpha_grace, bravo_grace) = (grace(&mut rng), grace(&mut rng));
+        let nodes = [
+            node("alpha", rng.random_range(-2_000..=2_000), alpha_grace),
+            node("bravo", rng.random_range(-2_000..=2_000), bravo_grace),
+        ];
         let mut sim = Sim {
             latency_ms_max: rng.random_range(1..400),
             next_action_at: T0 + rng.random_range(0..3_000),
@@ -253,7 +265,11 @@ impl Sim {
                 let clock = self.nodes[i].clock(self.now);
                 let node = &mut self.nodes[i];
                 node.view_up = true;
-                node.line.as_mut().expect("booted").line_up(clock);
+                let line = node.line.as_mut().expect("booted");
+                if line.calls().any(|c| c.phase == hotline_call::Phase::Answered) {
+                    node.outlived_cuts += 1;
+                }
+                line.line_up(clock);
             }
         }
         self.connected = true;
