@@ -298,6 +298,28 @@ pub struct CallAnswer {
     pub ended_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<RecordingAnswer>,
+    /// A recording of this call stopped before the call ended: here (our recorder) and/or
+    /// at the peer (as it said, at the time we heard it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_stopped: Option<RecordingStoppedAnswer>,
+}
+
+/// Where a call's recording stopped before the call ended.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingStoppedAnswer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub here: Option<RecordingStopAnswer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<RecordingStopAnswer>,
+}
+
+/// When (RFC 3339) and why a recording stopped.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingStopAnswer {
+    pub at: String,
+    pub why: String,
 }
 
 #[cfg(test)]

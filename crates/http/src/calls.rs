@@ -64,20 +64,34 @@ pub(super) async fn get_calls(
         .core
         .read(move |tx| {
             let rows = tx.calls(live_only, calls_page_max)?;
-            rows.into_iter().map(|row| Ok((tx.call_recording(&row.id)?, row))).collect::<Result<Vec<_>, _>>()
+            rows.into_iter()
+                .map(|row| Ok(((tx.call_recording(&row.id)?, tx.recording_stops(&row.id)?), row)))
+                .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    let calls = rows.iter().filter_map(|(recording, row)| view(row, recording.as_ref())).map(conform);
+    let calls = rows.iter().filter_map(|((recording, stops), row)| view(row, recording.as_ref(), stops)).map(conform);
     Ok(Json(calls.collect::<Result<_, _>>()?))
 }
 
-/// A call as the API shows it: its state, and this station's recording once sealed.
+/// A call as the API shows it: its state, this station's recording once sealed, and
+/// where a recording stopped before the call ended.
 fn view(
     row: &hotline_store::CallRow,
     recording: Option<&hotline_store::CallRecordingRow>,
+    stops: &[hotline_store::RecordingStop],
 ) -> Option<serde_json::Value> {
     let call: hotline_call::Call = serde_json::from_str(&row.call).ok()?;
     let mut json = hotline_line::calls::call_json(&call, &row.peer);
+    if let (false, Some(object)) = (stops.is_empty(), json.as_object_mut()) {
+        let stopped: serde_json::Map<String, serde_json::Value> = stops
+            .iter()
+            .map(|s| {
+                let at = hotline_core::rfc3339(s.stopped_ms);
+                (s.side.as_str().to_owned(), serde_json::json!({"at": at, "why": s.why}))
+            })
+            .collect();
+        object.insert("recording_stopped".to_owned(), stopped.into());
+    }
     if let (Some(r), Some(object)) = (recording, json.as_object_mut()) {
         object.insert(
             "recording".to_owned(),
@@ -101,10 +115,13 @@ pub(super) async fn get_call(
 ) -> Result<Json<CallAnswer>, ApiError> {
     call_id(&id)?;
     let wanted = id.clone();
-    let (row, recording) = state.core.read(move |tx| Ok((tx.call(&wanted)?, tx.call_recording(&wanted)?))).await?;
+    let (row, recording, stops) = state
+        .core
+        .read(move |tx| Ok((tx.call(&wanted)?, tx.call_recording(&wanted)?, tx.recording_stops(&wanted)?)))
+        .await?;
     let call = row
         .as_ref()
-        .and_then(|row| view(row, recording.as_ref()))
+        .and_then(|row| view(row, recording.as_ref(), &stops))
         .ok_or_else(|| ApiError::NotFound(format!("no call {id}")))?;
     Ok(Json(conform(call)?))
 }

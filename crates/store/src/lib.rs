@@ -28,7 +28,7 @@ pub use backup::{
 };
 pub use calls_tx::CallRow;
 pub use line_restart_tx::LineRestart;
-pub use recordings_tx::{CallRecordingRow, DueRecording};
+pub use recordings_tx::{CallRecordingRow, DueRecording, RecordingStop, StopSide};
 pub use rows::{ConflictRow, Direction, Entry, MessageRow, NoticeRow, Role, User};
 pub use tx::Tx;
 pub use watch_tx::{AlarmRow, WatchCheckRow};

@@ -55,6 +55,31 @@ pub struct DueRecording {
     pub kept_days: u32,
 }
 
+/// Where a call's recording stopped: our recorder, or the peer's (as it said).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopSide {
+    Here,
+    Peer,
+}
+
+impl StopSide {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopSide::Here => "here",
+            StopSide::Peer => "peer",
+        }
+    }
+}
+
+/// A recording that stopped before its call ended: where, when (by this station's
+/// clock), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordingStop {
+    pub side: StopSide,
+    pub stopped_ms: i64,
+    pub why: String,
+}
+
 fn recording_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecordingRow> {
     Ok(CallRecordingRow {
         call: r.get(0)?,
@@ -141,6 +166,32 @@ impl Tx<'_> {
                 bytes: r.get::<_, i64>(3)?.max(0) as u64,
                 recorded_ms: r.get(4)?,
                 kept_days: days(r.get(5)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A call's recording stopped at `side`; only the first stop of each side is kept.
+    pub fn put_recording_stop(&self, call: &str, stop: &RecordingStop) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT OR IGNORE INTO call_recording_stops (call, side, stopped_ms, why) VALUES (?1, ?2, ?3, ?4)",
+            params![call, stop.side.as_str(), stop.stopped_ms, stop.why],
+        )?;
+        Ok(())
+    }
+
+    /// Where a call's recording stopped before the call ended, here first.
+    pub fn recording_stops(&self, call: &str) -> Result<Vec<RecordingStop>, StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT side, stopped_ms, why FROM call_recording_stops WHERE call = ?1 ORDER BY side")?;
+        let rows = st.query_map([call], |r| {
+            let side: String = r.get(0)?;
+            Ok(RecordingStop {
+                // The CHECK constraint allows only these two.
+                side: if side == "here" { StopSide::Here } else { StopSide::Peer },
+                stopped_ms: r.get(1)?,
+                why: r.get(2)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

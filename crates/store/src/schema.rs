@@ -249,6 +249,17 @@ CREATE TABLE peer_recording_retention (
     days INTEGER NOT NULL
 );
 "#,
+    r#"
+-- A call's recording stopped before the call ended, here or (as the peer said) at the peer:
+-- the first stop of each side, so a console that (re)loads the call still shows it.
+CREATE TABLE call_recording_stops (
+    call       TEXT NOT NULL,
+    side       TEXT NOT NULL CHECK (side IN ('here', 'peer')),
+    stopped_ms INTEGER NOT NULL,
+    why        TEXT NOT NULL,
+    PRIMARY KEY (call, side)
+);
+"#,
 ];
 
 /// Brings the schema to the newest version this build knows.

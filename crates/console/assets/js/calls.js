@@ -79,6 +79,11 @@ function upsert(c) {
   if (old && rank(c) < rank(old)) return;
   // A step's view of the call never carries the recording; the API's and call.recorded do.
   if (old && old.recording && !c.recording) c = { ...c, recording: old.recording };
+  // The API's view says where a recording stopped; a step's view does not, so keep it.
+  const stopped = c.recording_stopped
+    ? { here: c.recording_stopped.here && c.recording_stopped.here.why, peer: c.recording_stopped.peer && c.recording_stopped.peer.why }
+    : old && old.recordingStopped;
+  if (stopped) c = { ...c, recordingStopped: stopped };
   if (c.direction === "out" && c.state === "ringing" && starting.has(c.peer)) remember(c.id);
   calls.set(c.id, c);
 }

@@ -117,12 +117,14 @@ impl LineTask {
                     Some(row) if row.peer == ends.peer => {}
                     _ => return Ok(Err(LineError::NotFound(format!("no call {call} on the line to {}", ends.peer)))),
                 }
+                let stop = hotline_store::RecordingStop { side: hotline_store::StopSide::Here, stopped_ms, why };
+                j.tx.put_recording_stop(&call, &stop)?;
                 let item = Item::CallRecordingStopped {
                     from: ends.local.clone(),
                     to: ends.peer.clone(),
                     call: call.clone(),
                     stopped_ms,
-                    why,
+                    why: stop.why,
                 };
                 let signed = SignedItem::sign(item, &ends.key);
                 let outbound = enqueue_control(j, &ends.peer, &signed)?;
@@ -178,6 +180,10 @@ pub(super) fn receive_stopped(
         )?;
         return Ok(());
     }
+    // Kept by our clock: the peer's `stopped_ms` is its claim (in the entry, as it sent it).
+    let stop =
+        hotline_store::RecordingStop { side: hotline_store::StopSide::Peer, stopped_ms: j.now_ms, why: why.clone() };
+    j.tx.put_recording_stop(call, &stop)?;
     j.append(EntryKind::CallRecordingStoppedByPeer, stopped_body(peer, call, signed))?;
     round.observed.push(Observed::RecordingStoppedByPeer { detail: format!("call {call}: {why}") });
     Ok(())

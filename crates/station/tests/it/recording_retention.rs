@@ -39,7 +39,13 @@ async fn recorded_call(dir: &std::path::Path, alpha: &Running, bravo: &Running) 
     id
 }
 
-async fn api(r: &Running, method: &str, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub(crate) async fn api(
+    r: &Running,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(path)
@@ -53,7 +59,7 @@ async fn api(r: &Running, method: &str, path: &str, token: &str, body: Option<Va
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
-async fn token(r: &Running, name: &'static str, role: Role) -> String {
+pub(crate) async fn token(r: &Running, name: &'static str, role: Role) -> String {
     let (secret, hash) = hotline_station::auth::new_secret().expect("secret");
     r.state
         .core

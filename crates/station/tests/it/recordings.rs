@@ -231,6 +231,17 @@ async fn a_recording_that_cannot_be_written_does_not_drop_the_call_and_the_recor
         "{told_text}"
     );
     assert_eq!(alarm_at_bravo["severity"], "critical");
+    // A console that loads the call (a reload, an operator logging in mid-call) is told too.
+    for (r, side, other) in [(&alpha, "here", "peer"), (&bravo, "peer", "here")] {
+        let auditor = crate::recording_retention::token(r, "au", hotline_store::Role::Auditor).await;
+        let path = format!("/api/v1/calls/{id}");
+        let (status, view) = crate::recording_retention::api(r, "GET", &path, &auditor, None).await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{view}");
+        let stop = &view["recording_stopped"][side];
+        assert!(stop["why"].as_str().is_some_and(|w| w.contains("No space left on device")), "{}: {view}", r.name);
+        assert!(stop["at"].is_string(), "{view}");
+        assert!(view["recording_stopped"][other].is_null(), "{}: {view}", r.name);
+    }
     // The call goes on, and bravo records it as ever.
     tokio::time::sleep(Duration::from_millis(300)).await;
     wait_state(&alpha, &id.to_string(), "answered").await;
