@@ -211,7 +211,8 @@ fn record(
         None => recorder.finish(end_ms).map(|done| {
             // Where each speaker starts and stops in the file, against the call's end here:
             // what to read first when a recording's length and the call's differ.
-            let slot_ms = |p: Option<(u64, u64)>| p.map(|(first, last)| (first * 20, (last + 1) * 20));
+            let slot_ms = hotline_recording::SLOT_MS;
+            let slot_ms = |p: Option<(u64, u64)>| p.map(|(first, last)| (first * slot_ms, (last + 1) * slot_ms));
             tracing::info!(
                 call = %call,
                 duration_ms = done.summary.duration_ms,

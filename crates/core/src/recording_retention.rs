@@ -70,14 +70,19 @@ pub enum DeleteError {
 /// Deletes call `call`'s recording: the entry and the row's mark in one transaction,
 /// then the file.
 pub async fn delete(core: &Core, recordings: &Path, call: &str, deleter: Deleter) -> Result<(), DeleteError> {
-    if let Deleter::Supervisor { reason, .. } = &deleter {
-        let reason = reason.trim();
-        if reason.is_empty() || reason.len() > deletion_reason_bytes_max {
-            return Err(DeleteError::BadReason(format!(
-                "say why the recording is deleted, in 1 to {deletion_reason_bytes_max} bytes: the record keeps it"
-            )));
+    // The reason as the record keeps it: trimmed, once, for the entry and the row alike.
+    let deleter = match deleter {
+        Deleter::Supervisor { by, reason } => {
+            let reason = reason.trim();
+            if reason.is_empty() || reason.len() > deletion_reason_bytes_max {
+                return Err(DeleteError::BadReason(format!(
+                    "say why the recording is deleted, in 1 to {deletion_reason_bytes_max} bytes: the record keeps it"
+                )));
+            }
+            Deleter::Supervisor { by, reason: reason.to_owned() }
         }
-    }
+        retention => retention,
+    };
     let wanted = call.to_owned();
     let outcome = core
         .write(move |j| {
@@ -101,7 +106,7 @@ pub async fn delete(core: &Core, recordings: &Path, call: &str, deleter: Deleter
                 Deleter::Supervisor { by, reason } => {
                     body["why"] = "supervisor".into();
                     body["by"] = by.as_str().into();
-                    body["reason"] = reason.trim().into();
+                    body["reason"] = reason.as_str().into();
                 }
             }
             j.append(EntryKind::CallRecordingDeleted, body)?;

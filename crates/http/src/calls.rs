@@ -65,11 +65,11 @@ pub(super) async fn get_calls(
         .read(move |tx| {
             let rows = tx.calls(live_only, calls_page_max)?;
             rows.into_iter()
-                .map(|row| Ok(((tx.call_recording(&row.id)?, tx.recording_stops(&row.id)?), row)))
+                .map(|row| Ok((tx.call_recording(&row.id)?, tx.recording_stops(&row.id)?, row)))
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    let calls = rows.iter().filter_map(|((recording, stops), row)| view(row, recording.as_ref(), stops)).map(conform);
+    let calls = rows.iter().filter_map(|(recording, stops, row)| view(row, recording.as_ref(), stops)).map(conform);
     Ok(Json(calls.collect::<Result<_, _>>()?))
 }
 
@@ -82,7 +82,9 @@ fn view(
 ) -> Option<serde_json::Value> {
     let call: hotline_call::Call = serde_json::from_str(&row.call).ok()?;
     let mut json = hotline_line::calls::call_json(&call, &row.peer);
-    if let (false, Some(object)) = (stops.is_empty(), json.as_object_mut()) {
+    if !stops.is_empty()
+        && let Some(object) = json.as_object_mut()
+    {
         let stopped: serde_json::Map<String, serde_json::Value> = stops
             .iter()
             .map(|s| {

@@ -197,8 +197,13 @@ impl SignedItem {
 
     /// Hex SHA-256 of the item text, as receipts name it.
     pub fn sha256_hex(&self) -> String {
-        Sha256::digest(self.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        sha256_hex(self.text.as_bytes())
     }
+}
+
+/// Lower-case hex SHA-256 of `bytes`, as the record and receipts write hashes.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -9,8 +9,6 @@
 //! words, quoting at most [`quoted_chars_max`] characters of the peer's text, so a
 //! refusal is always small enough to record and to send back.
 
-use sha2::{Digest as _, Sha256};
-
 use super::{Item, PacketStream, Precedence, ReceiptEntry, message_body_bytes_max, receipt_messages_max};
 use crate::validate::{canonical_uuid, valid_lang_tag, valid_operator_name};
 
@@ -100,8 +98,7 @@ pub fn kept_payload(payload: &[u8]) -> serde_json::Map<String, serde_json::Value
     // Lossy: a cut can split a character, and the peer's bytes need not be UTF-8 at all.
     kept.insert("payload".into(), String::from_utf8_lossy(head).into_owned().into());
     kept.insert("payload_bytes".into(), payload.len().into());
-    let sha256: String = Sha256::digest(payload).iter().map(|b| format!("{b:02x}")).collect();
-    kept.insert("payload_sha256".into(), sha256.into());
+    kept.insert("payload_sha256".into(), super::sha256_hex(payload).into());
     if cut {
         kept.insert("payload_cut".into(), true.into());
     }
@@ -277,6 +274,7 @@ pub fn check(item: &Item) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest as _, Sha256};
 
     #[test]
     fn only_canonical_uuids_are_ids() {

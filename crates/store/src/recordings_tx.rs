@@ -138,13 +138,6 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// How long the peer said it keeps its recording of `call`, if it said so.
-    pub fn peer_recording_retention(&self, call: &str) -> Result<Option<u32>, StoreError> {
-        let days: Option<i64> =
-            self.row("SELECT days FROM peer_recording_retention WHERE call = ?1", [call], |r| r.get(0)).optional()?;
-        Ok(days.map(self::days))
-    }
-
     /// At most `limit` recordings still kept whose retention ran out by `now_ms`, oldest
     /// first: kept at least as long as we said, and as long as the peer said it keeps
     /// its own.
